@@ -1,0 +1,97 @@
+using System.Text.Json;
+using IdpServerless.Hosting.Functions;
+using IdpServerless.Storage;
+
+namespace IdpServerless.Functions.Diagnostics;
+
+/// <summary>
+/// An end-to-end probe of the queue pipeline for operators: a message on <c>diagnostics-probe</c> is recorded per
+/// attempt in the <c>diagnostics</c> table, so one can see that dispatch, retries, poisoning and crash recovery work on
+/// a live installation. <c>failAttempts</c> makes the first N attempts fail; <c>holdFirstAttemptMs</c> keeps the first
+/// attempt busy (to watch a crashed instance's message come back).
+/// </summary>
+public sealed class DiagnosticsProbe(StorageClient storage, TimeProvider time) : IQueueHandler
+{
+    public const string FunctionName = "DiagnosticsProbe";
+    public const string QueueName = "diagnostics-probe";
+    public const string TableName = "diagnostics";
+
+    public async Task HandleAsync(QueueMessageContext message, CancellationToken cancellationToken)
+    {
+        ProbeRequest request;
+        try
+        {
+            request = JsonSerializer.Deserialize<ProbeRequest>(message.Body, JsonSerializerOptions.Web)
+                      ?? throw new PoisonMessageException("The probe message is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new PoisonMessageException($"The probe message is not JSON: {e.Message}");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.ProbeId) || request.ProbeId.Length > 200)
+        {
+            throw new PoisonMessageException("probeId is required (at most 200 characters).");
+        }
+
+        var table = storage.GetTable(TableName);
+        await table.CreateIfNotExistsAsync(cancellationToken);
+        var pk = TableKeys.Escape(request.ProbeId);
+        await table.UpsertEntityAsync(new TableEntity(pk, $"attempt-{message.DequeueCount:D3}")
+        {
+            ["ProcessId"] = Environment.ProcessId,
+            ["At"] = time.GetUtcNow(),
+        }, ct: cancellationToken);
+
+        if (message.DequeueCount == 1 && request.HoldFirstAttemptMs > 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(request.HoldFirstAttemptMs, 600_000)), time, cancellationToken);
+        }
+
+        if (message.DequeueCount <= request.FailAttempts)
+        {
+            throw new InvalidOperationException($"Probe {request.ProbeId} asked to fail attempt {message.DequeueCount}.");
+        }
+
+        await table.UpsertEntityAsync(new TableEntity(pk, "done")
+        {
+            ["ProcessId"] = Environment.ProcessId,
+            ["DequeueCount"] = message.DequeueCount,
+            ["At"] = time.GetUtcNow(),
+        }, ct: cancellationToken);
+    }
+
+    private sealed record ProbeRequest(string ProbeId, int FailAttempts = 0, int HoldFirstAttemptMs = 0);
+}
+
+/// <summary>
+/// Every five minutes, records that timers fire (row <c>heartbeat/last</c> in <c>diagnostics</c>), so operators can
+/// tell a stalled timer dispatcher from a quiet one.
+/// </summary>
+public sealed class DiagnosticsHeartbeat(StorageClient storage, TimeProvider time) : ITimerHandler
+{
+    public const string FunctionName = "DiagnosticsHeartbeat";
+
+    public async Task HandleAsync(TimerContext timer, CancellationToken cancellationToken)
+    {
+        var table = storage.GetTable(DiagnosticsProbe.TableName);
+        await table.CreateIfNotExistsAsync(cancellationToken);
+        await table.UpsertEntityAsync(new TableEntity("heartbeat", "last")
+        {
+            ["ScheduledTime"] = timer.ScheduledTime,
+            ["RanAt"] = time.GetUtcNow(),
+            ["IsPastDue"] = timer.IsPastDue,
+            ["ProcessId"] = Environment.ProcessId,
+        }, ct: cancellationToken);
+    }
+}
+
+public static class DiagnosticsRegistration
+{
+    public static IServiceCollection AddDiagnosticsProbe(this IServiceCollection services)
+    {
+        services.AddQueueFunction<DiagnosticsProbe>(DiagnosticsProbe.FunctionName, DiagnosticsProbe.QueueName);
+        services.AddTimerFunction<DiagnosticsHeartbeat>(DiagnosticsHeartbeat.FunctionName, "0 */5 * * * *");
+        return services;
+    }
+}

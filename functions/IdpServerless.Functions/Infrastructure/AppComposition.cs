@@ -1,0 +1,27 @@
+using IdpServerless.Functions.Diagnostics;
+using IdpServerless.Hosting;
+
+namespace IdpServerless.Functions.Infrastructure;
+
+/// <summary>
+/// The one list of the app's features. The running app and the function-metadata generator both build from it, so
+/// every function declared here is served, dispatched and published alike. Add a feature with one line in each method.
+/// </summary>
+public static class AppComposition
+{
+    public static void AddServices(WebApplicationBuilder builder)
+    {
+        builder.AddFunctionApp();
+        var services = builder.Services;
+        var config = builder.Configuration;
+        services.AddAppTelemetry(config);
+        services.AddAppOpenApi();
+        services.AddDiagnosticsProbe();
+    }
+
+    public static void MapEndpoints(WebApplication app)
+    {
+        app.UseFunctionApp();
+        app.MapAppOpenApi();
+    }
+}

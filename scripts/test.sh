@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test: .NET (unit, Azurite integration, contract, browser) and the browser app's unit tests.
+# Installs what is missing first. Ends with one line: "N passed, N failed".
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_dotnet
+ensure_debs git:git chromium:chromium prometheus:prometheus
+ensure_npm "$ROOT"
+ensure_web_built
+
+results="$ROOT/.artifacts/test-results"
+rm -rf "$results" && mkdir -p "$results"
+
+log "building"
+dotnet build IdpServerless.sln -c Release -warnaserror --nologo -v quiet 2>&1 | tail -n 20
+
+status=0
+log "dotnet test"
+dotnet test IdpServerless.sln -c Release --no-build --nologo \
+  --logger "trx;LogFilePrefix=dotnet" --results-directory "$results" -- RunConfiguration.TreatNoTestsAsError=true || status=1
+
+web_passed=0; web_failed=0
+if [ -f "$ROOT/static-web/package.json" ]; then
+  log "browser app unit tests"
+  if (cd "$ROOT/static-web" && npx vitest run --reporter=default --reporter=json --outputFile="$results/vitest.json"); then :; else status=1; fi
+  if [ -f "$results/vitest.json" ]; then
+    read -r web_passed web_failed < <(node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests+" "+(r.numFailedTests+(r.numRuntimeErrorTestSuites||0)))' "$results/vitest.json")
+  else
+    web_failed=1
+  fi
+fi
+
+read -r dn_passed dn_failed < <(python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+p = f = 0
+for path in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
+    c = ET.parse(path).getroot().find(".//{*}Counters")
+    if c is not None:
+        p += int(c.get("passed", 0)); f += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))
+print(p, f)
+PY
+)
+
+passed=$((dn_passed + web_passed)); failed=$((dn_failed + web_failed))
+if [ "$passed" -eq 0 ]; then status=1; fi
+if [ "$failed" -gt 0 ]; then status=1; fi
+echo "${passed} passed, ${failed} failed"
+exit $status

@@ -1,0 +1,186 @@
+using IdpServerless.Hosting.Functions;
+using IdpServerless.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace IdpServerless.Hosting.Dispatch;
+
+/// <summary>
+/// Standalone mode's stand-in for the Functions host's queue listener: one poller per queue function, bounded
+/// parallelism, idle back-off, visibility renewed while a handler runs, retries with back-off and the poison queue
+/// after the last attempt. A crashed instance loses nothing: its messages reappear when their visibility expires.
+/// </summary>
+public sealed partial class QueueDispatcher(
+    FunctionRegistry registry,
+    FunctionInvoker invoker,
+    StorageClient storage,
+    QueueWakeup wakeup,
+    IOptions<DispatchOptions> options,
+    ILogger<QueueDispatcher> logger) : BackgroundService
+{
+    private readonly DispatchOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Enabled || registry.QueueFunctions.Count == 0)
+        {
+            return;
+        }
+
+        await Task.WhenAll(registry.QueueFunctions.Select(f => Task.Run(() => PollAsync(f, stoppingToken), stoppingToken))).ConfigureAwait(false);
+    }
+
+    private async Task PollAsync(QueueFunction function, CancellationToken stop)
+    {
+        var queue = storage.GetQueue(function.QueueName);
+        var visibility = _options.VisibilityTimeout ?? function.VisibilityTimeout;
+        var maxIdle = _options.MaxPollingInterval ?? function.MaxPollingInterval;
+        var concurrency = Math.Max(1, _options.MaxConcurrency ?? function.MaxConcurrency);
+        using var slots = new SemaphoreSlim(concurrency, concurrency);
+        var idle = _options.MinPollingInterval;
+        var created = false;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (!created)
+                {
+                    await queue.CreateIfNotExistsAsync(stop).ConfigureAwait(false);
+                    created = true;
+                }
+
+                await slots.WaitAsync(stop).ConfigureAwait(false);
+                var free = slots.CurrentCount + 1;
+                IReadOnlyList<QueueMessage> batch;
+                try
+                {
+                    batch = await queue.ReceiveAsync(Math.Min(32, free), visibility, stop).ConfigureAwait(false);
+                }
+                finally
+                {
+                    slots.Release();
+                }
+
+                if (batch.Count == 0)
+                {
+                    await wakeup.WaitAsync(function.QueueName, idle, stop).ConfigureAwait(false);
+                    idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, maxIdle.Ticks));
+                    continue;
+                }
+
+                idle = _options.MinPollingInterval;
+                foreach (var message in batch)
+                {
+                    await slots.WaitAsync(stop).ConfigureAwait(false);
+                    _ = HandleAsync(function, queue, message, visibility, slots, stop);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (StorageException e)
+            {
+                LogPollFailed(logger, function.QueueName, e.Status, e.Message);
+                await Delay(maxIdle, stop).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e)
+            {
+                LogPollFailed(logger, function.QueueName, 0, e.Message);
+                await Delay(maxIdle, stop).ConfigureAwait(false);
+            }
+        }
+
+        // Let in-flight handlers finish (or observe cancellation) before the host stops.
+        for (var i = 0; i < concurrency; i++)
+        {
+            await slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task HandleAsync(QueueFunction function, QueueClient queue, QueueMessage message, TimeSpan visibility, SemaphoreSlim slots, CancellationToken stop)
+    {
+        var popReceipt = message.PopReceipt;
+        using var renewing = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var renewLoop = RenewAsync();
+        try
+        {
+            var context = new QueueMessageContext(function.Name, function.QueueName, message.MessageId, message.Body, message.DequeueCount, message.InsertionTime);
+            var (outcome, _) = await invoker.InvokeQueueAsync(function, context, stop).ConfigureAwait(false);
+            await renewing.CancelAsync().ConfigureAwait(false);
+            await renewLoop.ConfigureAwait(false);
+            if (outcome == QueueOutcome.Retry)
+            {
+                var delay = RetryDelay(message.DequeueCount);
+                await queue.UpdateMessageAsync(message.MessageId, popReceipt, delay, ct: stop).ConfigureAwait(false);
+            }
+            else
+            {
+                await queue.DeleteMessageAsync(message.MessageId, popReceipt, stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Shutting down: the message becomes visible again when its timeout expires and another attempt runs.
+        }
+        catch (Exception e) when (e is StorageException or HttpRequestException)
+        {
+            // The handler's work may be done but the message could not be settled: it will be delivered again, which
+            // is why handlers must be idempotent (at-least-once, like the Functions host).
+            LogSettleFailed(logger, function.Name, message.MessageId, e.Message);
+        }
+        finally
+        {
+            await renewing.CancelAsync().ConfigureAwait(false);
+            slots.Release();
+        }
+
+        async Task RenewAsync()
+        {
+            var every = TimeSpan.FromTicks(Math.Max(visibility.Ticks / 2, TimeSpan.FromMilliseconds(200).Ticks));
+            try
+            {
+                while (true)
+                {
+                    await Task.Delay(every, renewing.Token).ConfigureAwait(false);
+                    popReceipt = await queue.UpdateMessageAsync(message.MessageId, popReceipt, visibility, ct: renewing.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception e) when (e is StorageException or HttpRequestException)
+            {
+                LogRenewFailed(logger, function.Name, message.MessageId, e.Message);
+            }
+        }
+    }
+
+    private TimeSpan RetryDelay(long dequeueCount)
+    {
+        var factor = Math.Pow(2, Math.Clamp(dequeueCount - 1, 0, 20));
+        var ticks = Math.Min(_options.RetryDelay.Ticks * factor, _options.MaxRetryDelay.Ticks);
+        return TimeSpan.FromTicks((long)ticks);
+    }
+
+    private static async Task Delay(TimeSpan delay, CancellationToken stop)
+    {
+        try
+        {
+            await Task.Delay(delay, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Polling queue {Queue} failed ({Status}): {Error}")]
+    private static partial void LogPollFailed(ILogger logger, string queue, int status, string error);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Function {Function} could not settle message {MessageId}; it will be delivered again: {Error}")]
+    private static partial void LogSettleFailed(ILogger logger, string function, string messageId, string error);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Function {Function} could not extend the visibility of message {MessageId}: {Error}")]
+    private static partial void LogRenewFailed(ILogger logger, string function, string messageId, string error);
+}

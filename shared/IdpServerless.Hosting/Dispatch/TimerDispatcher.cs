@@ -1,0 +1,123 @@
+using IdpServerless.Hosting.Functions;
+using IdpServerless.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace IdpServerless.Hosting.Dispatch;
+
+/// <summary>
+/// Standalone mode's timer trigger. Each occurrence runs on one instance only: the instance that inserts the
+/// occurrence's row in the <c>timerclaims</c> table runs it (an insert is atomic), so several app instances never run
+/// the same occurrence twice — the job the host does with a blob lease.
+/// </summary>
+public sealed partial class TimerDispatcher(
+    FunctionRegistry registry,
+    FunctionInvoker invoker,
+    StorageClient storage,
+    TimeProvider time,
+    IOptions<DispatchOptions> options,
+    ILogger<TimerDispatcher> logger) : BackgroundService
+{
+    /// <summary>The claims table.</summary>
+    public const string ClaimsTable = "timerclaims";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Enabled || registry.TimerFunctions.Count == 0)
+        {
+            return;
+        }
+
+        var claims = storage.GetTable(ClaimsTable);
+        await RetryUntilAsync(() => claims.CreateIfNotExistsAsync(stoppingToken), stoppingToken).ConfigureAwait(false);
+        await Task.WhenAll(registry.TimerFunctions.Select(f => Task.Run(() => RunAsync(f, claims, stoppingToken), stoppingToken))).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync(TimerFunction function, TableClient claims, CancellationToken stop)
+    {
+        var schedule = NCrontab.Parse(function.Schedule);
+        if (function.RunOnStartup)
+        {
+            await invoker.InvokeTimerAsync(function, new TimerContext(function.Name, time.GetUtcNow(), false), stop).ConfigureAwait(false);
+        }
+
+        var last = time.GetUtcNow();
+        while (!stop.IsCancellationRequested)
+        {
+            var next = schedule.GetNextOccurrence(last);
+            if (next is null)
+            {
+                LogNoOccurrence(logger, function.Name, function.Schedule);
+                return;
+            }
+
+            var wait = next.Value - time.GetUtcNow();
+            try
+            {
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, time, stop).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            last = next.Value;
+            var pastDue = time.GetUtcNow() - next.Value > TimeSpan.FromSeconds(30);
+            if (await TryClaimAsync(claims, function.Name, next.Value, stop).ConfigureAwait(false))
+            {
+                await invoker.InvokeTimerAsync(function, new TimerContext(function.Name, next.Value, pastDue), stop).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<bool> TryClaimAsync(TableClient claims, string function, DateTimeOffset occurrence, CancellationToken stop)
+    {
+        var row = new TableEntity(function, occurrence.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture))
+        {
+            ["ClaimedBy"] = Environment.MachineName + ":" + Environment.ProcessId,
+            ["Occurrence"] = occurrence,
+        };
+        try
+        {
+            await claims.AddEntityAsync(row, stop).ConfigureAwait(false);
+            return true;
+        }
+        catch (StorageConflictException)
+        {
+            return false;
+        }
+        catch (Exception e) when (e is StorageException or HttpRequestException)
+        {
+            LogClaimFailed(logger, function, e.Message);
+            return false;
+        }
+    }
+
+    private static async Task RetryUntilAsync(Func<Task> action, CancellationToken stop)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                await action().ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is StorageException or HttpRequestException && !stop.IsCancellationRequested)
+            {
+                await Task.Delay(delay, stop).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Timer {Function} with schedule '{Schedule}' has no next occurrence.")]
+    private static partial void LogNoOccurrence(ILogger logger, string function, string schedule);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Timer {Function} could not claim its occurrence: {Error}")]
+    private static partial void LogClaimFailed(ILogger logger, string function, string error);
+}

@@ -1,0 +1,138 @@
+using IdpServerless.Hosting.Configuration;
+using IdpServerless.Hosting.CustomHandler;
+using IdpServerless.Hosting.Dispatch;
+using IdpServerless.Hosting.Functions;
+using IdpServerless.Hosting.Observability;
+using IdpServerless.Hosting.Problems;
+using IdpServerless.Hosting.Security;
+using IdpServerless.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IdpServerless.Hosting;
+
+/// <summary>Wires the function app's two hosting modes, storage and the cross-cutting parts, once.</summary>
+public static class FunctionAppExtensions
+{
+    /// <summary>Default request body limit (bytes) unless <c>IDP_MAX_REQUEST_BYTES</c> says otherwise.</summary>
+    public const long DefaultMaxRequestBytes = 4 * 1024 * 1024;
+
+    /// <summary>Configuration, listen URL, storage, registry, invoker and (standalone) dispatchers.</summary>
+    public static WebApplicationBuilder AddFunctionApp(this WebApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        config.AddLocalSettings(builder.Environment.ContentRootPath);
+        config.AddEnvironmentVariables();
+        var mode = HostingModeDetector.Detect(config);
+        builder.WebHost.UseUrls(HostingModeDetector.ListenUrl(config));
+        var maxBody = long.TryParse(config["IDP_MAX_REQUEST_BYTES"], out var m) && m > 0 ? m : DefaultMaxRequestBytes;
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = maxBody;
+            k.AddServerHeader = false;
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddAzureStorage(config);
+        services.AddSingleton<FunctionRegistry>();
+        services.AddSingleton<FunctionInvoker>();
+        services.AddSingleton<QueueWakeup>();
+        services.AddSingleton(new FunctionAppInfo(mode, HostingModeDetector.IsLocal(config)));
+        services.AddOptions<DispatchOptions>().BindConfiguration(DispatchOptions.Section);
+        services.AddProblemDetails();
+        services.AddSingleton(_ => new PrometheusMetrics([FunctionTelemetry.Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel"]));
+        if (mode == HostingMode.Standalone)
+        {
+            services.AddHostedService<QueueDispatcher>();
+            services.AddHostedService<TimerDispatcher>();
+        }
+
+        var origins = (config["IDP_CORS_ORIGINS"] ?? config["Host:CORS"] ?? string.Empty)
+            .Split([',', ' '], StringSplitOptions.RemoveEmptyEntries);
+        var credentials = string.Equals(config["Host:CORSCredentials"], "true", StringComparison.OrdinalIgnoreCase);
+        services.AddCors(o => o.AddDefaultPolicy(p =>
+        {
+            if (origins.Contains("*"))
+            {
+                p.AllowAnyOrigin();
+            }
+            else
+            {
+                p.WithOrigins(origins);
+                if (credentials)
+                {
+                    p.AllowCredentials();
+                }
+            }
+
+            p.AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("Location", "Retry-After", "ETag").SetPreflightMaxAge(TimeSpan.FromHours(1));
+        }));
+        return builder;
+    }
+
+    /// <summary>Error handling, CORS, health, metrics and (custom-handler mode) the host's invocation endpoints.</summary>
+    public static WebApplication UseFunctionApp(this WebApplication app)
+    {
+        app.UseMiddleware<ProblemMiddleware>();
+        app.UseStatusCodePages(async ctx =>
+        {
+            var status = ctx.HttpContext.Response.StatusCode;
+            if (ctx.HttpContext.Response.HasStarted || ctx.HttpContext.Response.ContentLength > 0)
+            {
+                return;
+            }
+
+            var (type, title) = status switch
+            {
+                404 => (ProblemTypes.NotFound, "No function answers this route."),
+                405 => (ProblemTypes.BadRequest, "This method is not allowed on this route."),
+                415 => (ProblemTypes.BadRequest, "Unsupported content type; send application/json."),
+                401 => (ProblemTypes.Unauthenticated, "Sign in: a valid bearer token is required."),
+                403 => (ProblemTypes.Forbidden, "Forbidden."),
+                _ => (ProblemTypes.BadRequest, "Request failed."),
+            };
+            await ProblemMiddleware.WriteAsync(ctx.HttpContext, new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Type = type, Title = title }).ConfigureAwait(false);
+        });
+        app.UseCors();
+        var info = app.Services.GetRequiredService<FunctionAppInfo>();
+        if (info.Mode == HostingMode.CustomHandler)
+        {
+            app.MapFunctionInvocations();
+        }
+
+        app.MapHealth();
+        return app;
+    }
+
+    private static void MapHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/health", (FunctionAppInfo info) => Results.Ok(new { status = "Healthy", mode = info.Mode.ToString() }))
+            .WithName("Health").WithTags("Operations").AllowAnonymousFunction("liveness probe");
+        app.MapGet("/api/health/ready", async (StorageClient storage, CancellationToken ct) =>
+        {
+            try
+            {
+                await storage.GetTable(TimerDispatcher.ClaimsTable).QueryPageAsync(top: 1, ct: ct).ConfigureAwait(false);
+                return Results.Ok(new { status = "Ready", storage = "reachable" });
+            }
+            catch (StorageNotFoundException)
+            {
+                return Results.Ok(new { status = "Ready", storage = "reachable" });
+            }
+            catch (Exception e) when (e is StorageException or HttpRequestException or TaskCanceledException)
+            {
+                return Results.Problem(statusCode: 503, type: ProblemTypes.Unavailable, title: "Storage is not reachable.", detail: e.GetType().Name);
+            }
+        }).WithName("Readiness").WithTags("Operations").AllowAnonymousFunction("readiness probe");
+        app.MapGet("/metrics", (PrometheusMetrics metrics) => Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"))
+            .WithName("Metrics").WithTags("Operations").ExcludeFromDescription().AllowAnonymousFunction("Prometheus scrape; restrict at the network edge");
+    }
+}
+
+/// <summary>How this process is hosted.</summary>
+public sealed record FunctionAppInfo(HostingMode Mode, bool IsLocal);

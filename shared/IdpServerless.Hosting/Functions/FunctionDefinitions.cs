@@ -1,0 +1,66 @@
+namespace IdpServerless.Hosting.Functions;
+
+/// <summary>A queue-triggered function: declared once, dispatched by the standalone dispatcher or by the Functions host.</summary>
+/// <param name="Name">Function name; also the folder name of its generated function.json and the host's POST route.</param>
+/// <param name="QueueName">Azure Storage queue read in standalone mode (and in Azure unless a Service Bus entity is named).</param>
+/// <param name="HandlerType">A type implementing <see cref="IQueueHandler"/>, resolved from a DI scope per message.</param>
+public sealed record QueueFunction(string Name, string QueueName, Type HandlerType)
+{
+    /// <summary>Attempts before the message goes to <c>&lt;queue&gt;-poison</c> with its failure reason.</summary>
+    public int MaxDequeueCount { get; init; } = 5;
+
+    /// <summary>How long a received message stays invisible while it is handled (renewed while the handler runs).</summary>
+    public TimeSpan VisibilityTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Messages handled at once by one app instance.</summary>
+    public int MaxConcurrency { get; init; } = 16;
+
+    /// <summary>Optional Service Bus queue read in Azure instead of the Storage queue (binding <c>serviceBusTrigger</c>).</summary>
+    public string? ServiceBusQueue { get; init; }
+
+    /// <summary>Optional Service Bus topic (with <see cref="ServiceBusSubscription"/>) read in Azure instead of the Storage queue.</summary>
+    public string? ServiceBusTopic { get; init; }
+
+    /// <summary>Subscription of <see cref="ServiceBusTopic"/>.</summary>
+    public string? ServiceBusSubscription { get; init; }
+
+    /// <summary>Poll interval ceiling when the queue is idle.</summary>
+    public TimeSpan MaxPollingInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The poison queue's name.</summary>
+    public string PoisonQueueName => QueueName + "-poison";
+}
+
+/// <summary>A timer-triggered function with an NCRONTAB schedule (six fields, seconds first, as Azure Functions uses).</summary>
+public sealed record TimerFunction(string Name, string Schedule, Type HandlerType)
+{
+    /// <summary>Run once when the app starts (the host's <c>runOnStartup</c>).</summary>
+    public bool RunOnStartup { get; init; }
+}
+
+/// <summary>What a queue handler receives.</summary>
+public sealed record QueueMessageContext(
+    string FunctionName,
+    string QueueName,
+    string MessageId,
+    string Body,
+    long DequeueCount,
+    DateTimeOffset InsertionTime);
+
+/// <summary>What a timer handler receives.</summary>
+public sealed record TimerContext(string FunctionName, DateTimeOffset ScheduledTime, bool IsPastDue);
+
+/// <summary>Handles one queue message. Throwing fails the attempt: the message is retried, then poisoned.</summary>
+public interface IQueueHandler
+{
+    Task HandleAsync(QueueMessageContext message, CancellationToken cancellationToken);
+}
+
+/// <summary>Handles one timer occurrence.</summary>
+public interface ITimerHandler
+{
+    Task HandleAsync(TimerContext timer, CancellationToken cancellationToken);
+}
+
+/// <summary>Thrown by a handler for a message that can never succeed: it goes to the poison queue at once.</summary>
+public sealed class PoisonMessageException(string reason, Exception? inner = null) : Exception(reason, inner);

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Text.Json;
+using IdpServerless.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
+
+namespace IdpServerless.Hosting.Problems;
+
+/// <summary>
+/// Turns every error into a ProblemDetails: a caller's mistake gets its 4xx naming the field, our own failure a 500
+/// with a correlation id and never a stack trace.
+/// </summary>
+public sealed partial class ProblemMiddleware(RequestDelegate next, ILogger<ProblemMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!context.Response.HasStarted && !(e is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
+        {
+            var problem = Map(e, context);
+            if (problem.Status >= 500)
+            {
+                LogUnhandled(logger, e, context.Request.Method, context.Request.Path, context.TraceIdentifier);
+            }
+
+            await WriteAsync(context, problem).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes <paramref name="problem"/> as <c>application/problem+json</c>.</summary>
+    public static async Task WriteAsync(HttpContext context, ProblemDetails problem)
+    {
+        problem.Instance ??= context.Request.Path;
+        problem.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier;
+        context.Response.Clear();
+        context.Response.StatusCode = problem.Status ?? 500;
+        await context.Response.WriteAsJsonAsync(problem, problem.GetType(), (JsonSerializerOptions?)null, "application/problem+json", context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static ProblemDetails Map(Exception e, HttpContext context) => e switch
+    {
+        ProblemException p => p.ToProblemDetails(context.Request.Path),
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+            ProblemException.TooLarge("The request body is larger than this function accepts.").ToProblemDetails(),
+        BadHttpRequestException b => Problem(b.StatusCode, ProblemTypes.BadRequest, "The request is malformed.", b.Message),
+        JsonException j => ProblemException.BadRequest(string.IsNullOrEmpty(j.Path) ? "body" : j.Path.TrimStart('$', '.'), "is not valid JSON: " + j.Message).ToProblemDetails(),
+        StorageThrottledException => Problem(503, ProblemTypes.Unavailable, "Storage is busy; try again shortly.", null),
+        _ => Problem(500, ProblemTypes.Internal, "Something went wrong on our side.", "The error was logged with this request's trace id."),
+    };
+
+    private static ProblemDetails Problem(int status, string type, string title, string? detail) =>
+        new() { Status = status, Type = type, Title = title, Detail = detail };
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path} (request {RequestId})")]
+    private static partial void LogUnhandled(ILogger logger, Exception e, string method, string path, string requestId);
+}

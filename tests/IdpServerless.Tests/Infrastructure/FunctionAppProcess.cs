@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace IdpServerless.Tests.Infrastructure;
+
+/// <summary>
+/// The real function app as its own process (standalone mode by default, or custom-handler mode), on a free port,
+/// against the given storage. Tests start as many as they need, and can SIGKILL one to prove crash safety.
+/// </summary>
+public sealed class FunctionAppProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private FunctionAppProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+        BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public int Port { get; }
+
+    public Uri BaseAddress { get; }
+
+    public HttpClient Http { get; }
+
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Everything the app wrote to stdout and stderr so far (for failure messages).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts the app and waits until <c>/api/health</c> answers 200.</summary>
+    /// <param name="connectionString">AzureWebJobsStorage.</param>
+    /// <param name="settings">Extra environment (e.g. <c>Dispatch__VisibilityTimeout</c>).</param>
+    /// <param name="customHandler">Start as the Functions host would (FUNCTIONS_CUSTOMHANDLER_PORT).</param>
+    public static async Task<FunctionAppProcess> StartAsync(string connectionString, IDictionary<string, string>? settings = null, bool customHandler = false)
+    {
+        var port = FreePorts.Next();
+        var psi = new ProcessStartInfo("dotnet", $"\"{RepoPaths.FunctionsDll}\"")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(RepoPaths.FunctionsDll)!,
+        };
+        psi.Environment["AzureWebJobsStorage"] = connectionString;
+        psi.Environment["IDP_LOCAL_SETTINGS"] = Path.Combine(Path.GetTempPath(), "idp-no-local-settings.json");
+        psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        psi.Environment["Dispatch__MaxPollingInterval"] = "00:00:00.500";
+        if (customHandler)
+        {
+            psi.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            psi.Environment.Remove("ASPNETCORE_URLS");
+        }
+        else
+        {
+            psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        }
+
+        foreach (var (k, v) in settings ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the function app");
+        var app = new FunctionAppProcess(process, port);
+        process.OutputDataReceived += (_, e) => app.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => app.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await Eventually.TrueAsync(async () =>
+            {
+                if (process.HasExited)
+                {
+                    throw new InvalidOperationException($"The function app exited with {process.ExitCode}:\n{app.Output}");
+                }
+
+                using var r = await app.Http.GetAsync("/api/health");
+                return r.IsSuccessStatusCode;
+            }, TimeSpan.FromSeconds(60), "the function app's /api/health");
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        return app;
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no chance to settle messages.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (!_process.HasExited)
+        {
+            try
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            if (_output.Length < 200_000)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+}
