@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+
+namespace IdpServerless.Storage.Internal;
+
+/// <summary>
+/// Large-message support: text that does not fit a queue message (64 KiB after XML escaping) or that XML
+/// cannot carry is stored as a blob in container <c>queue-payloads</c>, and the message carries a small JSON
+/// reference. Also remembers which received messages own a blob, so that deleting the message by id and pop
+/// receipt can delete the blob too (best effort; use a lifecycle rule on the container for stragglers).
+/// </summary>
+internal sealed class QueuePayloads(StorageClient owner, string queueName)
+{
+    public const string Container = "queue-payloads";
+    public const int MaxInlineBytes = 64 * 1024;
+    private const string Marker = "{\"idp.queuePayload\":";
+    private const int TrackLimit = 10_000;
+
+    private readonly ConcurrentDictionary<string, (string Blob, DateTimeOffset Seen)> _blobsByMessageId = new(StringComparer.Ordinal);
+
+    /// <summary>The XML-escaped text when it can travel inline, else null.</summary>
+    public static string? InlineText(string text)
+    {
+        if (text.StartsWith(Marker, StringComparison.Ordinal))
+        {
+            return null; // would be mistaken for a reference on receive
+        }
+
+        var escaped = QueueXml.Escape(text);
+        return escaped is not null && Encoding.UTF8.GetByteCount(escaped) <= MaxInlineBytes ? escaped : null;
+    }
+
+    /// <summary>Uploads the text and returns (blob name, escaped reference message text).</summary>
+    public async Task<(string Blob, string Reference)> StoreAsync(string text, CancellationToken ct)
+    {
+        var container = owner.GetContainer(Container);
+        await container.EnsureExistsAsync(ct).ConfigureAwait(false);
+        var blob = $"{queueName}/{Guid.NewGuid():N}";
+        var bytes = Encoding.UTF8.GetBytes(text);
+        await container.UploadAsync(blob, bytes, "text/plain; charset=utf-8", ct: ct).ConfigureAwait(false);
+        var reference = Marker + JsonSerializer.Serialize(blob) + ",\"bytes\":" + bytes.Length + "}";
+        return (blob, QueueXml.Escape(reference)!);
+    }
+
+    /// <summary>If the text is a reference, the blob name; else null.</summary>
+    public static string? ReferencedBlob(string text)
+    {
+        if (!text.StartsWith(Marker, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            return doc.RootElement.GetProperty("idp.queuePayload").GetString();
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Downloads a referenced payload; null when the blob is gone.</summary>
+    public async Task<string?> LoadAsync(string blob, CancellationToken ct)
+    {
+        var content = await owner.GetContainer(Container).DownloadAsync(blob, ct).ConfigureAwait(false);
+        return content is null ? null : Encoding.UTF8.GetString(content.Content);
+    }
+
+    public async Task DeleteQuietlyAsync(string? blob)
+    {
+        if (blob is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await owner.GetContainer(Container).DeleteAsync(blob, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (StorageException)
+        {
+            // Best effort: the message is already gone; an orphaned payload only costs storage.
+        }
+    }
+
+    public void Track(string messageId, string blob, DateTimeOffset now)
+    {
+        if (_blobsByMessageId.Count >= TrackLimit)
+        {
+            var cutoff = now - TimeSpan.FromHours(1);
+            foreach (var (id, entry) in _blobsByMessageId)
+            {
+                if (entry.Seen < cutoff)
+                {
+                    _blobsByMessageId.TryRemove(id, out _);
+                }
+            }
+        }
+
+        _blobsByMessageId[messageId] = (blob, now);
+    }
+
+    public string? Untrack(string messageId) =>
+        _blobsByMessageId.TryRemove(messageId, out var entry) ? entry.Blob : null;
+
+    public string? Tracked(string messageId) =>
+        _blobsByMessageId.TryGetValue(messageId, out var entry) ? entry.Blob : null;
+}
