@@ -146,7 +146,10 @@ public sealed class InvocationEnvelope
 }
 
 /// <summary>The reply the host expects: <c>{"Outputs": {}, "Logs": [], "ReturnValue": null}</c>.</summary>
-public sealed record InvocationResult(IReadOnlyDictionary<string, object?> Outputs, IReadOnlyList<string> Logs, object? ReturnValue)
+public sealed record InvocationResult(
+    [property: System.Text.Json.Serialization.JsonPropertyName("Outputs")] IReadOnlyDictionary<string, object?> Outputs,
+    [property: System.Text.Json.Serialization.JsonPropertyName("Logs")] IReadOnlyList<string> Logs,
+    [property: System.Text.Json.Serialization.JsonPropertyName("ReturnValue")] object? ReturnValue)
 {
     public static InvocationResult Of(params string[] logs) => new(new Dictionary<string, object?>(), logs, null);
 }

@@ -103,12 +103,10 @@ public class CustomHandlerContractTests(AzuriteFixture azurite)
     private static StringContent Envelope(string message, int dequeueCount, bool raw = false)
     {
         var data = raw ? message : JsonSerializer.Serialize(message);
-        var json = $$"""
-            {"Data":{"message":{{data}}},
-             "Metadata":{"DequeueCount":{{dequeueCount}},"Id":"{{Guid.NewGuid()}}","PopReceipt":"AgAAAAMAAAAAAAAA","InsertionTime":"2026-11-21T10:00:00+00:00",
-                         "ExpirationTime":"2026-11-28T10:00:00+00:00","NextVisibleTime":"2026-11-21T10:10:00+00:00",
-                         "sys":{"MethodName":"DiagnosticsProbe","UtcNow":"2026-11-21T10:00:01Z","RandGuid":"{{Guid.NewGuid()}}"}}}
-            """;
+        var json = "{\"Data\":{\"message\":" + data + "},\"Metadata\":{\"DequeueCount\":" + dequeueCount +
+                   ",\"Id\":\"" + Guid.NewGuid() + "\",\"PopReceipt\":\"AgAAAAMAAAAAAAAA\",\"InsertionTime\":\"2026-11-21T10:00:00+00:00\"" +
+                   ",\"ExpirationTime\":\"2026-11-28T10:00:00+00:00\",\"NextVisibleTime\":\"2026-11-21T10:10:00+00:00\"" +
+                   ",\"sys\":{\"MethodName\":\"DiagnosticsProbe\",\"UtcNow\":\"2026-11-21T10:00:01Z\",\"RandGuid\":\"" + Guid.NewGuid() + "\"}}}";
         return new StringContent(json, System.Text.Encoding.UTF8, "application/json");
     }
 }

@@ -27,11 +27,11 @@ public class PublishedMetadataTests
             var expected = FunctionMetadataWriter.Render(FunctionMetadataCommand.BuildRegistry());
             var published = Directory.GetDirectories(output)
                 .Where(d => File.Exists(Path.Combine(d, "function.json")))
-                .ToDictionary(Path.GetFileName, d => File.ReadAllText(Path.Combine(d, "function.json")).TrimEnd());
+                .ToDictionary(d => Path.GetFileName(d), d => File.ReadAllText(Path.Combine(d, "function.json")).TrimEnd());
             Assert.Equal(expected.Keys.Order(), published.Keys.Order());
             foreach (var (name, json) in expected)
             {
-                Assert.Equal(json, published[name!]);
+                Assert.Equal(json, published[name]);
             }
 
             Assert.True(File.Exists(Path.Combine(output, "host.json")));
