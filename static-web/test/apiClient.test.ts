@@ -91,12 +91,12 @@ describe("API client", () => {
 
   it("turns a network failure into status 0 and lets aborts through untouched", async () => {
     const down = createClient({ baseUrl: "", getToken: () => null, fetch: vi.fn(async () => { throw new TypeError("Failed to fetch"); }) });
-    const error = await down.request("GET", "/api/me").catch((e: ApiError) => e);
+    const error = await down.request<never>("GET", "/api/me").catch((e: ApiError) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error.status).toBe(0);
 
     const aborted = createClient({ baseUrl: "", getToken: () => null, fetch: vi.fn(async () => { throw new DOMException("aborted", "AbortError"); }) });
-    const abortError = await aborted.request("GET", "/api/me").catch((e: Error) => e);
+    const abortError = await aborted.request<never>("GET", "/api/me").catch((e: Error) => e);
     expect(abortError).not.toBeInstanceOf(ApiError);
     expect(abortError.name).toBe("AbortError");
   });
