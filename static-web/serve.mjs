@@ -2,7 +2,7 @@
 // Zero-dependency static server for the built app: SPA fallback, cache headers, generated /config.json.
 // Usage: node serve.mjs --port 4280 --api http://127.0.0.1:7071 [--auth-mode dev|entra] [--dir dist]
 import { createServer } from "node:http";
-import { readFile, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve, sep, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync, brotliCompressSync, constants as zlib } from "node:zlib";
@@ -90,6 +90,7 @@ const SECURITY = {
 };
 
 // Built files never change while we run, so keep them (and their compressed forms) in memory.
+// Brotli 9 rather than 11: within ~8% of the size at a tenth of the CPU time on a 2-core machine.
 const cache = new Map();
 async function load(path) {
   if (cache.has(path)) return cache.get(path);
@@ -102,7 +103,7 @@ async function load(path) {
       entry = { body, ext, mtime: info.mtime.toUTCString() };
       if (COMPRESSIBLE.has(ext) && body.length > 512) {
         entry.gzip = gzipSync(body, { level: 9 });
-        entry.br = brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } });
+        entry.br = brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 9 } });
       }
     }
   } catch {
@@ -167,6 +168,22 @@ const server = createServer(async (req, res) => {
     else res.destroy();
   }
 });
+
+// Compress everything before accepting connections so the first visitor does not wait for brotli.
+async function warm(dir) {
+  let entries = [];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return; // a missing dist is reported per request
+  }
+  for (const e of entries) {
+    const full = join(dir, e.name);
+    if (e.isDirectory()) await warm(full);
+    else if (e.isFile()) await load(full);
+  }
+}
+await warm(root);
 
 server.listen(opts.port, HOST, () => {
   const { port } = server.address();

@@ -5,16 +5,43 @@ import { Loading, ProblemView } from "./components/common";
 import { Shell } from "./components/Shell";
 import type { AppConfig } from "./config";
 
-const SignIn = lazy(() => import("./pages/SignIn"));
-const Catalog = lazy(() => import("./pages/Catalog"));
-const EntityPage = lazy(() => import("./pages/EntityPage"));
-const Create = lazy(() => import("./pages/Create"));
-const TemplateForm = lazy(() => import("./pages/TemplateForm"));
-const TaskPage = lazy(() => import("./pages/TaskPage"));
-const Deployments = lazy(() => import("./pages/Deployments"));
-const DeploymentDetail = lazy(() => import("./pages/DeploymentDetail"));
-const Clusters = lazy(() => import("./pages/Clusters"));
-const Audit = lazy(() => import("./pages/Audit"));
+const loaders = {
+  signIn: () => import("./pages/SignIn"),
+  catalog: () => import("./pages/Catalog"),
+  entity: () => import("./pages/EntityPage"),
+  create: () => import("./pages/Create"),
+  templateForm: () => import("./pages/TemplateForm"),
+  task: () => import("./pages/TaskPage"),
+  deployments: () => import("./pages/Deployments"),
+  deploymentDetail: () => import("./pages/DeploymentDetail"),
+  clusters: () => import("./pages/Clusters"),
+  audit: () => import("./pages/Audit"),
+};
+
+/** Starts downloading the chunk for the page being opened while config.json and /api/me are still in flight. */
+export function preloadRoute(pathname: string) {
+  const seg = pathname.split("/").filter(Boolean);
+  const load =
+    seg[0] === "login" ? loaders.signIn
+    : seg[0] === "catalog" ? (seg.length > 1 ? loaders.entity : loaders.catalog)
+    : seg[0] === "create" ? (seg[1] === "templates" ? loaders.templateForm : seg[1] === "tasks" ? loaders.task : loaders.create)
+    : seg[0] === "deployments" ? (seg.length > 1 ? loaders.deploymentDetail : loaders.deployments)
+    : seg[0] === "clusters" ? loaders.clusters
+    : seg[0] === "audit" ? loaders.audit
+    : loaders.catalog;
+  void load().catch(() => undefined); // a failure surfaces when React.lazy retries the same import
+}
+
+const SignIn = lazy(loaders.signIn);
+const Catalog = lazy(loaders.catalog);
+const EntityPage = lazy(loaders.entity);
+const Create = lazy(loaders.create);
+const TemplateForm = lazy(loaders.templateForm);
+const TaskPage = lazy(loaders.task);
+const Deployments = lazy(loaders.deployments);
+const DeploymentDetail = lazy(loaders.deploymentDetail);
+const Clusters = lazy(loaders.clusters);
+const Audit = lazy(loaders.audit);
 
 function RequireAuth() {
   const { state, refresh } = useAuth();

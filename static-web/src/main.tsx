@@ -1,13 +1,14 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { configureApi } from "./api";
-import { App } from "./App";
+import { App, preloadRoute } from "./App";
 import { readToken } from "./auth/session";
 import { notifyUnauthorized } from "./auth/AuthProvider";
 import { loadConfig } from "./config";
 import "./styles/app.css";
 
 const root = createRoot(document.getElementById("root")!);
+preloadRoute(window.location.pathname);
 
 loadConfig()
   .then((config) => {

@@ -21,7 +21,7 @@ export function RelationsGraph({ centerRef, relations }: { centerRef: string; re
   const hidden = byTarget.size - targets.length;
   const cx = W / 2;
   const cy = H / 2;
-  const rx = W / 2 - 110;
+  const rx = W / 2 - 90;
   const ry = H / 2 - 45;
 
   if (targets.length === 0) return <p className="empty">No relations.</p>;
@@ -60,15 +60,15 @@ export function RelationsGraph({ centerRef, relations }: { centerRef: string; re
           const kind = ref.split(":")[0];
           return (
             <a key={ref} href={entityPath(ref)} onClick={go(ref)} data-testid={`graph-node-${ref}`} aria-label={`${byTarget.get(ref)!.join(", ")}: ${ref}`}>
-              <rect x={x - 92} y={y - 20} width={184} height={40} rx={8} className={`graph-node graph-kind-${kind}`} />
+              <rect x={x - 80} y={y - 20} width={160} height={40} rx={8} className={`graph-node graph-kind-${kind}`} />
               <text x={x} y={y - 3} textAnchor="middle" className="graph-kind">{kind}</text>
-              <text x={x} y={y + 12} textAnchor="middle" className="graph-name">{label(shortRef(ref).replace(/^[^:]+:/, ""))}</text>
+              <text x={x} y={y + 12} textAnchor="middle" className="graph-name">{label(shortRef(ref).replace(/^[^:]+:/, ""), 19)}</text>
             </a>
           );
         })}
         <g>
-          <rect x={cx - 100} y={cy - 22} width={200} height={44} rx={10} className="graph-node graph-center" />
-          <text x={cx} y={cy + 5} textAnchor="middle" className="graph-center-text">{label(shortRef(centerRef).replace(/^[^:]+:/, ""))}</text>
+          <rect x={cx - 85} y={cy - 22} width={170} height={44} rx={10} className="graph-node graph-center" />
+          <text x={cx} y={cy + 5} textAnchor="middle" className="graph-center-text">{label(shortRef(centerRef).replace(/^[^:]+:/, ""), 20)}</text>
         </g>
       </svg>
       {hidden > 0 ? <figcaption className="muted small">{hidden} more relations are listed below.</figcaption> : null}

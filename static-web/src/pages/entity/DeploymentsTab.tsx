@@ -87,7 +87,7 @@ export function DeploymentsTab({ entity, me }: { entity: Entity; me: Me }) {
 
   return (
     <div className="table-wrap">
-      <table className="table" data-testid="environments-table">
+      <table className="table table-stack" data-testid="environments-table">
         <thead>
           <tr>
             <th scope="col">Environment</th>
@@ -119,11 +119,11 @@ export function DeploymentsTab({ entity, me }: { entity: Entity; me: Me }) {
                     {env.strategy?.type ?? "rolling"} · {env.clusters.map((c) => `${c.name}/${c.namespace}`).join(", ") || "no clusters"}
                   </div>
                 </th>
-                <td data-testid="env-version">{cur?.version ?? "—"}</td>
-                <td>{cur ? <Link to={`/deployments/${encodeURIComponent(cur.deploymentId)}`}><StatusBadge status={cur.status} testId="env-status" /></Link> : <span className="muted">never deployed</span>}</td>
-                <td>{cur ? <EntityRefLink entityRef={cur.by} impliedKind="user" /> : "—"}</td>
-                <td>{cur ? <time dateTime={cur.at} title={formatDateTime(cur.at)}>{formatRelative(cur.at)}</time> : "—"}</td>
-                <td className="actions-cell">
+                <td data-label="Version" data-testid="env-version">{cur?.version ?? "—"}</td>
+                <td data-label="Status">{cur ? <Link to={`/deployments/${encodeURIComponent(cur.deploymentId)}`}><StatusBadge status={cur.status} testId="env-status" /></Link> : <span className="muted">never deployed</span>}</td>
+                <td data-label="By">{cur ? <EntityRefLink entityRef={cur.by} impliedKind="user" /> : "—"}</td>
+                <td data-label="When">{cur ? <time dateTime={cur.at} title={formatDateTime(cur.at)}>{formatRelative(cur.at)}</time> : "—"}</td>
+                <td className="actions-cell" data-label="Actions">
                   <div className="actions">
                     <GuardedButton testId="deploy-button" allowed={deploy.allowed} reason={deploy.reason} onClick={() => setPending({ env: env.name, action: "deploy" })}>
                       Deploy
