@@ -55,7 +55,7 @@ describe("entity Deployments tab", () => {
     const reason = within(row).getByTestId("deploy-disabled-reason");
     expect(reason.textContent).toBe("Requires deployment.create on this component (you are a viewer)");
     expect(deploy.getAttribute("aria-describedby")).toBe(reason.id);
-    expect(within(row).getByTestId("promote-disabled-reason").textContent).toContain("deployment.promote");
+    expect(within(row).getByTestId("promote-disabled-reason").textContent).toContain("deployment.create");
   });
 
   it("lists environments in order with their current version", async () => {

@@ -7,9 +7,9 @@ export const Permission = {
   templateRun: "template.execute",
   deploy: "deployment.create",
   approve: "deployment.approve",
-  promote: "deployment.promote",
+  promote: "deployment.create",
   rollback: "deployment.rollback",
-  control: "deployment.control",
+  control: "release.control",
   auditRead: "audit.read",
 } as const;
 

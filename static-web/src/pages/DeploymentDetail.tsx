@@ -30,10 +30,10 @@ export function availableActions(d: Deployment): ActionSpec[] {
       if (d.status === "Paused") list.push({ action: "resume", label: "Resume", permission: Permission.control, variant: "primary" });
       else if (canary || blueGreen) list.push({ action: "pause", label: "Pause", permission: Permission.control, variant: "secondary" });
       if (canary) {
-        list.push({ action: "promote", label: "Promote to next step", permission: Permission.promote, variant: "secondary" });
-        list.push({ action: "promote-full", label: "Promote fully", permission: Permission.promote, variant: "secondary" });
+        list.push({ action: "promote", label: "Promote to next step", permission: Permission.control, variant: "secondary" });
+        list.push({ action: "promote-full", label: "Promote fully", permission: Permission.control, variant: "secondary" });
       }
-      if (blueGreen) list.push({ action: "promote", label: `Switch traffic to ${d.release?.previewColor ?? "preview"}`, permission: Permission.promote, variant: "primary" });
+      if (blueGreen) list.push({ action: "promote", label: `Switch traffic to ${d.release?.previewColor ?? "preview"}`, permission: Permission.control, variant: "primary" });
       list.push({ action: "abort", label: "Abort", permission: Permission.control, variant: "danger" });
       break;
     case "Pending":
