@@ -24,6 +24,9 @@ public sealed class BlobContainerClient
 
     public string Name { get; }
 
+    /// <summary>Page size for listings (service default 5000); settable by tests to exercise NextMarker.</summary>
+    internal int? ListPageSize { get; set; }
+
     /// <summary>Creates the container (private access); an existing container is fine.</summary>
     public async Task CreateIfNotExistsAsync(CancellationToken ct = default)
     {
@@ -106,6 +109,11 @@ public sealed class BlobContainerClient
             if (!string.IsNullOrEmpty(prefix))
             {
                 uri += "&prefix=" + Uri.EscapeDataString(prefix);
+            }
+
+            if (ListPageSize is { } pageSize)
+            {
+                uri += "&maxresults=" + pageSize.ToString(CultureInfo.InvariantCulture);
             }
 
             if (marker is not null)

@@ -112,6 +112,7 @@ internal sealed class StorageTransport
             404 => new StorageNotFoundException(message, code),
             409 => new StorageConflictException(message, code),
             412 => new StoragePreconditionFailedException(message, code),
+            400 when code == "PopReceiptMismatch" => new StoragePreconditionFailedException(message, status, code),
             429 or 503 => new StorageThrottledException(message, status, code),
             _ => new StorageException(message, status, code),
         };

@@ -74,7 +74,6 @@ public sealed class AzuriteFixture : IAsyncLifetime
             "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--loose",
             "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
             "--blobPort", BlobPort.ToString(), "--queuePort", QueuePort.ToString(), "--tablePort", TablePort.ToString(),
-            "--location", _workDir,
         })
         {
             start.ArgumentList.Add(arg);
