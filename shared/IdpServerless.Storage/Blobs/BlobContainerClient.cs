@@ -32,7 +32,7 @@ public sealed class BlobContainerClient
     {
         var request = new StorageRequest(StorageService.Blob, HttpMethod.Put, _containerUri + "?restype=container", "Create container");
         using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (response.StatusCode != HttpStatusCode.Conflict)
+        if (!await StorageTransport.IsErrorAsync(response, HttpStatusCode.Conflict, "ContainerAlreadyExists", ct).ConfigureAwait(false))
         {
             await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
         }

@@ -101,6 +101,11 @@ internal sealed class StorageTransport
         throw CreateException((int)response.StatusCode, code, serviceMessage, request.Operation, ResourcePath(request));
     }
 
+    /// <summary>True when the response has <paramref name="status"/> and service error <paramref name="code"/>.</summary>
+    public static async Task<bool> IsErrorAsync(HttpResponseMessage response, System.Net.HttpStatusCode status, string code, CancellationToken ct) =>
+        response.StatusCode == status
+        && (await StorageErrorReader.ReadAsync(response, ct).ConfigureAwait(false)).Code == code;
+
     public static StorageException CreateException(int status, string? code, string? serviceMessage, string operation, string resource)
     {
         var detail = serviceMessage is null || (code?.Contains("Authentication", StringComparison.OrdinalIgnoreCase) ?? false)

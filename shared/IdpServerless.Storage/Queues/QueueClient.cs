@@ -33,7 +33,7 @@ public sealed class QueueClient
     {
         var request = Request(HttpMethod.Put, _queueUri, "Create queue");
         using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (response.StatusCode != HttpStatusCode.Conflict)
+        if (!await StorageTransport.IsErrorAsync(response, HttpStatusCode.Conflict, "QueueAlreadyExists", ct).ConfigureAwait(false))
         {
             await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
         }
