@@ -1,3 +1,4 @@
+using IdpServerless.Functions.Deployments;
 using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Hosting;
 
@@ -17,11 +18,13 @@ public static class AppComposition
         services.AddAppTelemetry(config);
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
+        services.AddDeployments(config);
     }
 
     public static void MapEndpoints(WebApplication app)
     {
         app.UseFunctionApp();
         app.MapAppOpenApi();
+        app.MapDeploymentsApi();
     }
 }
