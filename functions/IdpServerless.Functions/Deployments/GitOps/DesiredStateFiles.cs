@@ -139,7 +139,7 @@ public static class DesiredStateFiles
                 .Select(t => new Track(t.Name!, t.Version!, t.Replicas, t.Weight)).ToList();
             return tracks.Count == 0 ? null : new DesiredState(v.Component, v.App, v.Environment, v.Image ?? string.Empty, v.Strategy ?? "rolling", tracks, v.ActiveColor);
         }
-        catch (YamlException)
+        catch (Exception e) when (e is YamlException or InvalidOperationException)
         {
             return null;
         }

@@ -111,6 +111,11 @@ public static partial class EnvironmentParser
         {
             Add(errors, Root, $"is not valid YAML (line {e.Start.Line}): {e.InnerException?.Message ?? e.Message}");
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this for some truncated flow collections.
+            Add(errors, Root, "is not valid YAML: an unterminated flow collection ([...] or {...})");
+        }
 
         return [];
     }
