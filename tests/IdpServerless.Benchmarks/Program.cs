@@ -5,6 +5,7 @@ using IdpServerless.Benchmarks;
 var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
     ["storage"] = StorageBenchmark.RunAsync,
+    ["cold-start"] = ColdStartBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
