@@ -276,7 +276,7 @@ public sealed partial class GitHubGitProvider(GitHubApiClient api, TimeProvider 
         }
 
         var at = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
-        var body = new GhCreateCommit(message, tree, parent is null ? [] : [parent], new GhSignature(author.Name, author.Email, at));
+        var body = new GhCreateCommit(message, tree, parent is null ? [] : [parent], new GhNewSignature(author.Name, author.Email, at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)));
         var commit = await _api.SendAsync(HttpMethod.Post, $"{RepoPath(repo)}/git/commits", body, cancellationToken).ConfigureAwait(false);
         return commit.Status == HttpStatusCode.Created ? commit.Read<GhGitCommit>() : throw commit.Error($"creating a commit in {repo}");
     }

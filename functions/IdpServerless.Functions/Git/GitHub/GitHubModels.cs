@@ -33,7 +33,10 @@ internal sealed record GhSignature(string Name, string Email, DateTimeOffset Dat
 
 internal sealed record GhGitCommit(string Sha, GhSha Tree, string Message, GhSignature Author, IReadOnlyList<GhSha> Parents);
 
-internal sealed record GhCreateCommit(string Message, string Tree, IReadOnlyList<string> Parents, GhSignature Author);
+/// <summary>An author to write: GitHub documents the date as ISO 8601 <c>YYYY-MM-DDTHH:MM:SSZ</c>.</summary>
+internal sealed record GhNewSignature(string Name, string Email, string Date);
+
+internal sealed record GhCreateCommit(string Message, string Tree, IReadOnlyList<string> Parents, GhNewSignature Author);
 
 internal sealed record GhTreeEntry(string Path, string Mode, string Type, string? Sha);
 
