@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Polly;
 using Polly.Retry;
 
@@ -211,6 +212,30 @@ internal sealed class GitHubRetryHandler : DelegatingHandler
         response.Headers.TryGetValues(name, out var v) ? v.FirstOrDefault() : null;
 }
 
+/// <summary>
+/// Where the GitHub token comes from when a request is sent (so a rotated secret is picked up without a restart).
+/// Today: the <c>IDP_GITHUB_TOKEN</c> setting's value. A secret-reference source can replace this registration.
+/// </summary>
+public interface IGitHubTokenSource
+{
+    ValueTask<string> GetTokenAsync(CancellationToken cancellationToken);
+}
+
+internal sealed class SettingTokenSource(string token) : IGitHubTokenSource
+{
+    public ValueTask<string> GetTokenAsync(CancellationToken cancellationToken) => ValueTask.FromResult(token);
+}
+
+/// <summary>Sets the bearer token on every attempt (inside the retry handler), never logging it.</summary>
+internal sealed class GitHubAuthHandler(IGitHubTokenSource tokens) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens.GetTokenAsync(cancellationToken).ConfigureAwait(false));
+        return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+}
+
 internal static class GitHubApiRegistration
 {
     public const string UserAgent = "IdpServerless-GitProvider/1.0";
@@ -220,6 +245,8 @@ internal static class GitHubApiRegistration
     {
         services.AddSingleton<GitHubApiClient>();
         services.AddTransient<GitHubRetryHandler>();
+        services.AddTransient<GitHubAuthHandler>();
+        services.TryAddSingleton<IGitHubTokenSource>(new SettingTokenSource(options.GitHubToken ?? string.Empty));
         services.AddHttpClient(GitHubApiClient.ClientName, http =>
             {
                 http.BaseAddress = new Uri(options.GitHubApi.TrimEnd('/') + "/");
@@ -227,9 +254,9 @@ internal static class GitHubApiRegistration
                 http.DefaultRequestHeaders.Accept.ParseAdd("application/vnd.github+json");
                 http.DefaultRequestHeaders.Add("X-GitHub-Api-Version", ApiVersion);
                 http.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
-                http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.GitHubToken);
             })
             .AddHttpMessageHandler<GitHubRetryHandler>()
+            .AddHttpMessageHandler<GitHubAuthHandler>()
             .RedactLoggedHeaders(_ => true);
         return services;
     }
