@@ -1,5 +1,6 @@
 using IdpServerless.Functions.Deployments;
 using IdpServerless.Functions.Diagnostics;
+using IdpServerless.Functions.Git;
 using IdpServerless.Hosting;
 
 namespace IdpServerless.Functions.Infrastructure;
@@ -18,6 +19,7 @@ public static class AppComposition
         services.AddAppTelemetry(config);
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
+        services.AddGitProvider(config);
         services.AddDeployments(config);
     }
 
@@ -25,6 +27,7 @@ public static class AppComposition
     {
         app.UseFunctionApp();
         app.MapAppOpenApi();
+        app.MapGitApi();
         app.MapDeploymentsApi();
     }
 }
