@@ -46,15 +46,18 @@ public sealed partial class DeploymentService
         var isApproval = control is DeploymentControls.Approve or DeploymentControls.Reject;
         var permission = isApproval ? Permissions.DeploymentApprove : Permissions.ReleaseControl;
         await AuthorizeAsync(caller, permission, record.Component, record.Environment, $"deployment.{control}", cancellationToken).ConfigureAwait(false);
+        var awaitsApproval = record.Status == DeploymentStatuses.WaitingForApproval;
         if (isApproval)
         {
-            await CheckApproverAsync(record, caller, cancellationToken).ConfigureAwait(false);
+            // A protected deployment that has not reached its approval step yet may be approved already: the event waits for it.
+            var isProtected = await CheckApproverAsync(record, caller, cancellationToken).ConfigureAwait(false);
+            awaitsApproval |= record.Status == DeploymentStatuses.Pending && isProtected;
         }
 
         var release = record.Strategy.Type is StrategyTypes.Canary or StrategyTypes.BlueGreen;
         var applicable = control switch
         {
-            DeploymentControls.Approve or DeploymentControls.Reject => record.Status == DeploymentStatuses.WaitingForApproval,
+            DeploymentControls.Approve or DeploymentControls.Reject => awaitsApproval,
             DeploymentControls.Pause => release && record.Status == DeploymentStatuses.Running,
             DeploymentControls.Resume => record.Status == DeploymentStatuses.Paused,
             DeploymentControls.Promote or DeploymentControls.PromoteFull => release && record.Status is DeploymentStatuses.Running or DeploymentStatuses.Paused,
@@ -134,14 +137,16 @@ public sealed partial class DeploymentService
     }
 
     // Protected environments may name who approves: users, groups, or roles (roles are checked by the access policy).
-    private async Task CheckApproverAsync(DeploymentRecord record, Caller caller, CancellationToken ct)
+    // Returns whether the environment is protected.
+    private async Task<bool> CheckApproverAsync(DeploymentRecord record, Caller caller, CancellationToken ct)
     {
         var delivery = await resolver.ResolveAsync(record.Component, "component", ct).ConfigureAwait(false);
-        var approvers = delivery.Find(record.Environment)?.Protection.Approvers ?? [];
+        var protection = delivery.Find(record.Environment)?.Protection;
+        var approvers = protection?.Approvers ?? [];
         var named = approvers.Where(a => !a.StartsWith("role:", StringComparison.Ordinal)).ToList();
         if (named.Count == 0 || named.Contains(caller.UserRef) || caller.Groups.Any(named.Contains))
         {
-            return;
+            return protection?.ApprovalRequired == true;
         }
 
         await AuditAsync(caller, "deployment.approve", $"{record.Component}@{record.Environment}", AuditOutcomes.Denied, record.Id,
