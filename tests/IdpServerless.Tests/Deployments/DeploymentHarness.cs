@@ -117,8 +117,20 @@ public sealed class DeploymentHarness : IAsyncDisposable
     public Task<DeploymentRecord?> GetAsync(string id) => Services.GetRequiredService<DeploymentStore>().GetAsync(id, CancellationToken.None);
 
     /// <summary>Waits until the deployment's record satisfies <paramref name="condition"/>.</summary>
-    public Task<DeploymentRecord> WaitForAsync(string id, Func<DeploymentRecord, bool> condition, string what, int seconds = 60) =>
-        Eventually.ValueAsync(async () => await GetAsync(id) is { } r && condition(r) ? r : null, TimeSpan.FromSeconds(seconds), $"deployment {id} {what}", TimeSpan.FromMilliseconds(100));
+    public async Task<DeploymentRecord> WaitForAsync(string id, Func<DeploymentRecord, bool> condition, string what, int seconds = 60)
+    {
+        DeploymentRecord? last = null;
+        try
+        {
+            return await Eventually.ValueAsync(async () => (last = await GetAsync(id)) is { } r && condition(r) ? r : null, TimeSpan.FromSeconds(seconds), $"deployment {id} {what}", TimeSpan.FromMilliseconds(100));
+        }
+        catch (TimeoutException e) when (last is not null)
+        {
+            var steps = string.Join("\n", last.Steps.Select(s => $"  {s.Name}: {s.Status} {s.Message}"));
+            var analysis = string.Join("\n", last.Release?.Analysis.Select(a => $"  {a.Metric} = {a.Value} ({a.Result}) {a.Message}") ?? []);
+            throw new TimeoutException($"{e.Message}\nLast seen {last.Status}: {last.Message}\n{steps}\n{analysis}", e);
+        }
+    }
 
     public Task<DeploymentRecord> WaitForStatusAsync(string id, string status, int seconds = 60) =>
         WaitForAsync(id, r => r.Status == status || (DeploymentStatuses.IsFinished(r.Status) && r.Status != status ? throw new InvalidOperationException($"deployment ended {r.Status}: {r.Message}") : false), $"to be {status}", seconds);
