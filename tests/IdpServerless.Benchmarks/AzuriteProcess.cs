@@ -21,6 +21,11 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     public StorageAccount Account { get; }
 
+    /// <summary>An AzureWebJobsStorage connection string for this emulator (for app processes a benchmark starts).</summary>
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName={Account.AccountName};AccountKey={StorageAccount.DevelopmentAccountKey};" +
+        $"BlobEndpoint={Account.BlobEndpoint.ToString().TrimEnd('/')};QueueEndpoint={Account.QueueEndpoint.ToString().TrimEnd('/')};TableEndpoint={Account.TableEndpoint.ToString().TrimEnd('/')};";
+
     /// <summary>CPU time the emulator has used so far (to tell client cost from server cost).</summary>
     public TimeSpan CpuTime
     {
