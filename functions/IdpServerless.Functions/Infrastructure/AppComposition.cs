@@ -1,4 +1,5 @@
 using IdpServerless.Functions.Diagnostics;
+using IdpServerless.Functions.Orchestration;
 using IdpServerless.Hosting;
 
 namespace IdpServerless.Functions.Infrastructure;
@@ -17,11 +18,13 @@ public static class AppComposition
         services.AddAppTelemetry(config);
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
+        services.AddOrchestration(config);
     }
 
     public static void MapEndpoints(WebApplication app)
     {
         app.UseFunctionApp();
         app.MapAppOpenApi();
+        app.MapOrchestrationApi();
     }
 }
