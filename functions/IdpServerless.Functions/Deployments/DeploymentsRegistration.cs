@@ -20,7 +20,7 @@ public static class DeploymentsRegistration
         services.AddScoped<ComponentDeliveryResolver>();
         services.AddScoped<DeploymentService>();
         services.AddScoped<IDeploymentService>(sp => sp.GetRequiredService<DeploymentService>());
-        Durable(services, configuration)
+        services.AddDurableEngine(configuration)
             .AddOrchestrator<DeploymentOrchestrator>(DeploymentFunctions.Orchestrator)
             .AddActivity<SaveDeploymentActivity>(DeploymentFunctions.Save)
             .AddActivity<ReadDesiredStateActivity>(DeploymentFunctions.ReadDesiredState)
@@ -29,27 +29,5 @@ public static class DeploymentsRegistration
             .AddActivity<MeasureAnalysisActivity>(DeploymentFunctions.Measure)
             .AddActivity<NotifyActivity>(DeploymentFunctions.Notify);
         return services;
-    }
-
-    // The engine is added once per app: by whichever feature comes first; later ones only register their functions.
-    private static IDurableBuilder Durable(IServiceCollection services, IConfiguration configuration) =>
-        services.Any(d => d.ServiceType == typeof(IOrchestrationClient)) ? new Registrations(services) : services.AddDurableEngine(configuration);
-
-    private sealed class Registrations(IServiceCollection services) : IDurableBuilder
-    {
-        public IServiceCollection Services => services;
-
-        public IDurableBuilder AddOrchestrator<T>(string name) where T : class
-        {
-            services.AddSingleton(new DurableFunctionRegistration(name, typeof(T), IsOrchestrator: true));
-            return this;
-        }
-
-        public IDurableBuilder AddActivity<T>(string name) where T : class
-        {
-            services.AddSingleton(new DurableFunctionRegistration(name, typeof(T), IsOrchestrator: false));
-            services.AddTransient<T>();
-            return this;
-        }
     }
 }

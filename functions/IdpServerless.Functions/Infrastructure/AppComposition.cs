@@ -1,6 +1,7 @@
 using IdpServerless.Functions.Deployments;
 using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Functions.Git;
+using IdpServerless.Functions.Orchestration;
 using IdpServerless.Hosting;
 
 namespace IdpServerless.Functions.Infrastructure;
@@ -20,6 +21,7 @@ public static class AppComposition
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
         services.AddGitProvider(config);
+        services.AddOrchestration(config);
         services.AddDeployments(config);
     }
 
@@ -28,6 +30,7 @@ public static class AppComposition
         app.UseFunctionApp();
         app.MapAppOpenApi();
         app.MapGitApi();
+        app.MapOrchestrationApi();
         app.MapDeploymentsApi();
     }
 }
