@@ -5,6 +5,7 @@ using IdpServerless.Functions.Deployments.Model;
 using IdpServerless.Functions.Deployments.Orchestrations;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
+using IdpServerless.Storage;
 
 namespace IdpServerless.Functions.Deployments;
 
@@ -101,13 +102,27 @@ public sealed partial class DeploymentService(
 
         try
         {
-            await store.CreateAsync(DeploymentOrchestrator.Initial(plan), ct).ConfigureAwait(false);
+            // The record and the orchestration are written side by side: the record is only inserted, so whichever
+            // lands first, the orchestration's own saves are never overwritten.
             var labels = new Dictionary<string, string> { ["component"] = delivery.ComponentRef, ["environment"] = env.Name, ["kind"] = kind };
-            await orchestrations.StartNewAsync(DeploymentFunctions.Orchestrator, plan, new StartOrchestrationOptions(id, labels), ct).ConfigureAwait(false);
+            await Task.WhenAll(
+                store.CreateAsync(DeploymentOrchestrator.Initial(plan), ct),
+                orchestrations.StartNewAsync(DeploymentFunctions.Orchestrator, plan, new StartOrchestrationOptions(id, labels), ct)).ConfigureAwait(false);
         }
-        catch
+        catch (Exception e)
         {
+            // Never leave a half-started deployment: free the environment and mark the record as failed to start.
             await store.ReleaseAsync(delivery.ComponentRef, env.Name, id, CancellationToken.None).ConfigureAwait(false);
+            var failed = DeploymentOrchestrator.Initial(plan) with { Status = DeploymentStatuses.Failed, Message = $"could not start: {e.GetType().Name}", FinishedAt = time.GetUtcNow() };
+            try
+            {
+                await store.SaveAsync(failed, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (StorageException)
+            {
+                // Storage itself is failing: the caller gets the original error.
+            }
+
             throw;
         }
 

@@ -33,7 +33,20 @@ public sealed class DeploymentStore(StorageClient storage)
         var rk = RowKeyFor(record);
         await Task.WhenAll(
             table.AddEntityAsync(new TableEntity(IdPartition, record.Id) { ["Component"] = record.Component, ["Row"] = rk }, ct),
-            table.UpsertEntityAsync(ToEntity(record, pk, rk), ct: ct)).ConfigureAwait(false);
+            InsertRecordAsync()).ConfigureAwait(false);
+
+        // Insert, never replace: the orchestration (started at the same time) may already have saved a newer state.
+        async Task InsertRecordAsync()
+        {
+            try
+            {
+                await table.AddEntityAsync(ToEntity(record, pk, rk), ct).ConfigureAwait(false);
+            }
+            catch (StorageConflictException)
+            {
+                // The orchestration was faster: its record wins.
+            }
+        }
     }
 
     /// <summary>Writes the record; when it is finished, updates the environment (running version) and frees its lock.</summary>

@@ -59,9 +59,21 @@ public sealed class ReleaseRun(OrchestrationContext context, DeploymentPlan plan
             UpdatedAt = Now,
             FinishedAt = finished ? Now : Record.FinishedAt,
         };
-        context.SetCustomStatus(Record);
+        context.SetCustomStatus(LiveStatus(Record));
         await context.CallActivityAsync<bool>(DeploymentFunctions.Save, Record, Retried);
     }
+
+    /// <summary>The live view kept in the instance's custom status (bounded: at most 16 KB is allowed), the full record goes to the table.</summary>
+    public static object LiveStatus(DeploymentRecord r) => new
+    {
+        r.Id,
+        r.Status,
+        r.Version,
+        r.PreviousVersion,
+        r.Message,
+        Step = r.Steps.Count > 0 ? r.Steps[^1] : null,
+        Release = r.Release is { } rel ? rel with { Analysis = rel.Analysis.TakeLast(12).ToList() } : null,
+    };
 
     public void StartStep(string name, string? message = null) =>
         _steps.Add(new DeploymentStep(name, "Running", Now, null, message));
