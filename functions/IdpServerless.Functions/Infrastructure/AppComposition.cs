@@ -1,5 +1,6 @@
 using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Functions.Git;
+using IdpServerless.Functions.Orchestration;
 using IdpServerless.Hosting;
 
 namespace IdpServerless.Functions.Infrastructure;
@@ -19,6 +20,7 @@ public static class AppComposition
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
         services.AddGitProvider(config);
+        services.AddOrchestration(config);
     }
 
     public static void MapEndpoints(WebApplication app)
@@ -26,5 +28,6 @@ public static class AppComposition
         app.UseFunctionApp();
         app.MapAppOpenApi();
         app.MapGitApi();
+        app.MapOrchestrationApi();
     }
 }
