@@ -1,3 +1,5 @@
+using IdpServerless.Functions.Catalog;
+using IdpServerless.Functions.Catalog.Api;
 using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Hosting;
 
@@ -17,11 +19,13 @@ public static class AppComposition
         services.AddAppTelemetry(config);
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
+        services.AddCatalog(config);
     }
 
     public static void MapEndpoints(WebApplication app)
     {
         app.UseFunctionApp();
         app.MapAppOpenApi();
+        app.MapCatalogApi();
     }
 }
