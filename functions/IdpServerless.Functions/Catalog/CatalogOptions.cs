@@ -50,6 +50,9 @@ public sealed class CatalogOptions
     /// <summary>How long change-log rows are kept (an instance further behind reloads everything).</summary>
     public TimeSpan ChangeLogRetention { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Queue the refresh function reads (<c>catalog-refresh</c>; tests give each app its own).</summary>
+    public string RefreshQueue { get; set; } = "catalog-refresh";
+
     /// <summary>Table names (tests give each run its own).</summary>
     public string EntitiesTable { get; set; } = "catalogentities";
 

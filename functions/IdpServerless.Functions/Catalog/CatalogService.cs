@@ -61,7 +61,7 @@ public sealed partial class CatalogService(
         }
         catch (LocationReadException e)
         {
-            throw CatalogProblems.Input("target", e.Message, e.Status);
+            throw CatalogProblems.Input(spec.Type is LocationSpec.File or LocationSpec.Url or LocationSpec.Git ? "target" : "type", e.Message, e.Status);
         }
 
         spec = spec.Type == LocationSpec.File ? spec with { Target = Path.GetFullPath(spec.Target) } : spec;

@@ -13,7 +13,7 @@ namespace IdpServerless.Functions.Catalog.Api;
 /// </summary>
 public static class RefreshEntity
 {
-    public static async Task<IResult> PostAsync(HttpRequest request, CatalogService service, CatalogIndex index, StorageClient storage, QueueWakeup wakeup, CancellationToken ct)
+    public static async Task<IResult> PostAsync(HttpRequest request, CatalogService service, CatalogIndex index, StorageClient storage, QueueWakeup wakeup, Microsoft.Extensions.Options.IOptions<CatalogOptions> options, CancellationToken ct)
     {
         await service.EnsureReadyAsync(ct).ConfigureAwait(false);
         var body = await CatalogRequests.ReadObjectAsync(request, ct).ConfigureAwait(false);
@@ -21,10 +21,10 @@ public static class RefreshEntity
         var record = index.Get(refKey) ?? throw CatalogProblems.NotFound($"No entity named {refKey} exists.");
         if (record.Stored.LocationId is { } locationId)
         {
-            var queue = storage.GetQueue(CatalogRefreshHandler.QueueName);
+            var queue = storage.GetQueue(options.Value.RefreshQueue);
             await queue.CreateIfNotExistsAsync(ct).ConfigureAwait(false);
             await queue.SendAsync(JsonSerializer.Serialize(new { locationId }), ct: ct).ConfigureAwait(false);
-            wakeup.Notify(CatalogRefreshHandler.QueueName);
+            wakeup.Notify(options.Value.RefreshQueue);
         }
 
         return Results.Ok();

@@ -18,7 +18,8 @@ public enum SearchField
 /// An inverted index of words for ranked search: each word maps to the entities (slots) and fields it appears in.
 /// A query word matches a word exactly, as a prefix, or with one typo (an insertion, deletion, substitution or swap of
 /// two neighbours, for words of four characters or more); every query word must match. Scores add the field weights,
-/// scaled down for prefix and typo matches, with a bonus for an exact name match. Not thread-safe: the catalog index guards it.
+/// scaled down for prefix and typo matches, with a bonus for an exact name match. The last query word (the one being
+/// typed) may also be a prefix with a typo. Not thread-safe: the catalog index guards it.
 /// </summary>
 public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
 {
@@ -135,9 +136,10 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
         }
 
         Dictionary<int, float>? total = null;
-        foreach (var word in words)
+        for (var w = 0; w < words.Count; w++)
         {
-            var hits = Match(word, allowedFields);
+            var word = words[w];
+            var hits = Match(word, allowedFields, prefixTypos: w == words.Count - 1 && word.Length >= 5);
             if (total is null)
             {
                 total = hits;
@@ -182,7 +184,7 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
         return total;
     }
 
-    private Dictionary<int, float> Match(string word, ushort allowed)
+    private Dictionary<int, float> Match(string word, ushort allowed, bool prefixTypos)
     {
         var hits = new Dictionary<int, float>();
         void Collect(Dictionary<int, ushort> posting, float factor)
@@ -233,6 +235,21 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
                 if (_postings.TryGetValue(variant, out var near))
                 {
                     Collect(near, 0.5f);
+                }
+
+                if (prefixTypos && variant.Length >= 4)
+                {
+                    // "paymnt" should still find "payments": a typo in a word being typed.
+                    var taken = 0;
+                    foreach (var candidate in _vocabulary.GetViewBetween(variant, variant + char.MaxValue))
+                    {
+                        if (candidate.Length == variant.Length || ++taken > 16)
+                        {
+                            continue;
+                        }
+
+                        Collect(_postings[candidate], 0.35f);
+                    }
                 }
             }
         }

@@ -74,6 +74,11 @@ public static class YamlDocumentReader
         {
             throw new CatalogParseException($"malformed YAML: {Clean(e.Message)}", (int)e.Start.Line);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner fails this way on some broken flow collections; it is still the file's fault.
+            throw new CatalogParseException($"malformed YAML after line {state.LastLine}: {e.Message}", state.LastLine);
+        }
 
         return documents;
     }
@@ -82,6 +87,7 @@ public static class YamlDocumentReader
     {
         var current = parser.Current ?? throw new CatalogParseException("unexpected end of YAML", null);
         var line = (int)current.Start.Line;
+        state.LastLine = line;
         if (++state.Nodes > state.Limits.MaxNodes)
         {
             throw new CatalogParseException($"the file has more than {state.Limits.MaxNodes} YAML nodes", line);
@@ -329,5 +335,7 @@ public static class YamlDocumentReader
         public long Nodes { get; set; }
 
         public long AliasNodes { get; set; }
+
+        public int LastLine { get; set; }
     }
 }
