@@ -1,3 +1,5 @@
+using IdpServerless.Functions.Catalog;
+using IdpServerless.Functions.Catalog.Api;
 using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Functions.Git;
 using IdpServerless.Functions.Orchestration;
@@ -21,6 +23,7 @@ public static class AppComposition
         services.AddDiagnosticsProbe();
         services.AddGitProvider(config);
         services.AddOrchestration(config);
+        services.AddCatalog(config);
     }
 
     public static void MapEndpoints(WebApplication app)
@@ -29,5 +32,6 @@ public static class AppComposition
         app.MapAppOpenApi();
         app.MapGitApi();
         app.MapOrchestrationApi();
+        app.MapCatalogApi();
     }
 }
