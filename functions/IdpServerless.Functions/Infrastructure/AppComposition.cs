@@ -1,4 +1,7 @@
+using IdpServerless.Functions.Audit;
 using IdpServerless.Functions.Diagnostics;
+using IdpServerless.Functions.Identity;
+using IdpServerless.Functions.Secrets;
 using IdpServerless.Hosting;
 
 namespace IdpServerless.Functions.Infrastructure;
@@ -17,11 +20,13 @@ public static class AppComposition
         services.AddAppTelemetry(config);
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
+        services.AddIdentity(config).AddAudit().AddSecrets();
     }
 
     public static void MapEndpoints(WebApplication app)
     {
         app.UseFunctionApp();
+        app.UseIdentity().MapAuditApi().MapSecretsApi();
         app.MapAppOpenApi();
     }
 }
