@@ -4,13 +4,13 @@ using IdpServerless.Storage;
 
 namespace IdpServerless.Functions.Audit;
 
-/// <summary>The audit table and the chain's hasher (its key resolved once, when first needed).</summary>
+/// <summary>The audit table (<c>IDP_AUDIT_TABLE</c>, default <c>auditlog</c>) and the chain's hasher (its key resolved once, when first needed).</summary>
 public sealed class AuditChainStore(StorageClient storage, IConfiguration configuration, ISecretResolver secrets)
 {
     private readonly SemaphoreSlim _init = new(1, 1);
     private AuditHasher? _hasher;
 
-    public TableClient Table => storage.GetTable(AuditKeys.TableName);
+    public TableClient Table { get; } = storage.GetTable(configuration["IDP_AUDIT_TABLE"] is { Length: > 0 } name ? name : AuditKeys.TableName);
 
     /// <summary>Creates the table (once) and returns the hasher.</summary>
     public async ValueTask<AuditHasher> ReadyAsync(CancellationToken ct)

@@ -8,14 +8,14 @@ namespace IdpServerless.Functions.Identity.Rbac;
 public sealed record RoleBinding(string Id, string Subject, string Role, string? Scope, string CreatedBy, DateTimeOffset CreatedAt);
 
 /// <summary>
-/// Role bindings in the <c>rbacbindings</c> table (one partition: they are few and read together). The id is derived
+/// Role bindings in the <c>rbacbindings</c> table (<c>IDP_RBAC_TABLE</c>) (one partition: they are few and read together). The id is derived
 /// from subject, role and scope, so the same grant cannot exist twice. Reads come from a snapshot refreshed every
 /// <see cref="RefreshInterval"/> (and at once after a write on this instance), so a change made on another instance
 /// takes effect there within that interval.
 /// </summary>
-public sealed class RoleBindingStore(StorageClient storage, TimeProvider time)
+public sealed class RoleBindingStore(StorageClient storage, TimeProvider time, IConfiguration configuration)
 {
-    public const string TableName = "rbacbindings";
+    public const string DefaultTableName = "rbacbindings";
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(10);
     private const string Partition = "binding";
 
@@ -107,7 +107,7 @@ public sealed class RoleBindingStore(StorageClient storage, TimeProvider time)
 
     private async ValueTask<TableClient> TableAsync(CancellationToken ct)
     {
-        var table = storage.GetTable(TableName);
+        var table = storage.GetTable(configuration["IDP_RBAC_TABLE"] is { Length: > 0 } name ? name : DefaultTableName);
         if (!_tableReady)
         {
             await table.CreateIfNotExistsAsync(ct).ConfigureAwait(false);
