@@ -4,7 +4,6 @@ using IdpServerless.Functions.Identity.Hardening;
 using IdpServerless.Hosting.Functions;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
-using Microsoft.AspNetCore.Authentication;
 
 namespace IdpServerless.Functions.Identity.Access;
 
@@ -63,7 +62,7 @@ public sealed partial class AccessMiddleware
             var caller = context.GetCaller();
             if (!caller.IsAuthenticated)
             {
-                var failure = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure?.Message;
+                var failure = context.Features.Get<AuthenticationFailure>()?.Reason;
                 record.Reason = failure ?? "no credentials";
                 await Unauthenticated.WriteAsync(context, failure).ConfigureAwait(false);
                 return;

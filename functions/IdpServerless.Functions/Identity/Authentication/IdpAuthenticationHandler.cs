@@ -34,7 +34,7 @@ public sealed partial class IdpAuthenticationHandler(
         {
             if (!authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             {
-                return AuthenticateResult.Fail("Only bearer tokens are accepted.");
+                return Fail("Only bearer tokens are accepted.");
             }
 
             return await AuthenticateBearerAsync(authorization["Bearer ".Length..].Trim()).ConfigureAwait(false);
@@ -45,7 +45,7 @@ public sealed partial class IdpAuthenticationHandler(
             var identifiers = SwaClientPrincipal.ReadIdentifiers(swa);
             if (identifiers is null)
             {
-                return AuthenticateResult.Fail("The x-ms-client-principal header is malformed or not signed in.");
+                return Fail("The x-ms-client-principal header is malformed or not signed in.");
             }
 
             return await MapAsync(mapper.MapIdentifiersAsync(identifiers, Context.RequestAborted), Channels.Browser).ConfigureAwait(false);
@@ -55,13 +55,20 @@ public sealed partial class IdpAuthenticationHandler(
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        Unauthenticated.WriteAsync(Context, Context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure?.Message);
+        Unauthenticated.WriteAsync(Context, Context.Features.Get<AuthenticationFailure>()?.Reason);
 
+    // The authentication middleware keeps only successful results, so the reason a credential failed is kept here
+    // for the 401 answer and the audit record.
+    private AuthenticateResult Fail(string reason)
+    {
+        Context.Features.Set(new AuthenticationFailure(reason));
+        return AuthenticateResult.Fail(reason);
+    }
     private async Task<AuthenticateResult> AuthenticateBearerAsync(string token)
     {
         if (token.Length is 0 or > MaxTokenLength)
         {
-            return AuthenticateResult.Fail("The bearer token is empty or too long.");
+            return Fail("The bearer token is empty or too long.");
         }
 
         string issuer;
@@ -71,7 +78,7 @@ public sealed partial class IdpAuthenticationHandler(
         }
         catch (ArgumentException)
         {
-            return AuthenticateResult.Fail("The bearer token is not a JWT.");
+            return Fail("The bearer token is not a JWT.");
         }
 
         TokenValidationResult result;
@@ -80,7 +87,7 @@ public sealed partial class IdpAuthenticationHandler(
         {
             if (!devIssuer.Enabled)
             {
-                return AuthenticateResult.Fail("Tokens of the local dev issuer are not accepted here.");
+                return Fail("Tokens of the local dev issuer are not accepted here.");
             }
 
             result = await devIssuer.ValidateAsync(token).ConfigureAwait(false);
@@ -91,13 +98,13 @@ public sealed partial class IdpAuthenticationHandler(
         }
         else
         {
-            return AuthenticateResult.Fail("No OIDC issuer is configured (IDP_OIDC_AUTHORITY), so this token cannot be checked.");
+            return Fail("No OIDC issuer is configured (IDP_OIDC_AUTHORITY), so this token cannot be checked.");
         }
 
         if (!result.IsValid)
         {
             LogRejected(Logger, result.Exception?.GetType().Name ?? "unknown");
-            return AuthenticateResult.Fail("The bearer token is not valid: " + Describe(result.Exception));
+            return Fail("The bearer token is not valid: " + Describe(result.Exception));
         }
 
         var channel = Request.Headers.ContainsKey("Sec-Fetch-Mode") || Request.Headers.ContainsKey("Origin") ? Channels.Browser : Channels.Api;
@@ -117,7 +124,7 @@ public sealed partial class IdpAuthenticationHandler(
         if (m.User is null)
         {
             LogUnmapped(Logger);
-            return AuthenticateResult.Fail(m.Failure ?? "No catalog User matches this identity.");
+            return Fail(m.Failure ?? "No catalog User matches this identity.");
         }
 
         return AuthenticateResult.Success(new AuthenticationTicket(UserMapper.ToPrincipal(m.User, channel, SchemeName), SchemeName));
@@ -142,6 +149,9 @@ public sealed partial class IdpAuthenticationHandler(
     [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "A valid identity matches no catalog User")]
     private static partial void LogUnmapped(ILogger logger);
 }
+
+/// <summary>Why this request's credentials were refused.</summary>
+public sealed record AuthenticationFailure(string Reason);
 
 /// <summary>The 401 answer: ProblemDetails plus <c>WWW-Authenticate: Bearer</c> (RFC 6750) saying what was wrong.</summary>
 public static class Unauthenticated
