@@ -39,10 +39,11 @@ public sealed class IdentityTestHost : IAsyncDisposable
     public IEnumerable<Endpoint> Endpoints => ((IEndpointRouteBuilder)App).DataSources.SelectMany(d => d.Endpoints);
 
     public static async Task<IdentityTestHost> StartAsync(
-        AzuriteFixture azurite, ICatalogDirectory? directory, IDictionary<string, string?>? settings = null, Action<WebApplication>? map = null)
+        AzuriteFixture azurite, ICatalogDirectory? directory, IDictionary<string, string?>? settings = null, Action<WebApplication>? map = null,
+        Action<IServiceCollection>? services = null)
     {
         var suffix = Guid.NewGuid().ToString("N")[..12];
-        var auditTable = "audit" + suffix;
+        var auditTable = settings?.TryGetValue("IDP_AUDIT_TABLE", out var a) == true && a is not null ? a : "audit" + suffix;
         var rbacTable = "rbac" + suffix;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseTestServer();
@@ -66,6 +67,8 @@ public sealed class IdentityTestHost : IAsyncDisposable
         {
             builder.Services.AddSingleton(directory);
         }
+
+        services?.Invoke(builder.Services);
 
         var app = builder.Build();
         AppComposition.MapEndpoints(app);
