@@ -3,6 +3,9 @@ using IdpServerless.Functions.Catalog.Api;
 using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Functions.Git;
 using IdpServerless.Functions.Orchestration;
+using IdpServerless.Functions.Audit;
+using IdpServerless.Functions.Identity;
+using IdpServerless.Functions.Secrets;
 using IdpServerless.Hosting;
 
 namespace IdpServerless.Functions.Infrastructure;
@@ -24,11 +27,13 @@ public static class AppComposition
         services.AddGitProvider(config);
         services.AddOrchestration(config);
         services.AddCatalog(config);
+        services.AddIdentity(config).AddAudit().AddSecrets();
     }
 
     public static void MapEndpoints(WebApplication app)
     {
         app.UseFunctionApp();
+        app.UseIdentity().MapAuditApi().MapSecretsApi();
         app.MapAppOpenApi();
         app.MapGitApi();
         app.MapOrchestrationApi();
