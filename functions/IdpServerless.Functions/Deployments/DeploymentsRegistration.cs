@@ -17,6 +17,7 @@ public static class DeploymentsRegistration
         services.AddSingleton<DeploymentStore>();
         services.AddSingleton<GitOpsWriter>();
         services.AddSingleton<DoraMetrics>();
+        services.AddSingleton<IComponentLookup, CatalogComponentLookup>();
         services.AddScoped<ComponentDeliveryResolver>();
         services.AddScoped<DeploymentService>();
         services.AddScoped<IDeploymentService>(sp => sp.GetRequiredService<DeploymentService>());

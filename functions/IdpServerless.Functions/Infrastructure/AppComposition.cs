@@ -1,7 +1,12 @@
+using IdpServerless.Functions.Catalog;
+using IdpServerless.Functions.Catalog.Api;
 using IdpServerless.Functions.Deployments;
 using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Functions.Git;
 using IdpServerless.Functions.Orchestration;
+using IdpServerless.Functions.Audit;
+using IdpServerless.Functions.Identity;
+using IdpServerless.Functions.Secrets;
 using IdpServerless.Hosting;
 
 namespace IdpServerless.Functions.Infrastructure;
@@ -22,15 +27,19 @@ public static class AppComposition
         services.AddDiagnosticsProbe();
         services.AddGitProvider(config);
         services.AddOrchestration(config);
+        services.AddCatalog(config);
+        services.AddIdentity(config).AddAudit().AddSecrets();
         services.AddDeployments(config);
     }
 
     public static void MapEndpoints(WebApplication app)
     {
         app.UseFunctionApp();
+        app.UseIdentity().MapAuditApi().MapSecretsApi();
         app.MapAppOpenApi();
         app.MapGitApi();
         app.MapOrchestrationApi();
+        app.MapCatalogApi();
         app.MapDeploymentsApi();
     }
 }
