@@ -1,5 +1,9 @@
-using IdpServerless.Functions.Audit;
+using IdpServerless.Functions.Catalog;
+using IdpServerless.Functions.Catalog.Api;
 using IdpServerless.Functions.Diagnostics;
+using IdpServerless.Functions.Git;
+using IdpServerless.Functions.Orchestration;
+using IdpServerless.Functions.Audit;
 using IdpServerless.Functions.Identity;
 using IdpServerless.Functions.Secrets;
 using IdpServerless.Hosting;
@@ -20,6 +24,9 @@ public static class AppComposition
         services.AddAppTelemetry(config);
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
+        services.AddGitProvider(config);
+        services.AddOrchestration(config);
+        services.AddCatalog(config);
         services.AddIdentity(config).AddAudit().AddSecrets();
     }
 
@@ -28,5 +35,8 @@ public static class AppComposition
         app.UseFunctionApp();
         app.UseIdentity().MapAuditApi().MapSecretsApi();
         app.MapAppOpenApi();
+        app.MapGitApi();
+        app.MapOrchestrationApi();
+        app.MapCatalogApi();
     }
 }

@@ -116,5 +116,5 @@ public sealed class StorageScanner(AzuriteFixture azurite)
     }
 
     private static string Sign(string text) =>
-        Convert.ToBase64String(HMACSHA256.HashData(Convert.FromBase64String(AzuriteFixture.AccountKey), Encoding.UTF8.GetBytes(text)));
+        Convert.ToBase64String(HMACSHA256.HashData(Convert.FromBase64String(IdpServerless.Storage.StorageAccount.DevelopmentAccountKey), Encoding.UTF8.GetBytes(text)));
 }
