@@ -2,7 +2,6 @@ using IdpServerless.Functions.Docs.Building;
 using IdpServerless.Functions.Docs.Search;
 using IdpServerless.Functions.Docs.Sources;
 using IdpServerless.Hosting.Functions;
-using Microsoft.Extensions.Options;
 
 namespace IdpServerless.Functions.Docs;
 
@@ -15,6 +14,7 @@ public static class DocsRegistration
             .Validate(o => o.SyncBuildTimeout > TimeSpan.Zero && o.SyncInterval > TimeSpan.Zero && o.RebuildAfter > TimeSpan.Zero, "Docs durations must be positive.")
             .Validate(o => o.MaxFiles > 0 && o.MaxPages > 0 && o.MaxPageBytes > 0 && o.MaxAssetBytes > 0 && o.MaxSiteBytes > 0, "Docs limits must be positive.")
             .ValidateOnStart();
+        services.AddSingleton<IDocsEntities, CatalogDocsEntities>();
         services.AddSingleton<DocsSourceResolver>();
         services.AddSingleton<DocsSiteBuilder>();
         services.AddSingleton<DocsStore>();

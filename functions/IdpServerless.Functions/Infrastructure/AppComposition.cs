@@ -1,4 +1,7 @@
+using IdpServerless.Functions.Catalog;
+using IdpServerless.Functions.Catalog.Api;
 using IdpServerless.Functions.Diagnostics;
+using IdpServerless.Functions.Docs;
 using IdpServerless.Functions.Git;
 using IdpServerless.Hosting;
 
@@ -19,6 +22,8 @@ public static class AppComposition
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
         services.AddGitProvider(config);
+        services.AddCatalog(config);
+        services.AddDocs(config);
     }
 
     public static void MapEndpoints(WebApplication app)
@@ -26,5 +31,7 @@ public static class AppComposition
         app.UseFunctionApp();
         app.MapAppOpenApi();
         app.MapGitApi();
+        app.MapCatalogApi();
+        app.MapDocsApi();
     }
 }
