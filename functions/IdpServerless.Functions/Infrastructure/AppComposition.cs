@@ -3,6 +3,10 @@ using IdpServerless.Functions.Catalog.Api;
 using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Functions.Docs;
 using IdpServerless.Functions.Git;
+using IdpServerless.Functions.Orchestration;
+using IdpServerless.Functions.Audit;
+using IdpServerless.Functions.Identity;
+using IdpServerless.Functions.Secrets;
 using IdpServerless.Hosting;
 
 namespace IdpServerless.Functions.Infrastructure;
@@ -22,15 +26,19 @@ public static class AppComposition
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
         services.AddGitProvider(config);
+        services.AddOrchestration(config);
         services.AddCatalog(config);
+        services.AddIdentity(config).AddAudit().AddSecrets();
         services.AddDocs(config);
     }
 
     public static void MapEndpoints(WebApplication app)
     {
         app.UseFunctionApp();
+        app.UseIdentity().MapAuditApi().MapSecretsApi();
         app.MapAppOpenApi();
         app.MapGitApi();
+        app.MapOrchestrationApi();
         app.MapCatalogApi();
         app.MapDocsApi();
     }
