@@ -258,7 +258,12 @@ public sealed class DocsApiTests(AzuriteFixture azurite, SharedDocsApp shared) :
             return status == HttpStatusCode.OK && body!["html"]!.GetValue<string>().Contains("zanzibar", StringComparison.Ordinal) ? body : null;
         }, TimeSpan.FromSeconds(60), "the rebuilt architecture page");
         Assert.Equal("queues", page["toc"]!.AsArray()[1]!["id"]!.GetValue<string>());
-        var (_, hits, _) = await app.GetAsync("/api/docs/search?term=zanzib");
-        Assert.Equal("architecture.md", hits!.AsArray().Single()!["path"]!.GetValue<string>());
+        // Pages are written before the site index and the search index move, so search catches up a moment later.
+        var hits = await Eventually.ValueAsync(async () =>
+        {
+            var (_, body, _) = await app.GetAsync("/api/docs/search?term=zanzib");
+            return body!.AsArray().Count > 0 ? body.AsArray() : null;
+        }, TimeSpan.FromSeconds(30), "search results for the new word");
+        Assert.Equal("architecture.md", hits.Single()!["path"]!.GetValue<string>());
     }
 }

@@ -2,6 +2,7 @@ using IdpServerless.Functions.Docs;
 using IdpServerless.Functions.Docs.Sources;
 using IdpServerless.Functions.Git;
 using IdpServerless.Functions.Git.Local;
+using IdpServerless.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace IdpServerless.Tests.Docs;
@@ -146,5 +147,25 @@ public sealed class DocsSourceTests
                 Directory.Delete(dataDir, recursive: true);
             }
         }
+    }
+
+    [Theory]
+    [InlineData("payments-service")]
+    [InlineData("checkout-service")]
+    [InlineData("idp-backend")]
+    public async Task The_demo_components_docs_build_with_an_architecture_runbook_and_api_usage_page(string name)
+    {
+        var catalogFile = Path.Combine(RepoPaths.Root, "demo", "catalog", "components.yaml");
+        var entity = DocsFolder.Entity(name, new Dictionary<string, string>
+        {
+            [DocsKeys.TechDocsRef] = "dir:./techdocs/" + name,
+            [DocsKeys.ManagedByLocation] = "file:" + catalogFile,
+        });
+        Assert.Contains("backstage.io/techdocs-ref: dir:./techdocs/" + name, await File.ReadAllTextAsync(catalogFile, Ct));
+
+        var built = await DocsFolder.Builder().BuildAsync(entity, await DocsFolder.Resolver().OpenAsync(entity, Ct), Ct);
+
+        Assert.Equal(["index.md", "architecture.md", "runbook.md", "api-usage.md"], built.Site.Pages.Select(p => p.Path));
+        Assert.All(built.Pages.Values, p => Assert.NotEmpty(p.Toc));
     }
 }

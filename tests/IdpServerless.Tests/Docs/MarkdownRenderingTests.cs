@@ -22,12 +22,13 @@ public sealed class MarkdownRenderingTests
     [Fact]
     public void Relative_markdown_links_point_at_the_apps_doc_route_and_keep_their_anchor()
     {
-        var page = MarkdownRenderer.Render("[runbook](../runbook.md#restart) [sibling](other.md) [folder](deep/) [site](https://example.com/x)", Context);
+        var page = MarkdownRenderer.Render("[runbook](../runbook.md#restart) [sibling](other.md) [folder](deep/) [site](https://example.com/x) [portal](/catalog/component/default/other?tab=docs)", Context);
 
         Assert.Contains("href=\"/catalog/component/default/pay?tab=docs&amp;doc=runbook.md#restart\"", page.Html);
         Assert.Contains("href=\"/catalog/component/default/pay?tab=docs&amp;doc=guides%2Fother.md\"", page.Html);
         Assert.Contains("href=\"/catalog/component/default/pay?tab=docs&amp;doc=guides%2Fdeep%2Findex.md\"", page.Html);
         Assert.Contains("href=\"https://example.com/x\" rel=\"noopener noreferrer nofollow\"", page.Html);
+        Assert.Contains("href=\"/catalog/component/default/other?tab=docs\"", page.Html);
     }
 
     [Fact]

@@ -80,6 +80,12 @@ public static class MarkdownRenderer
             return SafeScheme(url, image) ?? string.Empty;
         }
 
+        if (url.StartsWith('/'))
+        {
+            // Rooted paths name pages of the portal itself (another entity's docs, the catalog): kept as written.
+            return url.Contains('\\', StringComparison.Ordinal) ? string.Empty : url;
+        }
+
         var cut = url.IndexOfAny(['?', '#']);
         var fragment = url.IndexOf('#', StringComparison.Ordinal) is var hash and >= 0 ? url[hash..] : string.Empty;
         var rawPath = cut >= 0 ? url[..cut] : url;
