@@ -1,6 +1,7 @@
 using IdpServerless.Functions.Catalog;
 using IdpServerless.Functions.Catalog.Api;
 using IdpServerless.Functions.Diagnostics;
+using IdpServerless.Functions.Docs;
 using IdpServerless.Functions.Git;
 using IdpServerless.Functions.Orchestration;
 using IdpServerless.Functions.Audit;
@@ -28,6 +29,7 @@ public static class AppComposition
         services.AddOrchestration(config);
         services.AddCatalog(config);
         services.AddIdentity(config).AddAudit().AddSecrets();
+        services.AddDocs(config);
     }
 
     public static void MapEndpoints(WebApplication app)
@@ -38,5 +40,6 @@ public static class AppComposition
         app.MapGitApi();
         app.MapOrchestrationApi();
         app.MapCatalogApi();
+        app.MapDocsApi();
     }
 }
