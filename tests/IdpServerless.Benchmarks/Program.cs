@@ -8,6 +8,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["git"] = GitBenchmark.RunAsync,
     ["cold-start"] = ColdStartBenchmark.RunAsync,
     ["identity"] = IdentityBenchmark.RunAsync,
+    ["deployments"] = DeploymentsBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

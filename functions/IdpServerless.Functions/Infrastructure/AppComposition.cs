@@ -1,5 +1,6 @@
 using IdpServerless.Functions.Catalog;
 using IdpServerless.Functions.Catalog.Api;
+using IdpServerless.Functions.Deployments;
 using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Functions.Docs;
 using IdpServerless.Functions.Git;
@@ -30,6 +31,7 @@ public static class AppComposition
         services.AddCatalog(config);
         services.AddIdentity(config).AddAudit().AddSecrets();
         services.AddDocs(config);
+        services.AddDeployments(config);
     }
 
     public static void MapEndpoints(WebApplication app)
@@ -41,5 +43,6 @@ public static class AppComposition
         app.MapOrchestrationApi();
         app.MapCatalogApi();
         app.MapDocsApi();
+        app.MapDeploymentsApi();
     }
 }
