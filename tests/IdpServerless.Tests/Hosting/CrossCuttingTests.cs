@@ -20,7 +20,7 @@ public class CrossCuttingTests(AzuriteFixture azurite)
         }
 
         var closed = FreePorts.Next();
-        var unreachable = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteFixture.AccountKey};" +
+        var unreachable = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={IdpServerless.Storage.StorageAccount.DevelopmentAccountKey};" +
                           $"BlobEndpoint=http://127.0.0.1:{closed}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{closed}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{closed}/devstoreaccount1;";
         await using var broken = await FunctionAppProcess.StartAsync(unreachable);
         using var live = await broken.Http.GetAsync("/api/health");
