@@ -5,6 +5,7 @@ using IdpServerless.Benchmarks;
 var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
     ["storage"] = StorageBenchmark.RunAsync,
+    ["git"] = GitBenchmark.RunAsync,
     ["cold-start"] = ColdStartBenchmark.RunAsync,
 };
 

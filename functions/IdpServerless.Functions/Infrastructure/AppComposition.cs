@@ -1,4 +1,5 @@
 using IdpServerless.Functions.Diagnostics;
+using IdpServerless.Functions.Git;
 using IdpServerless.Hosting;
 
 namespace IdpServerless.Functions.Infrastructure;
@@ -17,11 +18,13 @@ public static class AppComposition
         services.AddAppTelemetry(config);
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
+        services.AddGitProvider(config);
     }
 
     public static void MapEndpoints(WebApplication app)
     {
         app.UseFunctionApp();
         app.MapAppOpenApi();
+        app.MapGitApi();
     }
 }
