@@ -1,5 +1,7 @@
 using IdpServerless.Functions.Diagnostics;
+using IdpServerless.Durable;
 using IdpServerless.Functions.Git;
+using IdpServerless.Functions.Templates;
 using IdpServerless.Hosting;
 
 namespace IdpServerless.Functions.Infrastructure;
@@ -19,6 +21,8 @@ public static class AppComposition
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
         services.AddGitProvider(config);
+        var durable = services.AddDurableEngine(config);
+        services.AddTemplates(durable);
     }
 
     public static void MapEndpoints(WebApplication app)
@@ -26,5 +30,6 @@ public static class AppComposition
         app.UseFunctionApp();
         app.MapAppOpenApi();
         app.MapGitApi();
+        app.MapTemplates();
     }
 }

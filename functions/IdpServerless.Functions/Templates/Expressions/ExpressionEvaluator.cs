@@ -58,6 +58,7 @@ public static class ExpressionEvaluator
     {
         LiteralExpr l => l.Value?.DeepClone(),
         PathExpr p => EvalPath(p, scope, source),
+        MemberExpr m => Member(Eval(m.Target, scope, source), Eval(m.Key, scope, source)),
         ArrayExpr a => new JsonArray(a.Items.Select(i => Detach(Eval(i, scope, source))).ToArray()),
         NotExpr n => JsonValue.Create(!IsTruthy(Eval(n.Operand, scope, source))),
         ConditionalExpr c => IsTruthy(Eval(c.Condition, scope, source)) ? Eval(c.Then, scope, source) : c.Else is null ? null : Eval(c.Else, scope, source),
@@ -71,15 +72,7 @@ public static class ExpressionEvaluator
         var current = scope.Resolve(path.Root);
         foreach (var member in path.Members)
         {
-            var key = Eval(member, scope, source);
-            current = current switch
-            {
-                JsonObject o when key is JsonValue kv => o[ToText(kv)],
-                JsonArray a when key is JsonValue iv && iv.GetValueKind() == JsonValueKind.Number && Num(iv) is var d && d >= 0 && d < a.Count && d == Math.Floor(d) => a[(int)d],
-                JsonArray a when key is JsonValue lv && ToText(lv) == "length" => JsonValue.Create(a.Count),
-                JsonValue s when s.GetValueKind() == JsonValueKind.String && key is JsonValue sv && ToText(sv) == "length" => JsonValue.Create(s.GetValue<string>().Length),
-                _ => null,
-            };
+            current = Member(current, Eval(member, scope, source));
             if (current is null)
             {
                 return null;
@@ -88,6 +81,15 @@ public static class ExpressionEvaluator
 
         return current;
     }
+
+    private static JsonNode? Member(JsonNode? current, JsonNode? key) => current switch
+    {
+        JsonObject o when key is JsonValue kv => o[ToText(kv)],
+        JsonArray a when key is JsonValue iv && iv.GetValueKind() == JsonValueKind.Number && Num(iv) is var d && d >= 0 && d < a.Count && d == Math.Floor(d) => a[(int)d],
+        JsonArray a when key is JsonValue lv && ToText(lv) == "length" => JsonValue.Create(a.Count),
+        JsonValue s when s.GetValueKind() == JsonValueKind.String && key is JsonValue sv && ToText(sv) == "length" => JsonValue.Create(s.GetValue<string>().Length),
+        _ => null,
+    };
 
     private static JsonNode? EvalBinary(BinaryExpr b, ExpressionScope scope, string source)
     {

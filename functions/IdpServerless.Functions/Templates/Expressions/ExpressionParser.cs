@@ -15,6 +15,9 @@ internal sealed record LiteralExpr(JsonNode? Value) : Expr;
 /// <summary><c>root.a['b'][0]</c>: a root name and member/index accesses (each an expression, usually a literal).</summary>
 internal sealed record PathExpr(string Root, IReadOnlyList<Expr> Members) : Expr;
 
+/// <summary><c>(expression).member</c> or <c>(expression)[key]</c>.</summary>
+internal sealed record MemberExpr(Expr Target, Expr Key) : Expr;
+
 internal sealed record FilterExpr(Expr Target, string Name, IReadOnlyList<Expr> Arguments) : Expr;
 
 internal sealed record BinaryExpr(string Operator, Expr Left, Expr Right) : Expr;
@@ -190,8 +193,13 @@ internal sealed class ExpressionParser
                         ? JsonValue.Create((long)d) : JsonValue.Create(d));
                 case TokenKind.Symbol when token.Text == "(":
                     _pos++;
-                    var inner = ParseConditional();
+                    Expr inner = ParseConditional();
                     Expect(TokenKind.Symbol, "')'", ")");
+                    foreach (var key in ParseMembers("(group)").Members)
+                    {
+                        inner = new MemberExpr(inner, key);
+                    }
+
                     return inner;
                 case TokenKind.Symbol when token.Text == "[":
                     _pos++;

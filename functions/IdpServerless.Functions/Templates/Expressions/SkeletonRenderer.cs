@@ -327,6 +327,11 @@ public sealed class SkeletonRenderer(int maxOutputChars = SkeletonRenderer.Defau
                         return nodes;
                     }
 
+                    if (keyword is "endif" or "endfor" or "else" or "elif" or "elseif")
+                    {
+                        throw new TemplateExpressionException($"line {part.Line}: unexpected '{{% {part.Text} %}}'.");
+                    }
+
                     nodes.Add(keyword switch
                     {
                         "if" => ParseIf(parts, ref pos, part, depth),
