@@ -18,12 +18,18 @@ public static class DurableServiceCollectionExtensions
     /// Adds the engine: options from section <c>Durable</c> (<see cref="DurableOptions"/>), the
     /// <see cref="IOrchestrationClient"/>, one queue function per control queue and one for activities (so the
     /// Functions host triggers them in custom-handler mode), the stuck-instance timer, and in standalone mode the
-    /// control-queue listener. Needs the storage client and the function registry (<c>AddFunctionApp</c>).
+    /// control-queue listener. Needs the storage client and the function registry (<c>AddFunctionApp</c>). Calling it
+    /// again only returns a builder, so each feature can register its own orchestrators and activities.
     /// </summary>
     public static IDurableBuilder AddDurableEngine(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
+        if (services.Any(d => d.ServiceType == typeof(DurableHostMode)))
+        {
+            return new DurableBuilder(services); // Already added: features just register their orchestrators.
+        }
+
         var options = configuration.GetSection(DurableOptions.Section).Get<DurableOptions>() ?? new DurableOptions();
         options.Validate();
         var mode = HostingModeDetector.Detect(configuration);

@@ -1,6 +1,8 @@
+using IdpServerless.Functions.Catalog;
+using IdpServerless.Functions.Catalog.Api;
 using IdpServerless.Functions.Diagnostics;
-using IdpServerless.Durable;
 using IdpServerless.Functions.Git;
+using IdpServerless.Functions.Orchestration;
 using IdpServerless.Functions.Templates;
 using IdpServerless.Hosting;
 
@@ -21,8 +23,9 @@ public static class AppComposition
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
         services.AddGitProvider(config);
-        var durable = services.AddDurableEngine(config);
-        services.AddTemplates(durable);
+        services.AddOrchestration(config);
+        services.AddCatalog(config);
+        services.AddTemplates(config);
     }
 
     public static void MapEndpoints(WebApplication app)
@@ -30,6 +33,8 @@ public static class AppComposition
         app.UseFunctionApp();
         app.MapAppOpenApi();
         app.MapGitApi();
+        app.MapOrchestrationApi();
+        app.MapCatalogApi();
         app.MapTemplates();
     }
 }

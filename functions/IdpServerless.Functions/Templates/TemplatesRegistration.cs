@@ -1,6 +1,8 @@
 using IdpServerless.Durable;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using IdpServerless.Functions.Templates.Actions;
 using IdpServerless.Functions.Templates.Api;
+using IdpServerless.Functions.Templates.Catalog;
 using IdpServerless.Functions.Templates.Tasks;
 
 namespace IdpServerless.Functions.Templates;
@@ -8,7 +10,7 @@ namespace IdpServerless.Functions.Templates;
 /// <summary>Software templates: the scaffolder API, its actions and the task orchestration.</summary>
 public static class TemplatesRegistration
 {
-    public static IServiceCollection AddTemplates(this IServiceCollection services, IDurableBuilder durable)
+    public static IServiceCollection AddTemplates(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<SkeletonSource>();
         services.AddSingleton<IScaffolderAction, FetchPlainAction>();
@@ -22,13 +24,14 @@ public static class TemplatesRegistration
         services.AddSingleton<IScaffolderAction, DebugLogAction>();
         services.AddSingleton<ActionRegistry>();
         services.AddSingleton<TemplateLookup>();
+        services.TryAddSingleton<IScaffolderCatalog, CatalogScaffolderCatalog>();
         services.AddSingleton<TaskStore>();
         services.AddSingleton<TaskEventLog>();
         services.AddSingleton<StepRunner>();
         services.AddSingleton<TaskExecution>();
         services.AddSingleton<TaskService>();
         services.AddSingleton<DryRunService>();
-        durable.AddOrchestrator<ScaffolderTaskOrchestrator>(ScaffolderTaskOrchestrator.Name)
+        services.AddDurableEngine(configuration).AddOrchestrator<ScaffolderTaskOrchestrator>(ScaffolderTaskOrchestrator.Name)
             .AddActivity<BeginTaskActivity>(BeginTaskActivity.Name)
             .AddActivity<RunStepActivity>(RunStepActivity.Name)
             .AddActivity<CompensateTaskActivity>(CompensateTaskActivity.Name)
