@@ -48,7 +48,7 @@ public sealed class TemplatesHarness : IAsyncDisposable
 
     public TestDeployments Deployments => (TestDeployments)_app.Services.GetRequiredService<IDeploymentService>();
 
-    public static async Task<TemplatesHarness> StartAsync(AzuriteFixture azurite)
+    public static async Task<TemplatesHarness> StartAsync(AzuriteFixture azurite, bool realCatalog = false)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "idp-templates-" + Guid.NewGuid().ToString("N"));
         var builder = WebApplication.CreateSlimBuilder();
@@ -58,11 +58,21 @@ public sealed class TemplatesHarness : IAsyncDisposable
         builder.Configuration["Durable:TaskHub"] = "tpl" + Guid.NewGuid().ToString("N")[..12];
         builder.Configuration["Durable:MaxPollingInterval"] = "00:00:00.200";
         builder.Configuration["Dispatch:MaxPollingInterval"] = "00:00:00.200";
+        var run = Guid.NewGuid().ToString("N")[..10];
+        builder.Configuration["Catalog:EntitiesTable"] = "tplent" + run;
+        builder.Configuration["Catalog:LocationsTable"] = "tplloc" + run;
+        builder.Configuration["Catalog:ChangesTable"] = "tplchg" + run;
+        builder.Configuration["Catalog:RefreshQueue"] = "tplrefresh" + run;
+        builder.Configuration["Catalog:FileRoots:0"] = Path.Combine(RepoPaths.Root, "demo");
         AppComposition.AddServices(builder);
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
-        builder.Services.RemoveAll<IScaffolderCatalog>();
-        builder.Services.AddSingleton<IScaffolderCatalog, TestCatalog>();
+        if (!realCatalog)
+        {
+            builder.Services.RemoveAll<IScaffolderCatalog>();
+            builder.Services.AddSingleton<IScaffolderCatalog, TestCatalog>();
+        }
+
         builder.Services.RemoveAll<IDeploymentService>();
         builder.Services.AddSingleton<IDeploymentService, TestDeployments>();
         var app = builder.Build();
