@@ -3,6 +3,9 @@ using IdpServerless.Functions.Catalog.Api;
 using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Functions.Git;
 using IdpServerless.Functions.Orchestration;
+using IdpServerless.Functions.Audit;
+using IdpServerless.Functions.Identity;
+using IdpServerless.Functions.Secrets;
 using IdpServerless.Functions.Templates;
 using IdpServerless.Hosting;
 
@@ -25,12 +28,14 @@ public static class AppComposition
         services.AddGitProvider(config);
         services.AddOrchestration(config);
         services.AddCatalog(config);
+        services.AddIdentity(config).AddAudit().AddSecrets();
         services.AddTemplates(config);
     }
 
     public static void MapEndpoints(WebApplication app)
     {
         app.UseFunctionApp();
+        app.UseIdentity().MapAuditApi().MapSecretsApi();
         app.MapAppOpenApi();
         app.MapGitApi();
         app.MapOrchestrationApi();

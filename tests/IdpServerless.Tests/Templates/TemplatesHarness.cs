@@ -64,6 +64,12 @@ public sealed class TemplatesHarness : IAsyncDisposable
         builder.Configuration["Catalog:ChangesTable"] = "tplchg" + run;
         builder.Configuration["Catalog:RefreshQueue"] = "tplrefresh" + run;
         builder.Configuration["Catalog:FileRoots:0"] = Path.Combine(RepoPaths.Root, "demo");
+        builder.Configuration["IDP_MODE"] = "local";
+        builder.Configuration["IDP_BOOTSTRAP_ADMINS"] = "user:default/jane";
+        builder.Configuration["IDP_RATE_LIMIT_PER_IDENTITY"] = "0";
+        builder.Configuration["IDP_RATE_LIMIT_PER_ADDRESS"] = "0";
+        builder.Configuration["IDP_AUDIT_TABLE"] = "tplaudit" + run;
+        builder.Configuration["IDP_RBAC_TABLE"] = "tplrbac" + run;
         AppComposition.AddServices(builder);
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
@@ -75,17 +81,17 @@ public sealed class TemplatesHarness : IAsyncDisposable
 
         builder.Services.RemoveAll<IDeploymentService>();
         builder.Services.AddSingleton<IDeploymentService, TestDeployments>();
+        // Tests sign in as jane (team-a) through the local dev issuer; the directory stands in for the catalog's users.
+        builder.Services.AddSingleton<ICatalogDirectory>(new Identity.InMemoryCatalogDirectory().AddGroup("team-a").AddUser("jane", "jane@example.com", ["team-a"]));
         var app = builder.Build();
-        app.Use(async (ctx, next) =>
-        {
-            // Identity is another feature; tests act as an authenticated developer.
-            ctx.User = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
-                [new(Caller.UserRefClaim, "user:default/jane"), new(System.Security.Claims.ClaimTypes.Name, "Jane Doe"), new(Caller.GroupClaim, "group:default/team-a")], "test"));
-            await next();
-        });
         AppComposition.MapEndpoints(app);
         await app.StartAsync();
-        return new TemplatesHarness(app, dataDir);
+        var harness = new TemplatesHarness(app, dataDir);
+        using var token = await harness.Http.PostAsJsonAsync("/api/auth/dev-token", new { user = "user:default/jane" });
+        var tokenBody = await token.Content.ReadAsStringAsync();
+        Assert.True(token.IsSuccessStatusCode, tokenBody);
+        harness.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", JsonNode.Parse(tokenBody)!["access_token"]!.ToString());
+        return harness;
     }
 
     /// <summary>Creates a task and returns its id (asserting 201).</summary>
