@@ -8,6 +8,7 @@ using IdpServerless.Functions.Orchestration;
 using IdpServerless.Functions.Audit;
 using IdpServerless.Functions.Identity;
 using IdpServerless.Functions.Secrets;
+using IdpServerless.Functions.Templates;
 using IdpServerless.Hosting;
 
 namespace IdpServerless.Functions.Infrastructure;
@@ -32,6 +33,7 @@ public static class AppComposition
         services.AddIdentity(config).AddAudit().AddSecrets();
         services.AddDocs(config);
         services.AddDeployments(config);
+        services.AddTemplates(config);
     }
 
     public static void MapEndpoints(WebApplication app)
@@ -44,5 +46,6 @@ public static class AppComposition
         app.MapCatalogApi();
         app.MapDocsApi();
         app.MapDeploymentsApi();
+        app.MapTemplates();
     }
 }
