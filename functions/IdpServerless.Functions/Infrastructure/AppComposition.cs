@@ -1,4 +1,7 @@
+using IdpServerless.Functions.ChatOps;
 using IdpServerless.Functions.Diagnostics;
+using IdpServerless.Functions.Notifications;
+using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting;
 
 namespace IdpServerless.Functions.Infrastructure;
@@ -17,11 +20,17 @@ public static class AppComposition
         services.AddAppTelemetry(config);
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
+        services.AddWebhooks(config);
+        services.AddNotifications(config);
+        services.AddChatOps(config);
     }
 
     public static void MapEndpoints(WebApplication app)
     {
         app.UseFunctionApp();
         app.MapAppOpenApi();
+        app.MapWebhooksApi();
+        app.MapNotificationsApi();
+        app.MapChatOpsApi();
     }
 }
