@@ -12,7 +12,7 @@ namespace IdpServerless.Functions.Notifications;
 /// Queue function on <c>notifications</c>: resolves who wants the event (subscriptions of the component and of the teams
 /// owning it) into one message per channel on <c>notification-deliveries</c>. Delivery ids are
 /// <c>&lt;event id&gt;.&lt;subscription id&gt;</c>, so a fan-out repeated after a crash cannot make a channel hear twice.
-/// With the local provider every event also lands in the outbox, subscribed or not.
+/// With the local provider every event lands in the outbox: once per subscribed channel, or once unsubscribed.
 /// </summary>
 public sealed partial class FanOutNotification(
     SubscriptionStore subscriptions,
@@ -42,7 +42,7 @@ public sealed partial class FanOutNotification(
         var matches = await subscriptions.MatchAsync(e.Type, e.Component, owners, ct);
         var now = time.GetUtcNow();
         var deliveries = matches.Select(s => new DeliveryMessage($"{outbox.Id}.{s.Id}", 1, now, s.Id, s.Channel, outbox)).ToList();
-        if (mode.IsLocal && deliveries.All(d => d.Channel.Type != ChannelTypes.Local))
+        if (mode.IsLocal && deliveries.Count == 0)
         {
             deliveries.Add(new DeliveryMessage($"{outbox.Id}.local", 1, now, null, new ChannelSpec(ChannelTypes.Local), outbox));
         }

@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace IdpServerless.Tests.Events;
 
@@ -34,6 +35,7 @@ public sealed class EventsAppHost : IAsyncDisposable
         Policy = doubles.Policy;
         Audit = doubles.Audit;
         Deployments = doubles.Deployments;
+        Logs = doubles.Logs;
     }
 
     public HttpClient Client { get; }
@@ -49,6 +51,8 @@ public sealed class EventsAppHost : IAsyncDisposable
     public RecordingAuditLog Audit { get; }
 
     public RecordingDeploymentService Deployments { get; }
+
+    public CapturedLogs Logs { get; }
 
     public StorageClient Storage => _app.Services.GetRequiredService<StorageClient>();
 
@@ -78,6 +82,7 @@ public sealed class EventsAppHost : IAsyncDisposable
         builder.Services.AddSingleton<IAccessPolicy>(doubles.Policy);
         builder.Services.AddSingleton<IAuditLog>(doubles.Audit);
         builder.Services.AddSingleton<IDeploymentService>(doubles.Deployments);
+        builder.Logging.AddProvider(doubles.Logs);
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
@@ -116,5 +121,7 @@ public sealed class EventsAppHost : IAsyncDisposable
         public RecordingAuditLog Audit { get; } = new();
 
         public RecordingDeploymentService Deployments { get; }
+
+        public CapturedLogs Logs { get; } = new();
     }
 }
