@@ -23,7 +23,8 @@ cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap 'exit 0' INT TERM
 
 wait_http() { # url seconds
   local deadline=$((SECONDS + $2))
@@ -86,3 +87,4 @@ cat <<TXT
 TXT
 wait -n "${pids[@]}"
 echo "a process exited; see .data/logs" >&2
+exit 1

@@ -78,6 +78,8 @@ public static class FunctionAppExtensions
     /// <summary>Error handling, CORS, health, metrics and (custom-handler mode) the host's invocation endpoints.</summary>
     public static WebApplication UseFunctionApp(this WebApplication app)
     {
+        // Start listening to instruments now: measurements made before the first scrape must count.
+        _ = app.Services.GetRequiredService<PrometheusMetrics>();
         app.UseMiddleware<ProblemMiddleware>();
         app.UseStatusCodePages(async ctx =>
         {

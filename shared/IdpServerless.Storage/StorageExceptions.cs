@@ -43,11 +43,19 @@ public sealed class StorageConflictException : StorageException
     }
 }
 
-/// <summary>An If-Match / If-None-Match condition did not hold (HTTP 412): somebody else changed the resource.</summary>
+/// <summary>
+/// A condition did not hold: an If-Match / If-None-Match (HTTP 412, somebody else changed the resource), or a
+/// stale queue pop receipt (HTTP 400 <c>PopReceiptMismatch</c>: the message was received again by someone else).
+/// </summary>
 public sealed class StoragePreconditionFailedException : StorageException
 {
     public StoragePreconditionFailedException(string message, string? errorCode, Exception? innerException = null)
         : base(message, 412, errorCode, innerException)
+    {
+    }
+
+    public StoragePreconditionFailedException(string message, int status, string? errorCode, Exception? innerException = null)
+        : base(message, status, errorCode, innerException)
     {
     }
 }

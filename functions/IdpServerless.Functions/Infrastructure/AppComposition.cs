@@ -1,5 +1,6 @@
 using IdpServerless.Functions.ChatOps;
 using IdpServerless.Functions.Diagnostics;
+using IdpServerless.Functions.Git;
 using IdpServerless.Functions.Notifications;
 using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting;
@@ -20,6 +21,7 @@ public static class AppComposition
         services.AddAppTelemetry(config);
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
+        services.AddGitProvider(config);
         services.AddWebhooks(config);
         services.AddNotifications(config);
         services.AddChatOps(config);
@@ -29,6 +31,7 @@ public static class AppComposition
     {
         app.UseFunctionApp();
         app.MapAppOpenApi();
+        app.MapGitApi();
         app.MapWebhooksApi();
         app.MapNotificationsApi();
         app.MapChatOpsApi();

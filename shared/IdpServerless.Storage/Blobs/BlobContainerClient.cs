@@ -24,12 +24,15 @@ public sealed class BlobContainerClient
 
     public string Name { get; }
 
+    /// <summary>Page size for listings (service default 5000); settable by tests to exercise NextMarker.</summary>
+    internal int? ListPageSize { get; set; }
+
     /// <summary>Creates the container (private access); an existing container is fine.</summary>
     public async Task CreateIfNotExistsAsync(CancellationToken ct = default)
     {
         var request = new StorageRequest(StorageService.Blob, HttpMethod.Put, _containerUri + "?restype=container", "Create container");
         using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (response.StatusCode != HttpStatusCode.Conflict)
+        if (!await StorageTransport.IsErrorAsync(response, HttpStatusCode.Conflict, "ContainerAlreadyExists", ct).ConfigureAwait(false))
         {
             await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
         }
@@ -106,6 +109,11 @@ public sealed class BlobContainerClient
             if (!string.IsNullOrEmpty(prefix))
             {
                 uri += "&prefix=" + Uri.EscapeDataString(prefix);
+            }
+
+            if (ListPageSize is { } pageSize)
+            {
+                uri += "&maxresults=" + pageSize.ToString(CultureInfo.InvariantCulture);
             }
 
             if (marker is not null)

@@ -101,6 +101,11 @@ internal sealed class StorageTransport
         throw CreateException((int)response.StatusCode, code, serviceMessage, request.Operation, ResourcePath(request));
     }
 
+    /// <summary>True when the response has <paramref name="status"/> and service error <paramref name="code"/>.</summary>
+    public static async Task<bool> IsErrorAsync(HttpResponseMessage response, System.Net.HttpStatusCode status, string code, CancellationToken ct) =>
+        response.StatusCode == status
+        && (await StorageErrorReader.ReadAsync(response, ct).ConfigureAwait(false)).Code == code;
+
     public static StorageException CreateException(int status, string? code, string? serviceMessage, string operation, string resource)
     {
         var detail = serviceMessage is null || (code?.Contains("Authentication", StringComparison.OrdinalIgnoreCase) ?? false)
@@ -112,6 +117,7 @@ internal sealed class StorageTransport
             404 => new StorageNotFoundException(message, code),
             409 => new StorageConflictException(message, code),
             412 => new StoragePreconditionFailedException(message, code),
+            400 when code == "PopReceiptMismatch" => new StoragePreconditionFailedException(message, status, code),
             429 or 503 => new StorageThrottledException(message, status, code),
             _ => new StorageException(message, status, code),
         };

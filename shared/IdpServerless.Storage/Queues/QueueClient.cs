@@ -33,7 +33,7 @@ public sealed class QueueClient
     {
         var request = Request(HttpMethod.Put, _queueUri, "Create queue");
         using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (response.StatusCode != HttpStatusCode.Conflict)
+        if (!await StorageTransport.IsErrorAsync(response, HttpStatusCode.Conflict, "QueueAlreadyExists", ct).ConfigureAwait(false))
         {
             await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
         }
@@ -123,7 +123,8 @@ public sealed class QueueClient
 
     /// <summary>
     /// Deletes a message; then, best effort, its payload blob if this client saw the message carry one.
-    /// <see cref="StorageNotFoundException"/> when the message is gone or the pop receipt is stale.
+    /// <see cref="StorageNotFoundException"/> when the message is gone; <see cref="StoragePreconditionFailedException"/>
+    /// (400 PopReceiptMismatch) when the pop receipt is stale because the message was received again.
     /// </summary>
     public async Task DeleteMessageAsync(string messageId, string popReceipt, CancellationToken ct = default)
     {
@@ -142,6 +143,7 @@ public sealed class QueueClient
 
     /// <summary>
     /// Changes a message's visibility (0 s..7 days from now) and optionally its text; returns the new pop receipt.
+    /// Errors as for <see cref="DeleteMessageAsync(string, string, CancellationToken)"/>.
     /// </summary>
     public async Task<string> UpdateMessageAsync(string messageId, string popReceipt, TimeSpan visibilityTimeout, string? newText = null, CancellationToken ct = default)
     {

@@ -45,7 +45,7 @@ public sealed class TableClient
             .Header("Prefer", "return-no-content")
             .Body(body, "application/json");
         using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.Conflict && await ErrorCodeAsync(response, ct).ConfigureAwait(false) == "TableAlreadyExists")
+        if (await StorageTransport.IsErrorAsync(response, HttpStatusCode.Conflict, "TableAlreadyExists", ct).ConfigureAwait(false))
         {
             return;
         }
@@ -207,9 +207,6 @@ public sealed class TableClient
 
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.NonValidated.TryGetValues(name, out var values) ? values.ToString() : null;
-
-    private static async Task<string?> ErrorCodeAsync(HttpResponseMessage response, CancellationToken ct) =>
-        (await StorageErrorReader.ReadAsync(response, ct).ConfigureAwait(false)).Code;
 
     private static ReadOnlyMemory<byte> Serialize(TableEntity entity)
     {

@@ -1,19 +1,24 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using IdpServerless.Storage;
 
 namespace IdpServerless.Tests.Infrastructure;
 
 /// <summary>
-/// A real Azurite (from the repo's node_modules) on three free loopback ports with in-memory persistence, shared by
-/// the tests of the "azurite" collection. Tests isolate themselves with unique table/queue names or keys.
+/// Starts a private in-memory Azurite (blob, queue, table) on three free loopback ports and stops exactly that
+/// process tree on dispose. Azurite comes from <c>node_modules/.bin/azurite</c> at the repository root
+/// (<c>npm ci</c> there; the test project's build does it when missing). Share one instance per test
+/// collection with <c>[Collection(AzuriteCollection.Name)]</c>; give each test its own table/queue/container names.
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
-    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-
+    private static readonly TimeSpan StartupDeadline = TimeSpan.FromSeconds(60);
+    private readonly StringBuilder _output = new();
+    private readonly List<HttpClient> _clients = [];
     private Process? _process;
-    private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 256 });
+    private string? _workDir;
 
     public int BlobPort { get; private set; }
 
@@ -21,81 +26,201 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public int TablePort { get; private set; }
 
-    public StorageAccount Account => StorageAccount.ForAzurite(BlobPort, QueuePort, TablePort);
+    public StorageAccount Account { get; private set; } = null!;
 
-    /// <summary>Explicit-endpoints connection string for devstoreaccount1 on this fixture's ports.</summary>
+    /// <summary>Explicit-endpoints connection string (devstoreaccount1, well-known key).</summary>
     public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};" +
-        $"BlobEndpoint=http://127.0.0.1:{BlobPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{QueuePort}/devstoreaccount1;" +
-        $"TableEndpoint=http://127.0.0.1:{TablePort}/devstoreaccount1;";
+        "DefaultEndpointsProtocol=http;AccountName=" + StorageAccount.DevelopmentAccountName
+        + ";AccountKey=" + StorageAccount.DevelopmentAccountKey
+        + $";BlobEndpoint=http://127.0.0.1:{BlobPort}/{StorageAccount.DevelopmentAccountName}"
+        + $";QueueEndpoint=http://127.0.0.1:{QueuePort}/{StorageAccount.DevelopmentAccountName}"
+        + $";TableEndpoint=http://127.0.0.1:{TablePort}/{StorageAccount.DevelopmentAccountName};";
 
-    public StorageClient CreateClient() => new(Account, _http);
+    /// <summary>A client on its own HttpClient (disposed with the fixture).</summary>
+    public StorageClient CreateClient(StorageClientOptions? options = null)
+    {
+        var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = 256 })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        lock (_clients)
+        {
+            _clients.Add(http);
+        }
+
+        return new StorageClient(Account, http, options: options);
+    }
+
+    /// <summary>A unique, valid resource name for one test: lowercase letters and digits, starting with a letter.</summary>
+    public static string UniqueName(string prefix = "t") =>
+        (prefix + Guid.NewGuid().ToString("N"))[..Math.Min(prefix.Length + 20, 63)].ToLowerInvariant();
 
     public async Task InitializeAsync()
     {
-        var azurite = Path.Combine(RepoPaths.Root, "node_modules", ".bin", "azurite");
-        if (!File.Exists(azurite))
-        {
-            throw new InvalidOperationException($"Azurite is not installed at {azurite}: run 'npm ci' at the repository root (scripts/test.sh does).");
-        }
+        var azurite = FindAzurite();
+        var ports = FreePorts(3);
+        (BlobPort, QueuePort, TablePort) = (ports[0], ports[1], ports[2]);
+        _workDir = Directory.CreateTempSubdirectory("azurite-").FullName;
 
-        BlobPort = FreePorts.Next();
-        QueuePort = FreePorts.Next();
-        TablePort = FreePorts.Next();
-        var psi = new ProcessStartInfo(azurite)
+        var start = new ProcessStartInfo(azurite)
         {
-            ArgumentList =
-            {
-                "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--loose",
-                "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
-                "--blobPort", BlobPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--queuePort", QueuePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--tablePort", TablePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            },
+            WorkingDirectory = _workDir,
+            UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            UseShellExecute = false,
         };
-        _process = Process.Start(psi) ?? throw new InvalidOperationException("could not start Azurite");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        foreach (var arg in new[]
+        {
+            "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--loose",
+            "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
+            "--blobPort", BlobPort.ToString(), "--queuePort", QueuePort.ToString(), "--tablePort", TablePort.ToString(),
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        foreach (var port in new[] { BlobPort, QueuePort, TablePort })
-        {
-            await Eventually.TrueAsync(async () =>
-            {
-                if (_process.HasExited)
-                {
-                    throw new InvalidOperationException($"Azurite exited with {_process.ExitCode}");
-                }
 
-                using var c = new TcpClient();
+        await WaitForPortsAsync().ConfigureAwait(false);
+        Account = StorageAccount.ForAzurite(BlobPort, QueuePort, TablePort);
+    }
+
+    public Task DisposeAsync()
+    {
+        lock (_clients)
+        {
+            _clients.ForEach(c => c.Dispose());
+        }
+
+        if (_process is { } p)
+        {
+            try
+            {
+                if (!p.HasExited)
+                {
+                    p.Kill(entireProcessTree: true);
+                    p.WaitForExit(10_000);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+
+            p.Dispose();
+        }
+
+        if (_workDir is not null)
+        {
+            try
+            {
+                Directory.Delete(_workDir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Temp dir cleanup is best effort.
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Walks up from the test binaries to the directory holding node_modules/.bin/azurite.</summary>
+    public static string FindAzurite()
+    {
+        var name = OperatingSystem.IsWindows() ? "azurite.cmd" : "azurite";
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "node_modules", ".bin", name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException(
+            "Azurite not found: run 'npm ci' at the repository root (package.json pins azurite 3.37.0).");
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        listeners.ForEach(l => l.Start());
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(l => l.Stop());
+        return ports;
+    }
+
+    private async Task WaitForPortsAsync()
+    {
+        var deadline = DateTime.UtcNow + StartupDeadline;
+        var pending = new HashSet<int> { BlobPort, QueuePort, TablePort };
+        while (pending.Count > 0)
+        {
+            if (_process!.HasExited)
+            {
+                throw new InvalidOperationException($"Azurite exited with {_process.ExitCode} during startup:\n{Output()}");
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Azurite ports {string.Join(',', pending)} not open after {StartupDeadline}:\n{Output()}");
+            }
+
+            foreach (var port in pending.ToList())
+            {
+                using var tcp = new TcpClient();
                 try
                 {
-                    await c.ConnectAsync("127.0.0.1", port);
-                    return true;
+                    using var attempt = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+                    await tcp.ConnectAsync(IPAddress.Loopback, port, attempt.Token).ConfigureAwait(false);
+                    pending.Remove(port);
                 }
-                catch (SocketException)
+                catch (Exception ex) when (ex is SocketException or OperationCanceledException)
                 {
-                    return false;
+                    // Not listening yet.
                 }
-            }, TimeSpan.FromSeconds(30), $"Azurite on port {port}");
+            }
+
+            if (pending.Count > 0)
+            {
+                await Task.Delay(50).ConfigureAwait(false); // poll interval, bounded by the deadline above
+            }
         }
     }
 
-    public async Task DisposeAsync()
+    private void Append(string? line)
     {
-        _http.Dispose();
-        if (_process is { HasExited: false })
+        if (line is null)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            return;
         }
 
-        _process?.Dispose();
+        lock (_output)
+        {
+            if (_output.Length < 64 * 1024)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+
+    private string Output()
+    {
+        lock (_output)
+        {
+            return _output.ToString();
+        }
     }
 }
 
-[CollectionDefinition("azurite")]
-public sealed class AzuriteCollection : ICollectionFixture<AzuriteFixture>;
+/// <summary>One Azurite per collection: mark test classes with <c>[Collection(AzuriteCollection.Name)]</c>.</summary>
+[CollectionDefinition(Name)]
+public sealed class AzuriteCollection : ICollectionFixture<AzuriteFixture>
+{
+    public const string Name = "azurite";
+}

@@ -1,0 +1,100 @@
+// Every backend call the app makes lives here, so a contract change is a change in one file.
+import { createClient, type ApiClient, type ClientOptions } from "./client";
+import { buildEntityQuery, buildFacetsQuery, type EntityFilter, type EntityQuery } from "./query";
+import type {
+  Alert, AuditEntry, Cluster, Deployment, DeploymentAccepted, DeploymentAction, DevToken, DevUser, DocPage,
+  DocPageRef, DryRunResult, Entity, EntityQueryResult, Environment, FacetsResult, Me, Paged, Task, TaskEvent,
+  TemplateParameterSchema, Workload,
+} from "./types";
+
+export * from "./types";
+export { ApiError } from "./client";
+
+const seg = encodeURIComponent;
+type Sig = { signal?: AbortSignal };
+
+export function createApi(client: ApiClient) {
+  const get = <T>(path: string, query?: ConstructorParameters<typeof URLSearchParams>[0] | Record<string, unknown>, o: Sig = {}) =>
+    client.request<T>("GET", path, { query: query as never, signal: o.signal });
+  const post = <T>(path: string, body?: unknown, o: Sig = {}) => client.request<T>("POST", path, { body, signal: o.signal });
+
+  return {
+    client,
+    auth: {
+      devUsers: (o?: Sig) => get<DevUser[]>("/api/auth/dev-users", undefined, o),
+      devToken: (user: string) => post<DevToken>("/api/auth/dev-token", { user }),
+      me: (o?: Sig) => get<Me>("/api/me", undefined, o),
+    },
+    catalog: {
+      query: (q: EntityQuery, o?: Sig) => get<EntityQueryResult>("/api/catalog/entities/by-query", buildEntityQuery(q), o),
+      facets: (facets: string[], filters: EntityFilter[] = [], o?: Sig) =>
+        get<FacetsResult>("/api/catalog/entity-facets", buildFacetsQuery(facets, filters), o),
+      byName: (kind: string, namespace: string, name: string, o?: Sig) =>
+        get<Entity>(`/api/catalog/entities/by-name/${seg(kind)}/${seg(namespace)}/${seg(name)}`, undefined, o),
+      byRefs: (entityRefs: string[], o?: Sig) =>
+        post<{ items: (Entity | null)[] }>("/api/catalog/entities/by-refs", { entityRefs }, o),
+    },
+    docs: {
+      pages: (kind: string, namespace: string, name: string, o?: Sig) =>
+        get<{ pages: DocPageRef[] }>(`/api/docs/${seg(kind)}/${seg(namespace)}/${seg(name)}`, undefined, o),
+      page: (kind: string, namespace: string, name: string, path: string, o?: Sig) =>
+        get<DocPage>(`/api/docs/${seg(kind)}/${seg(namespace)}/${seg(name)}/page`, { path }, o),
+    },
+    scaffolder: {
+      parameterSchema: (namespace: string, name: string, o?: Sig) =>
+        get<TemplateParameterSchema>(`/api/scaffolder/v2/templates/${seg(namespace)}/template/${seg(name)}/parameter-schema`, undefined, o),
+      createTask: (templateRef: string, values: Record<string, unknown>) =>
+        post<{ id: string }>("/api/scaffolder/v2/tasks", { templateRef, values }),
+      task: (id: string, o?: Sig) => get<Task>(`/api/scaffolder/v2/tasks/${seg(id)}`, undefined, o),
+      eventStreamUrl: (id: string) => client.url(`/api/scaffolder/v2/tasks/${seg(id)}/eventstream`),
+      events: (id: string, after?: string | number, o?: Sig) =>
+        get<TaskEvent[]>(`/api/scaffolder/v2/tasks/${seg(id)}/events`, after !== undefined ? { after: String(after) } : undefined, o),
+      dryRun: (body: { templateRef: string; values: Record<string, unknown>; [k: string]: unknown }) =>
+        post<DryRunResult>("/api/scaffolder/v2/dry-run", body),
+    },
+    deployments: {
+      environments: (namespace: string, name: string, o?: Sig) =>
+        get<Environment[]>(`/api/components/${seg(namespace)}/${seg(name)}/environments`, undefined, o),
+      create: (component: string, environment: string, version: string) =>
+        post<DeploymentAccepted>("/api/deployments", { component, environment, version }),
+      list: (q: { component?: string; environment?: string; limit?: number; cursor?: string | null }, o?: Sig) =>
+        get<Paged<Deployment>>("/api/deployments", q, o),
+      get: (id: string, o?: Sig) => get<Deployment>(`/api/deployments/${seg(id)}`, undefined, o),
+      act: (id: string, action: DeploymentAction, comment?: string) =>
+        post<unknown>(`/api/deployments/${seg(id)}/${action}`, comment ? { comment } : undefined),
+      rollback: (id: string, toVersion: string) => post<DeploymentAccepted>(`/api/deployments/${seg(id)}/rollback`, { toVersion }),
+      promote: (namespace: string, name: string, from: string, to: string, version: string) =>
+        post<DeploymentAccepted>(`/api/components/${seg(namespace)}/${seg(name)}/promote`, { from, to, version }),
+    },
+    clusters: {
+      list: (o?: Sig) => get<Cluster[]>("/api/clusters", undefined, o),
+      workloads: (namespace: string, name: string, o?: Sig) =>
+        get<Workload[]>(`/api/components/${seg(namespace)}/${seg(name)}/workloads`, undefined, o),
+      alerts: (namespace: string, name: string, o?: Sig) =>
+        get<Alert[]>(`/api/components/${seg(namespace)}/${seg(name)}/alerts`, undefined, o),
+    },
+    audit: {
+      list: (q: { actor?: string; target?: string; action?: string; from?: string; to?: string; limit?: number; cursor?: string | null }, o?: Sig) =>
+        get<Paged<AuditEntry>>("/api/audit", q, o),
+    },
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+let current: Api | null = null;
+
+/** Set once at start-up (and by tests) from config.json and the auth session. */
+export function configureApi(options: ClientOptions): Api {
+  current = createApi(createClient(options));
+  return current;
+}
+
+export function setApi(api: Api) {
+  current = api;
+}
+
+export function api(): Api {
+  if (!current) throw new Error("API not configured: configureApi() runs at start-up");
+  return current;
+}

@@ -1,0 +1,19 @@
+using IdpServerless.Benchmarks;
+
+// Benchmarks: `dotnet run -c Release --project tests/IdpServerless.Benchmarks -- <name> [options]`.
+// Add a benchmark by writing one file with a `static Task<int> RunAsync(string[] args)` and registering it here.
+var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["storage"] = StorageBenchmark.RunAsync,
+    ["git"] = GitBenchmark.RunAsync,
+    ["cold-start"] = ColdStartBenchmark.RunAsync,
+};
+
+if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine("usage: IdpServerless.Benchmarks <benchmark> [options]");
+    Console.Error.WriteLine("benchmarks: " + string.Join(", ", benchmarks.Keys.Order()));
+    return 2;
+}
+
+return await run(args[1..]);

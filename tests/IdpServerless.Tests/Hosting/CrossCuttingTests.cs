@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using IdpServerless.Tests.Infrastructure;
+
+namespace IdpServerless.Tests.Hosting;
+
+/// <summary>What every function gets from the hosting layer: health, readiness, OpenAPI, metrics, errors, CORS, limits.</summary>
+[Collection("azurite")]
+public class CrossCuttingTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task Readiness_answers_200_when_storage_is_reachable_and_503_when_it_is_not()
+    {
+        await using (var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString))
+        {
+            using var ready = await app.Http.GetAsync("/api/health/ready");
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+
+        var closed = FreePorts.Next();
+        var unreachable = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={IdpServerless.Storage.StorageAccount.DevelopmentAccountKey};" +
+                          $"BlobEndpoint=http://127.0.0.1:{closed}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{closed}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{closed}/devstoreaccount1;";
+        await using var broken = await FunctionAppProcess.StartAsync(unreachable);
+        using var live = await broken.Http.GetAsync("/api/health");
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        using var notReady = await broken.Http.GetAsync("/api/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+        Assert.Equal("application/problem+json", notReady.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_is_served_at_a_stable_url()
+    {
+        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString);
+        var doc = await app.Http.GetFromJsonAsync<JsonElement>("/api/openapi/v1.json");
+        Assert.StartsWith("3.", doc.GetProperty("openapi").GetString(), StringComparison.Ordinal);
+        Assert.True(doc.GetProperty("paths").TryGetProperty("/api/health", out _));
+        Assert.Equal("IdpServerless API", doc.GetProperty("info").GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task Metrics_are_exposed_in_prometheus_text_format_and_count_invocations()
+    {
+        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString, customHandler: true);
+        var envelope = """{"Data":{"message":"{\"probeId\":\"metrics-probe\"}"},"Metadata":{"DequeueCount":1,"Id":"m1"}}""";
+        using (var r = await app.Http.PostAsync("/DiagnosticsProbe", new StringContent(envelope, Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+
+        using var metrics = await app.Http.GetAsync("/metrics");
+        Assert.Equal("text/plain", metrics.Content.Headers.ContentType?.MediaType);
+        var text = await metrics.Content.ReadAsStringAsync();
+        Assert.Contains("# TYPE idp_function_invocations_total counter", text, StringComparison.Ordinal);
+        Assert.Contains("idp_function_invocations_total{function=\"DiagnosticsProbe\",outcome=\"success\",trigger=\"queue\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("idp_function_duration_seconds_bucket{function=\"DiagnosticsProbe\",trigger=\"queue\",le=\"+Inf\"} 1", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_route_is_a_404_problem_details()
+    {
+        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString);
+        using var r = await app.Http.GetAsync("/api/no-such-function");
+        Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+        var p = await r.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(404, p.GetProperty("status").GetInt32());
+        Assert.Equal("https://idpserverless.dev/problems/not-found", p.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task A_body_over_the_limit_is_a_413_problem_details()
+    {
+        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString, new Dictionary<string, string> { ["IDP_MAX_REQUEST_BYTES"] = "1024" }, customHandler: true);
+        var big = new string('x', 4096);
+        using var r = await app.Http.PostAsync("/DiagnosticsProbe", new StringContent("{\"Data\":{\"message\":\"" + big + "\"}}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
+        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Cors_preflight_is_answered_for_configured_origins_only()
+    {
+        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString, new Dictionary<string, string> { ["IDP_CORS_ORIGINS"] = "http://127.0.0.1:4280" });
+        using var allowed = await app.Http.SendAsync(Preflight("http://127.0.0.1:4280"));
+        Assert.Equal("http://127.0.0.1:4280", allowed.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        using var other = await app.Http.SendAsync(Preflight("http://evil.example"));
+        Assert.False(other.Headers.Contains("Access-Control-Allow-Origin"));
+
+        static HttpRequestMessage Preflight(string origin)
+        {
+            var m = new HttpRequestMessage(HttpMethod.Options, "/api/health");
+            m.Headers.Add("Origin", origin);
+            m.Headers.Add("Access-Control-Request-Method", "GET");
+            m.Headers.Add("Access-Control-Request-Headers", "authorization");
+            return m;
+        }
+    }
+}
