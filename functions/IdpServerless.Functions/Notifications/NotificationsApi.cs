@@ -14,15 +14,8 @@ public static class NotificationsApi
         var group = app.MapGroup("/api/notifications").WithTags("Notifications");
         group.MapGet("/subscriptions", async (string? team, string? component, SubscriptionStore store, CancellationToken ct) =>
         {
-            try
-            {
-                var items = await store.ListAsync(team is null ? null : EntityRefs.Group(team), component is null ? null : EntityRefs.Component(component), ct);
-                return Results.Ok(new { items });
-            }
-            catch (FormatException e)
-            {
-                throw ProblemException.BadRequest(team is not null && e.Message.Contains("group", StringComparison.Ordinal) ? "team" : "component", e.Message);
-            }
+            var items = await store.ListAsync(Parse("team", team, EntityRefs.Group), Parse("component", component, EntityRefs.Component), ct);
+            return Results.Ok(new { items });
         }).WithName("ListNotificationSubscriptions").RequirePermission(Permissions.NotificationRead);
 
         group.MapPost("/subscriptions", async (SubscriptionRequest request, HttpContext http, ManageSubscriptions manage, CancellationToken ct) =>
@@ -47,6 +40,18 @@ public static class NotificationsApi
             return Results.Ok(new { items = await outbox.ListAsync(limit ?? 50, ct) });
         }).WithName("ListNotificationOutbox").RequirePermission(Permissions.NotificationRead);
         return app;
+    }
+
+    private static string? Parse(string field, string? value, Func<string, string> parse)
+    {
+        try
+        {
+            return value is null ? null : parse(value);
+        }
+        catch (FormatException e)
+        {
+            throw ProblemException.BadRequest(field, e.Message);
+        }
     }
 
     public static IServiceCollection AddNotifications(this IServiceCollection services, IConfiguration configuration)
