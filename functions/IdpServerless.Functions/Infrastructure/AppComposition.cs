@@ -1,6 +1,9 @@
-using IdpServerless.Functions.ChatOps;
+using IdpServerless.Functions.Catalog;
+using IdpServerless.Functions.Catalog.Api;
 using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Functions.Git;
+using IdpServerless.Functions.Orchestration;
+using IdpServerless.Functions.ChatOps;
 using IdpServerless.Functions.Notifications;
 using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting;
@@ -22,6 +25,8 @@ public static class AppComposition
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
         services.AddGitProvider(config);
+        services.AddOrchestration(config);
+        services.AddCatalog(config);
         services.AddWebhooks(config);
         services.AddNotifications(config);
         services.AddChatOps(config);
@@ -32,6 +37,8 @@ public static class AppComposition
         app.UseFunctionApp();
         app.MapAppOpenApi();
         app.MapGitApi();
+        app.MapOrchestrationApi();
+        app.MapCatalogApi();
         app.MapWebhooksApi();
         app.MapNotificationsApi();
         app.MapChatOpsApi();

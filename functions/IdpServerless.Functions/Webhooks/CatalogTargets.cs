@@ -4,7 +4,7 @@ namespace IdpServerless.Functions.Webhooks;
 
 /// <summary>
 /// Which registered catalog locations a push touched. A location target names a repository, optionally a branch, and
-/// a path (globs <c>*</c> and <c>**</c> allowed, as Backstage discovery uses): <c>git:owner/repo/path</c> (default branch),
+/// a path (globs <c>*</c> and <c>**</c> allowed, as Backstage discovery uses): <c>git:owner/repo/path[?ref=branch]</c> (default branch),
 /// <c>https://github.com/owner/repo/blob|tree/&lt;branch&gt;/path</c>, <c>https://gitlab.example/group/project/-/blob/&lt;branch&gt;/path</c>.
 /// </summary>
 public static class CatalogTargets
@@ -46,8 +46,18 @@ public static class CatalogTargets
     {
         if (target.StartsWith("git:", StringComparison.Ordinal))
         {
-            var parts = target[4..].Split('/', 3);
-            return parts.Length == 3 && parts.All(p => p.Length > 0) ? ($"{parts[0]}/{parts[1]}", null, parts[2]) : null;
+            // The catalog's git locations: git:owner/repo/path, optionally ?ref=<branch>.
+            var spec = target[4..];
+            string? branch = null;
+            var query = spec.IndexOf("?ref=", StringComparison.Ordinal);
+            if (query >= 0)
+            {
+                branch = spec[(query + 5)..];
+                spec = spec[..query];
+            }
+
+            var parts = spec.Split('/', 3);
+            return parts.Length == 3 && parts.All(p => p.Length > 0) ? ($"{parts[0]}/{parts[1]}", branch, parts[2]) : null;
         }
 
         if (!Uri.TryCreate(target, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http"))

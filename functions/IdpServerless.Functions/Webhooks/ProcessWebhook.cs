@@ -1,10 +1,12 @@
 using System.Text.Json;
+using IdpServerless.Functions.Catalog;
 using IdpServerless.Functions.Deployments;
 using IdpServerless.Hosting.Dispatch;
 using IdpServerless.Hosting.Functions;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
 using IdpServerless.Storage;
+using Microsoft.Extensions.Options;
 
 namespace IdpServerless.Functions.Webhooks;
 
@@ -22,10 +24,10 @@ public sealed partial class ProcessWebhook(
     StorageOnce storage,
     IAuditLog audit,
     QueueWakeup wakeup,
+    IOptions<CatalogOptions> catalogOptions,
     ILogger<ProcessWebhook> logger) : IQueueHandler
 {
     public const string FunctionName = "ProcessWebhook";
-    public const string CatalogRefreshQueue = "catalog-refresh";
     public const string EffectsTable = "webhookeffects";
 
     public async Task HandleAsync(QueueMessageContext message, CancellationToken ct)
@@ -79,7 +81,8 @@ public sealed partial class ProcessWebhook(
             return;
         }
 
-        var queue = await storage.QueueAsync(CatalogRefreshQueue, ct);
+        var refreshQueue = catalogOptions.Value.RefreshQueue;
+        var queue = await storage.QueueAsync(refreshQueue, ct);
         foreach (var target in targets)
         {
             // Refreshing is idempotent, so a retried delivery may ask again without harm.
@@ -88,7 +91,7 @@ public sealed partial class ProcessWebhook(
             LogRefresh(logger, target, envelope.DeliveryId);
         }
 
-        wakeup.Notify(CatalogRefreshQueue);
+        wakeup.Notify(refreshQueue);
     }
 
     private async Task AutoDeployAsync(WebhookEnvelope envelope, GitEvent e, string version, string why, CancellationToken ct)

@@ -41,6 +41,7 @@ public static class WebhooksApi
         services.AddSingleton<ISecretReferences, SettingsSecretReferences>();
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<ReceiveWebhook>();
+        services.AddSingleton<IEventCatalog, CatalogEventCatalog>();
         services.AddScoped<PullRequestStore>();
         services.AddQueueFunction<ProcessWebhook>(ProcessWebhook.FunctionName, WebhookEnvelope.QueueName);
         return services;

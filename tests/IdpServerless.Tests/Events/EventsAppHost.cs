@@ -19,6 +19,7 @@ namespace IdpServerless.Tests.Events;
 /// The real app (AppComposition, queue dispatchers and all) in-process against the fixture's Azurite, with test doubles
 /// for the features that land in parallel (catalog, identity policy and audit, deployments). A request header
 /// <c>X-Test-User: user:default/name</c> signs the request in as that catalog user (identity's authentication stands in).
+/// With <c>realCatalog</c> the catalog feature itself answers (directory and component lookups).
 /// </summary>
 public sealed class EventsAppHost : IAsyncDisposable
 {
@@ -56,7 +57,7 @@ public sealed class EventsAppHost : IAsyncDisposable
 
     public StorageClient Storage => _app.Services.GetRequiredService<StorageClient>();
 
-    public static async Task<EventsAppHost> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? settings = null)
+    public static async Task<EventsAppHost> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? settings = null, bool realCatalog = false)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         var values = new Dictionary<string, string?>
@@ -77,8 +78,12 @@ public sealed class EventsAppHost : IAsyncDisposable
         AppComposition.AddServices(builder);
         builder.WebHost.UseTestServer();
         var doubles = new Doubles();
-        builder.Services.AddSingleton<ICatalogDirectory>(doubles.Directory);
-        builder.Services.AddSingleton<IEventCatalog>(doubles.Catalog);
+        if (!realCatalog)
+        {
+            builder.Services.AddSingleton<ICatalogDirectory>(doubles.Directory);
+            builder.Services.AddSingleton<IEventCatalog>(doubles.Catalog);
+        }
+
         builder.Services.AddSingleton<IAccessPolicy>(doubles.Policy);
         builder.Services.AddSingleton<IAuditLog>(doubles.Audit);
         builder.Services.AddSingleton<IDeploymentService>(doubles.Deployments);

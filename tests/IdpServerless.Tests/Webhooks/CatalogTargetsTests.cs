@@ -12,6 +12,8 @@ public class CatalogTargetsTests
     [InlineData("git:acme/shop/catalog-info.yaml", "main", "catalog-info.yaml", true)]
     [InlineData("git:acme/shop/catalog-info.yaml", "feature", "catalog-info.yaml", false)]
     [InlineData("git:ACME/Shop/catalog-info.yaml", "main", "catalog-info.yaml", true)]
+    [InlineData("git:acme/shop/catalog-info.yaml?ref=release", "release", "catalog-info.yaml", true)]
+    [InlineData("git:acme/shop/catalog-info.yaml?ref=release", "main", "catalog-info.yaml", false)]
     [InlineData("https://github.com/acme/shop/blob/release/services/api/catalog-info.yaml", "release", "services/api/catalog-info.yaml", true)]
     [InlineData("https://github.com/acme/shop/tree/main/services/api/catalog-info.yaml", "main", "services/web/catalog-info.yaml", false)]
     [InlineData("https://github.com/acme/shop/blob/main/**/catalog-info.yaml", "main", "services/deep/web/catalog-info.yaml", true)]
