@@ -9,6 +9,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["cold-start"] = ColdStartBenchmark.RunAsync,
     ["identity"] = IdentityBenchmark.RunAsync,
     ["deployments"] = DeploymentsBenchmark.RunAsync,
+    ["events"] = EventsBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

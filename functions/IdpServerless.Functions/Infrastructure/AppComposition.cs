@@ -9,6 +9,9 @@ using IdpServerless.Functions.Audit;
 using IdpServerless.Functions.Identity;
 using IdpServerless.Functions.Secrets;
 using IdpServerless.Functions.Templates;
+using IdpServerless.Functions.ChatOps;
+using IdpServerless.Functions.Notifications;
+using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting;
 
 namespace IdpServerless.Functions.Infrastructure;
@@ -34,6 +37,9 @@ public static class AppComposition
         services.AddDocs(config);
         services.AddDeployments(config);
         services.AddTemplates(config);
+        services.AddWebhooks(config);
+        services.AddNotifications(config);
+        services.AddChatOps(config);
     }
 
     public static void MapEndpoints(WebApplication app)
@@ -47,5 +53,8 @@ public static class AppComposition
         app.MapDocsApi();
         app.MapDeploymentsApi();
         app.MapTemplates();
+        app.MapWebhooksApi();
+        app.MapNotificationsApi();
+        app.MapChatOpsApi();
     }
 }
