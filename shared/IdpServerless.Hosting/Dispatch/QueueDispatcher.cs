@@ -23,12 +23,13 @@ public sealed partial class QueueDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!_options.Enabled || registry.QueueFunctions.Count == 0)
+        var polled = registry.QueueFunctions.Where(f => f.StandaloneDispatch).ToList();
+        if (!_options.Enabled || polled.Count == 0)
         {
             return;
         }
 
-        await Task.WhenAll(registry.QueueFunctions.Select(f => Task.Run(() => PollAsync(f, stoppingToken), stoppingToken))).ConfigureAwait(false);
+        await Task.WhenAll(polled.Select(f => Task.Run(() => PollAsync(f, stoppingToken), stoppingToken))).ConfigureAwait(false);
     }
 
     private async Task PollAsync(QueueFunction function, CancellationToken stop)

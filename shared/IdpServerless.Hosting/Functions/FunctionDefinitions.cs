@@ -27,6 +27,13 @@ public sealed record QueueFunction(string Name, string QueueName, Type HandlerTy
     /// <summary>Poll interval ceiling when the queue is idle.</summary>
     public TimeSpan MaxPollingInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// False when the feature that declares the function reads its queue itself in standalone mode (e.g. the
+    /// orchestration engine batches control-queue messages per instance under a partition lease); the function is
+    /// still published and invoked by the Functions host in custom-handler mode.
+    /// </summary>
+    public bool StandaloneDispatch { get; init; } = true;
+
     /// <summary>The poison queue's name.</summary>
     public string PoisonQueueName => QueueName + "-poison";
 }

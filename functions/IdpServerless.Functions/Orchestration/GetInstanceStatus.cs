@@ -1,0 +1,21 @@
+using IdpServerless.Durable;
+
+namespace IdpServerless.Functions.Orchestration;
+
+/// <summary><c>GET /api/orchestrations/instances/{id}</c>: 202 while Pending/Running/Suspended, 200 when finished, 404 unknown.</summary>
+public static class GetInstanceStatus
+{
+    public static async Task<IResult> HandleAsync(string id, HttpContext http, IOrchestrationClient client, IOrchestrationAuthorizer authorizer, CancellationToken ct)
+    {
+        var instance = await OrchestrationErrors.RequireAsync(client, id, withPayloads: true, ct);
+        await authorizer.DemandAsync(http, new OrchestrationAccessRequest(OrchestrationOperation.Read, instance.Name, id, instance.Labels));
+        var body = InstanceStatus.From(instance);
+        if (instance.RuntimeStatus.IsFinished())
+        {
+            return Results.Json(body);
+        }
+
+        http.Response.Headers.RetryAfter = "1";
+        return Results.Json(body, statusCode: StatusCodes.Status202Accepted).WithLocation(ManagementPayload.InstanceUri(http.Request, id));
+    }
+}

@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using IdpServerless.Durable;
+using IdpServerless.Storage;
+using Microsoft.Extensions.Options;
+
+namespace IdpServerless.Functions.Orchestration;
+
+/// <summary>Input of the <c>SelfTest</c> orchestration.</summary>
+/// <param name="Activities">Echo activities to run (1-1000).</param>
+/// <param name="FanOut">Run them in parallel (fan-out/fan-in) instead of one after another.</param>
+/// <param name="WaitForEvent">First wait for an external event with this name.</param>
+/// <param name="ActivityDelayMs">How long each activity works (0-60000 ms).</param>
+/// <param name="RecordEffects">Record each activity's effect (and each execution) in <c>{hub}SelfTest</c>.</param>
+public sealed record SelfTestInput(int Activities = 3, bool FanOut = false, string? WaitForEvent = null, int ActivityDelayMs = 0, bool RecordEffects = true);
+
+/// <summary>Output of <c>SelfTest</c>: the sum of the squares 1..n computed by the activities, and the event data received.</summary>
+public sealed record SelfTestOutput(long Sum, int Activities, string? EventData);
+
+/// <summary>Input of one <c>SelfTestEcho</c> call.</summary>
+public sealed record EchoInput(int Index, int DelayMs, bool Record);
+
+/// <summary>
+/// A diagnostic orchestration operators can start on a live installation (<c>POST /api/orchestrations/SelfTest</c>) to
+/// check the engine end to end: chaining or fan-out of echo activities, optionally after an external event. Each echo
+/// records its effect once, keyed by its idempotency key, and every execution separately, so one can see that
+/// activities run at least once but take effect exactly once (rows in table <c>{hub}SelfTest</c>).
+/// </summary>
+public sealed class SelfTestOrchestrator : Orchestrator<SelfTestInput?, SelfTestOutput>
+{
+    public const string Name = "SelfTest";
+
+    public override async Task<SelfTestOutput> RunAsync(OrchestrationContext context, SelfTestInput? input)
+    {
+        input ??= new SelfTestInput();
+        var count = Math.Clamp(input.Activities, 1, 1000);
+        var delay = Math.Clamp(input.ActivityDelayMs, 0, 60_000);
+        string? eventData = null;
+        if (!string.IsNullOrWhiteSpace(input.WaitForEvent))
+        {
+            context.SetCustomStatus(new { phase = "waiting", @event = input.WaitForEvent });
+            eventData = (await context.WaitForExternalEvent<System.Text.Json.JsonElement?>(input.WaitForEvent))?.GetRawText();
+        }
+
+        context.SetCustomStatus(new { phase = "running", activities = count });
+        long sum = 0;
+        if (input.FanOut)
+        {
+            var results = await Task.WhenAll(Enumerable.Range(1, count).Select(i => context.CallActivityAsync<long>(SelfTestEcho.Name, new EchoInput(i, delay, input.RecordEffects))));
+            sum = results.Sum();
+        }
+        else
+        {
+            for (var i = 1; i <= count; i++)
+            {
+                sum += await context.CallActivityAsync<long>(SelfTestEcho.Name, new EchoInput(i, delay, input.RecordEffects));
+            }
+        }
+
+        context.SetCustomStatus(new { phase = "done" });
+        return new SelfTestOutput(sum, count, eventData);
+    }
+}
+
+/// <summary>Returns the square of its index; with <c>Record</c>, writes its effect once per idempotency key and a row per execution.</summary>
+public sealed class SelfTestEcho(StorageClient storage, IOptions<DurableOptions> options) : Activity<EchoInput, long>
+{
+    public const string Name = "SelfTestEcho";
+    private static readonly ConcurrentDictionary<string, Task> Created = new(StringComparer.Ordinal);
+
+    /// <summary>The table holding effects (<c>effect|key</c>) and executions (<c>run|guid</c>), partitioned by instance.</summary>
+    public static string TableName(string taskHub) => taskHub + "SelfTest";
+
+    public override async Task<long> RunAsync(ActivityContext context, EchoInput input)
+    {
+        if (input.DelayMs > 0)
+        {
+            await Task.Delay(input.DelayMs, context.CancellationToken);
+        }
+
+        if (input.Record)
+        {
+            var table = storage.GetTable(TableName(options.Value.TaskHub));
+            await EnsureTableAsync(table, context.CancellationToken);
+            var pk = TableKeys.Escape(context.InstanceId);
+            await table.AddEntityAsync(new TableEntity(pk, "run|" + Guid.NewGuid().ToString("N")) { ["Key"] = context.IdempotencyKey, ["ProcessId"] = Environment.ProcessId }, context.CancellationToken);
+            try
+            {
+                await table.AddEntityAsync(new TableEntity(pk, "effect|" + TableKeys.Escape(context.IdempotencyKey)) { ["Index"] = input.Index, ["ProcessId"] = Environment.ProcessId }, context.CancellationToken);
+            }
+            catch (StorageConflictException)
+            {
+                // Already applied by an earlier execution of this same step: the effect happens once.
+            }
+        }
+
+        return (long)input.Index * input.Index;
+    }
+
+    private static Task EnsureTableAsync(TableClient table, CancellationToken ct)
+    {
+        var task = Created.GetOrAdd(table.Name, _ => table.CreateIfNotExistsAsync(CancellationToken.None));
+        if (task.IsFaulted)
+        {
+            Created.TryRemove(table.Name, out _);
+        }
+
+        return task.WaitAsync(ct);
+    }
+}
