@@ -18,9 +18,9 @@ public static class DeploymentsRegistration
         services.AddSingleton<GitOpsWriter>();
         services.AddSingleton<DoraMetrics>();
         services.AddSingleton<IComponentLookup, CatalogComponentLookup>();
-        services.AddScoped<ComponentDeliveryResolver>();
-        services.AddScoped<DeploymentService>();
-        services.AddScoped<IDeploymentService>(sp => sp.GetRequiredService<DeploymentService>());
+        services.AddSingleton<ComponentDeliveryResolver>();
+        services.AddSingleton<DeploymentService>();
+        services.AddSingleton<IDeploymentService>(sp => sp.GetRequiredService<DeploymentService>());
         services.AddDurableEngine(configuration)
             .AddOrchestrator<DeploymentOrchestrator>(DeploymentFunctions.Orchestrator)
             .AddActivity<SaveDeploymentActivity>(DeploymentFunctions.Save)
