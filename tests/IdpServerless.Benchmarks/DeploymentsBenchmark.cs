@@ -45,6 +45,8 @@ public static class DeploymentsBenchmark
             ["Deployments:PollInterval"] = "00:00:00.200",
             ["Clusters:ConvergenceTime"] = "00:00:00.200",
             ["Logging:LogLevel:Default"] = "Warning",
+            ["IDP_RATE_LIMIT_PER_IDENTITY"] = "0",
+            ["IDP_RATE_LIMIT_PER_ADDRESS"] = "0",
         });
         AppComposition.AddServices(builder);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -54,6 +56,8 @@ public static class DeploymentsBenchmark
         builder.Services.AddSingleton<IComponentLookup, BenchComponents>();
         builder.Services.RemoveAll<IAccessPolicy>();
         builder.Services.AddSingleton<IAccessPolicy, AllowAll>();
+        builder.Services.RemoveAll<ICatalogDirectory>();
+        builder.Services.AddSingleton<ICatalogDirectory, BenchDirectory>();
         var git = builder.Services.Last(d => d.ServiceType == typeof(IGitProvider));
         builder.Services.Remove(git);
         builder.Services.AddSingleton<IGitProvider>(sp => new RecordingGit((IGitProvider)ActivatorUtilities.CreateInstance(sp, git.ImplementationType!), commits));
@@ -61,6 +65,11 @@ public static class DeploymentsBenchmark
         AppComposition.MapEndpoints(app);
         await app.StartAsync();
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        using (var token = await http.PostAsJsonAsync("/api/auth/dev-token", new { user = BenchDirectory.User.Ref }))
+        {
+            var body = await token.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", body.GetProperty("access_token").GetString());
+        }
 
         Console.WriteLine($"deployments: {triggers} triggers, concurrency {concurrency}, {Environment.ProcessorCount} cores, Azurite in memory");
         await Phase(http, commits, "warm-up", 10, 1, quiet: true);
@@ -143,6 +152,23 @@ public static class DeploymentsBenchmark
     {
         public ValueTask<ComponentInfo?> FindAsync(string componentRef, CancellationToken cancellationToken) =>
             ValueTask.FromResult<ComponentInfo?>(new ComponentInfo(componentRef, "group:default/bench", new Dictionary<string, string> { ["idp.dev/environments"] = "dev" }));
+    }
+
+    /// <summary>The one benchmark user the local dev issuer signs in.</summary>
+    private sealed class BenchDirectory : ICatalogDirectory
+    {
+        public static readonly DirectoryUser User = new("user:default/bench", "Bench", "bench@example.com", ["group:default/bench"], new Dictionary<string, string>());
+
+        public ValueTask<DirectoryUser?> GetUserAsync(string userRef, CancellationToken cancellationToken) => ValueTask.FromResult(userRef == User.Ref ? User : null);
+
+        public ValueTask<DirectoryUser?> FindUserAsync(string? annotation, string value, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(annotation is null && value == User.Email ? User : null);
+
+        public ValueTask<IReadOnlyList<string>> GetOwnersAsync(string entityRef, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<IReadOnlyList<string>>(["group:default/bench"]);
+
+        public ValueTask<IReadOnlyList<DirectoryUser>> ListUsersAsync(CancellationToken cancellationToken) =>
+            ValueTask.FromResult<IReadOnlyList<DirectoryUser>>([User]);
     }
 
     private sealed class AllowAll : IAccessPolicy

@@ -163,8 +163,15 @@ public sealed partial class DeploymentService(
         }
     }
 
+    // HTTP calls are audited by the access middleware (the endpoints add the deployment's details to that record);
+    // chat, webhooks and template tasks get their record here.
     private async Task AuditAsync(Caller caller, string action, string target, string outcome, string? correlation, IReadOnlyDictionary<string, string> detail, CancellationToken ct)
     {
+        if (caller.Channel is Channels.Browser or Channels.Api)
+        {
+            return;
+        }
+
         if (services.GetService<IAuditLog>() is { } audit)
         {
             await audit.RecordAsync(new AuditEvent(action, target, outcome, caller, correlation, null, detail), ct).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using IdpServerless.Functions.Clusters;
+using IdpServerless.Functions.Identity.Access;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
 
@@ -93,12 +94,18 @@ public static class DeploymentsApi
 
     private static async Task<IResult> ControlAsync(string id, string action, ControlBody? body, HttpContext http, DeploymentService service, CancellationToken ct)
     {
+        http.Audit().Detail["deploymentId"] = id;
+        http.Audit().Detail["control"] = action;
         await service.SendControlAsync(id, action, body?.Comment, http.GetCaller(), ct);
         return Results.Accepted($"/api/deployments/{id}", new { id, action, status = "Accepted" });
     }
 
     private static IResult Accepted(HttpContext http, DeploymentAccepted a)
     {
+        var audit = http.Audit();
+        audit.Target = $"{a.Component}@{a.Environment}";
+        audit.Detail["deploymentId"] = a.DeploymentId;
+        audit.Detail["version"] = a.Version;
         var baseUri = $"{http.Request.Scheme}://{http.Request.Host}";
         var body = new AcceptedBody(a.DeploymentId, a.Component, a.Environment, a.Version, baseUri + a.StatusUri, $"{baseUri}/api/deployments/{a.DeploymentId}/{{action}}");
         return Results.Accepted(a.StatusUri, body);
