@@ -64,6 +64,11 @@ wait_http "http://127.0.0.1:$API_PORT/api/health" 60
 if [ -x "$ROOT/scripts/load-demo.sh" ]; then
   log "loading demo data"
   "$ROOT/scripts/load-demo.sh" "http://127.0.0.1:$API_PORT"
+  if [ -x "$ROOT/scripts/demo-deploy.sh" ] && [ "${IDP_DEMO_DEPLOY:-true}" = true ]; then
+    log "starting demo deployments (a canary of checkout-service in prod; logs in .data/logs/demo-deploy.log)"
+    "$ROOT/scripts/demo-deploy.sh" "http://127.0.0.1:$API_PORT" >.data/logs/demo-deploy.log 2>&1 &
+    pids+=($!)
+  fi
 fi
 
 if [ -f static-web/serve.mjs ]; then

@@ -49,16 +49,23 @@ public sealed class DeploymentStore(StorageClient storage)
         }
     }
 
-    /// <summary>Writes the record; when it is finished, updates the environment (running version) and frees its lock.</summary>
+    /// <summary>
+    /// Writes the record; when it is finished, first updates the environment (running version) and frees its lock, so
+    /// whoever sees the finished record can promote from it or start the next release at once.
+    /// </summary>
     public async Task SaveAsync(DeploymentRecord record, CancellationToken ct)
     {
         await EnsureAsync(ct).ConfigureAwait(false);
-        await storage.GetTable(DeploymentsTable).UpsertEntityAsync(ToEntity(record, TableKeys.Escape(record.Component), RowKeyFor(record)), ct: ct).ConfigureAwait(false);
-        if (!DeploymentStatuses.IsFinished(record.Status))
+        if (DeploymentStatuses.IsFinished(record.Status))
         {
-            return;
+            await FinishEnvironmentAsync(record, ct).ConfigureAwait(false);
         }
 
+        await storage.GetTable(DeploymentsTable).UpsertEntityAsync(ToEntity(record, TableKeys.Escape(record.Component), RowKeyFor(record)), ct: ct).ConfigureAwait(false);
+    }
+
+    private async Task FinishEnvironmentAsync(DeploymentRecord record, CancellationToken ct)
+    {
         var envs = storage.GetTable(EnvironmentsTable);
         for (var attempt = 0; attempt < 10; attempt++)
         {
