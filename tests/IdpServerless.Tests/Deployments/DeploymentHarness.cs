@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net.Http.Json;
 using IdpServerless.Functions.Clusters.Simulated;
 using IdpServerless.Functions.Deployments;
 using IdpServerless.Functions.Deployments.GitOps;
@@ -87,6 +88,11 @@ public sealed class DeploymentHarness : IAsyncDisposable
         builder.Services.AddSingleton<IComponentLookup>(components);
         builder.Services.RemoveAll<IAccessPolicy>();
         builder.Services.AddSingleton<IAccessPolicy>(access);
+        // Users the local dev issuer can sign in (the identity feature reads them from the catalog directory).
+        builder.Services.RemoveAll<ICatalogDirectory>();
+        builder.Services.AddSingleton<ICatalogDirectory>(new Identity.InMemoryCatalogDirectory()
+            .AddGroup("team").AddGroup("release-managers")
+            .AddUser("jane", "jane@example.com", ["team"]).AddUser("ann", "ann@example.com", ["release-managers"]));
         builder.Services.RemoveAll<INotificationPublisher>();
         builder.Services.AddSingleton<INotificationPublisher>(publisher);
         var app = builder.Build();
@@ -95,10 +101,15 @@ public sealed class DeploymentHarness : IAsyncDisposable
         return new DeploymentHarness(app, dataDir, components, access, publisher);
     }
 
-    public IDeploymentService Deployments(out AsyncServiceScope scope)
+    /// <summary>A client signed in as <paramref name="user"/> (jane or ann) through the local dev issuer.</summary>
+    public async Task<HttpClient> SignInAsync(string user)
     {
-        scope = Services.CreateAsyncScope();
-        return scope.ServiceProvider.GetRequiredService<IDeploymentService>();
+        using var r = await Http.PostAsJsonAsync("/api/auth/dev-token", new { user = $"user:default/{user}" });
+        var body = await r.Content.ReadAsStringAsync();
+        Assert.True(r.IsSuccessStatusCode, $"dev-token for {user}: {(int)r.StatusCode} {body}");
+        var client = _app.GetTestClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString());
+        return client;
     }
 
     public async Task<DeploymentAccepted> DeployAsync(string component, string environment, string version, Caller? caller = null)

@@ -19,7 +19,8 @@ public sealed class DeploymentOrchestrator : Orchestrator<DeploymentPlan, Deploy
             run.StartStep("validate");
             var previous = await run.ReadDesiredStateAsync();
             run.FinishStep("Succeeded", previous is null ? "first deployment to this environment" : $"{previous.ServingVersion} runs now");
-            await run.SaveAsync(DeploymentStatuses.Running, previousVersion: previous?.ServingVersion);
+            // A protected deployment goes from Pending straight to WaitingForApproval, so approvals always apply until decided.
+            await run.SaveAsync(plan.RequireApproval ? DeploymentStatuses.WaitingForApproval : DeploymentStatuses.Running, previousVersion: previous?.ServingVersion);
             await run.NotifyAsync(NotificationEvents.DeploymentStarted, $"{plan.App} {plan.Version} → {plan.Environment.Name} started", "info");
 
             if (plan.RequireApproval && await WaitForApprovalAsync(run) is { } stopped)
