@@ -1,10 +1,13 @@
+using IdpServerless.Functions.Audit;
 using IdpServerless.Functions.Catalog;
 using IdpServerless.Functions.Catalog.Api;
+using IdpServerless.Functions.ChatOps;
 using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Functions.Git;
-using IdpServerless.Functions.Orchestration;
-using IdpServerless.Functions.ChatOps;
+using IdpServerless.Functions.Identity;
 using IdpServerless.Functions.Notifications;
+using IdpServerless.Functions.Orchestration;
+using IdpServerless.Functions.Secrets;
 using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting;
 
@@ -27,6 +30,7 @@ public static class AppComposition
         services.AddGitProvider(config);
         services.AddOrchestration(config);
         services.AddCatalog(config);
+        services.AddIdentity(config).AddAudit().AddSecrets();
         services.AddWebhooks(config);
         services.AddNotifications(config);
         services.AddChatOps(config);
@@ -35,6 +39,7 @@ public static class AppComposition
     public static void MapEndpoints(WebApplication app)
     {
         app.UseFunctionApp();
+        app.UseIdentity().MapAuditApi().MapSecretsApi();
         app.MapAppOpenApi();
         app.MapGitApi();
         app.MapOrchestrationApi();

@@ -73,8 +73,15 @@ public sealed class TestAccessPolicy : IAccessPolicy
 
     public ValueTask<AccessDecision> DecideAsync(Caller caller, string permission, AccessResource? resource, CancellationToken cancellationToken)
     {
+        if (!caller.IsAuthenticated)
+        {
+            return ValueTask.FromResult(AccessDecision.Deny(permission, "Sign in first."));
+        }
+
+        // Identity's defaults: every signed-in user reads the catalog; members of a team see notifications.
+        var baseline = permission == Permissions.CatalogRead || (permission == Permissions.NotificationRead && caller.Groups.Count > 0);
         var subjects = caller.Groups.Append(caller.UserRef);
-        return ValueTask.FromResult(subjects.Any(s => Grants.TryGetValue(s, out var p) && p.Contains(permission))
+        return ValueTask.FromResult(baseline || subjects.Any(s => Grants.TryGetValue(s, out var p) && p.Contains(permission))
             ? AccessDecision.Allow(permission)
             : AccessDecision.Deny(permission, $"{caller.UserRef} has no role granting {permission}."));
     }

@@ -63,12 +63,19 @@ public sealed class WebhookCatalogEndToEndTests(AzuriteFixture azurite) : IDispo
             ["Catalog__RefreshQueue"] = "refresh-" + suffix,
         }, realCatalog: true);
         host.Policy.Grant(WebhookCaller.Group, Permissions.DeploymentCreate);
-        using (var register = await host.Client.PostAsJsonAsync("/api/catalog/locations", new { type = "file", target = Path.Combine(_dir, "catalog-info.yaml") }))
+        host.Directory.AddUser("catalog-admin-" + suffix, []);
+        var admin = $"user:default/catalog-admin-{suffix}";
+        host.Policy.Grant(admin, Permissions.CatalogWrite);
+        using (var register = await SendAsync(host, HttpMethod.Post, "/api/catalog/locations", admin, new { type = "file", target = Path.Combine(_dir, "catalog-info.yaml") }))
         {
             Assert.True(register.IsSuccessStatusCode, await register.Content.ReadAsStringAsync());
         }
 
-        await Eventually.TrueAsync(async () => (await host.Client.GetAsync($"/api/catalog/entities/by-name/component/default/{repo}")).IsSuccessStatusCode, Wait, "the component in the catalog");
+        await Eventually.TrueAsync(async () =>
+        {
+            using var r = await SendAsync(host, HttpMethod.Get, $"/api/catalog/entities/by-name/component/default/{repo}", admin, null);
+            return r.IsSuccessStatusCode;
+        }, Wait, "the component in the catalog");
 
         var release = ProviderPayloads.GitHubRelease("acme", repo, "v7.0.0");
         using var response = await host.Client.SendAsync(Signing.GitHubRequest(release, "release", Guid.NewGuid().ToString(), Signing.GitHub(Secret, release)));
@@ -82,11 +89,19 @@ public sealed class WebhookCatalogEndToEndTests(AzuriteFixture azurite) : IDispo
         Assert.Equal("v7.0.0", started.Version);
         var count = await Eventually.ValueAsync(async () =>
         {
-            var c = await host.Client.GetFromJsonAsync<PullRequestCount>($"/api/components/default/{repo}/pull-requests");
+            using var r = await SendAsync(host, HttpMethod.Get, $"/api/components/default/{repo}/pull-requests", admin, null);
+            var c = await r.Content.ReadFromJsonAsync<PullRequestCount>();
             return c is { Open: 1 } ? c : null;
         }, Wait, "the open pull request");
         Assert.NotNull(count.UpdatedAt);
         Assert.Single(host.Deployments.Started, s => s.Request.Component.Contains(repo, StringComparison.Ordinal)); // the docs site did not opt in
+    }
+
+    private static Task<HttpResponseMessage> SendAsync(EventsAppHost host, HttpMethod method, string path, string user, object? body)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Add(EventsAppHost.TestUserHeader, user);
+        return host.Client.SendAsync(request);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
