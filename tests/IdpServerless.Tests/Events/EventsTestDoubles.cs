@@ -105,6 +105,9 @@ public sealed class RecordingAuditLog : IAuditLog
 /// </summary>
 public sealed class RecordingDeploymentService(IAccessPolicy policy) : IDeploymentService
 {
+    /// <summary>The policy it authorizes with (the app's own once the host is built).</summary>
+    public IAccessPolicy Policy { get; set; } = policy;
+
     public ConcurrentQueue<(DeploymentRequest Request, Caller Caller)> Started { get; } = new();
 
     public ConcurrentQueue<(string DeploymentId, string Control, Caller Caller)> Controls { get; } = new();
@@ -159,7 +162,7 @@ public sealed class RecordingDeploymentService(IAccessPolicy policy) : IDeployme
 
     private async Task AuthorizeAsync(Caller caller, string permission, string component, string environment, CancellationToken ct)
     {
-        var decision = await policy.DecideAsync(caller, permission, new AccessResource(component, environment), ct);
+        var decision = await Policy.DecideAsync(caller, permission, new AccessResource(component, environment), ct);
         if (!decision.Allowed)
         {
             throw ProblemException.Forbidden(permission, decision.Reason ?? "denied");
