@@ -1,6 +1,8 @@
+using IdpServerless.Functions.Audit;
 using IdpServerless.Functions.Catalog;
 using IdpServerless.Functions.Catalog.Api;
 using IdpServerless.Functions.Deployments;
+using IdpServerless.Functions.ChatOps;
 using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Functions.Docs;
 using IdpServerless.Functions.Git;
@@ -11,6 +13,8 @@ using IdpServerless.Functions.Secrets;
 using IdpServerless.Functions.Templates;
 using IdpServerless.Functions.ChatOps;
 using IdpServerless.Functions.Notifications;
+using IdpServerless.Functions.Orchestration;
+using IdpServerless.Functions.Secrets;
 using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting;
 
