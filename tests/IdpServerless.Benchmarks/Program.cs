@@ -13,6 +13,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["deployments"] = DeploymentsBenchmark.RunAsync,
     ["events"] = EventsBenchmark.RunAsync,
     ["orchestration"] = OrchestrationBenchmark.RunAsync,
+    ["templates"] = TemplatesBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
