@@ -7,6 +7,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["storage"] = StorageBenchmark.RunAsync,
     ["git"] = GitBenchmark.RunAsync,
     ["cold-start"] = ColdStartBenchmark.RunAsync,
+    ["docs"] = DocsBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
