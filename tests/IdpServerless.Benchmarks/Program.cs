@@ -7,6 +7,9 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["storage"] = StorageBenchmark.RunAsync,
     ["git"] = GitBenchmark.RunAsync,
     ["cold-start"] = ColdStartBenchmark.RunAsync,
+    ["identity"] = IdentityBenchmark.RunAsync,
+    ["deployments"] = DeploymentsBenchmark.RunAsync,
+    ["events"] = EventsBenchmark.RunAsync,
     ["docs"] = DocsBenchmark.RunAsync,
 };
 

@@ -27,6 +27,10 @@ public static class IdentityRegistration
         services.AddAuthentication(IdpAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, IdpAuthenticationHandler>(IdpAuthenticationHandler.SchemeName, null);
         services.AddIdpRateLimits(options);
+
+        // Minimal APIs answer a body they cannot bind (too large, malformed JSON) with a bare status outside Development;
+        // throwing lets the error middleware answer the ProblemDetails that names the problem (413 payload-too-large).
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return services;
     }
 

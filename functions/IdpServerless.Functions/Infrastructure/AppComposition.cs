@@ -1,5 +1,6 @@
 using IdpServerless.Functions.Catalog;
 using IdpServerless.Functions.Catalog.Api;
+using IdpServerless.Functions.Deployments;
 using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Functions.Docs;
 using IdpServerless.Functions.Git;
@@ -7,6 +8,10 @@ using IdpServerless.Functions.Orchestration;
 using IdpServerless.Functions.Audit;
 using IdpServerless.Functions.Identity;
 using IdpServerless.Functions.Secrets;
+using IdpServerless.Functions.Templates;
+using IdpServerless.Functions.ChatOps;
+using IdpServerless.Functions.Notifications;
+using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting;
 
 namespace IdpServerless.Functions.Infrastructure;
@@ -30,6 +35,11 @@ public static class AppComposition
         services.AddCatalog(config);
         services.AddIdentity(config).AddAudit().AddSecrets();
         services.AddDocs(config);
+        services.AddDeployments(config);
+        services.AddTemplates(config);
+        services.AddWebhooks(config);
+        services.AddNotifications(config);
+        services.AddChatOps(config);
     }
 
     public static void MapEndpoints(WebApplication app)
@@ -41,5 +51,10 @@ public static class AppComposition
         app.MapOrchestrationApi();
         app.MapCatalogApi();
         app.MapDocsApi();
+        app.MapDeploymentsApi();
+        app.MapTemplates();
+        app.MapWebhooksApi();
+        app.MapNotificationsApi();
+        app.MapChatOpsApi();
     }
 }

@@ -46,9 +46,10 @@ public sealed class FunctionAppProcess : IAsyncDisposable
     /// <param name="connectionString">AzureWebJobsStorage.</param>
     /// <param name="settings">Extra environment (e.g. <c>Dispatch__VisibilityTimeout</c>).</param>
     /// <param name="customHandler">Start as the Functions host would (FUNCTIONS_CUSTOMHANDLER_PORT).</param>
-    public static async Task<FunctionAppProcess> StartAsync(string connectionString, IDictionary<string, string>? settings = null, bool customHandler = false)
+    /// <param name="port">Listen on this port instead of a fresh free one (when another process must know it first).</param>
+    public static async Task<FunctionAppProcess> StartAsync(string connectionString, IDictionary<string, string>? settings = null, bool customHandler = false, int? port = null)
     {
-        var port = FreePorts.Next();
+        var listenPort = port ?? FreePorts.Next();
         var psi = new ProcessStartInfo("dotnet", $"\"{RepoPaths.FunctionsDll}\"")
         {
             RedirectStandardOutput = true,
@@ -62,12 +63,12 @@ public sealed class FunctionAppProcess : IAsyncDisposable
         psi.Environment["Dispatch__MaxPollingInterval"] = "00:00:00.500";
         if (customHandler)
         {
-            psi.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            psi.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = listenPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
             psi.Environment.Remove("ASPNETCORE_URLS");
         }
         else
         {
-            psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+            psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{listenPort}";
         }
 
         foreach (var (k, v) in settings ?? new Dictionary<string, string>())
@@ -76,7 +77,7 @@ public sealed class FunctionAppProcess : IAsyncDisposable
         }
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the function app");
-        var app = new FunctionAppProcess(process, port);
+        var app = new FunctionAppProcess(process, listenPort);
         process.OutputDataReceived += (_, e) => app.Append(e.Data);
         process.ErrorDataReceived += (_, e) => app.Append(e.Data);
         process.BeginOutputReadLine();
