@@ -175,7 +175,7 @@ public sealed class FunctionAppProcess : IAsyncDisposable
 
         lock (_output)
         {
-            if (_output.Length < 200_000)
+            if (_output.Length < 32_000_000)
             {
                 _output.AppendLine(line);
             }
