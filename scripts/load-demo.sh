@@ -27,7 +27,15 @@ registered=no
 while [ $SECONDS -lt $DEADLINE ]; do
   code="$(status "$PROBE")"
   case "$code" in
-    200) echo "demo catalog loaded ($API)"; exit 0 ;;
+    200)
+      echo "demo catalog loaded ($API)"
+      # Demo owners: alice owns the payments team's components, carol the storefront's (a 409 means already bound).
+      [ -n "$TOKEN" ] || dev_token
+      for owner in user:default/alice user:default/carol; do
+        curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
+          -d "{\"subject\":\"$owner\",\"role\":\"application-owner\"}" "$API/api/rbac/bindings" || true
+      done
+      exit 0 ;;
     401) [ -z "$TOKEN" ] && dev_token ;;
     404)
       if [ "$registered" = no ]; then

@@ -12,6 +12,9 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["identity"] = IdentityBenchmark.RunAsync,
     ["deployments"] = DeploymentsBenchmark.RunAsync,
     ["events"] = EventsBenchmark.RunAsync,
+    ["orchestration"] = OrchestrationBenchmark.RunAsync,
+    ["templates"] = TemplatesBenchmark.RunAsync,
+    ["docs"] = DocsBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

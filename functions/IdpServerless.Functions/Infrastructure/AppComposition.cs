@@ -1,15 +1,15 @@
+using IdpServerless.Functions.Audit;
 using IdpServerless.Functions.Catalog;
 using IdpServerless.Functions.Catalog.Api;
 using IdpServerless.Functions.Deployments;
+using IdpServerless.Functions.ChatOps;
 using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Functions.Docs;
 using IdpServerless.Functions.Git;
 using IdpServerless.Functions.Orchestration;
-using IdpServerless.Functions.Audit;
 using IdpServerless.Functions.Identity;
 using IdpServerless.Functions.Secrets;
 using IdpServerless.Functions.Templates;
-using IdpServerless.Functions.ChatOps;
 using IdpServerless.Functions.Notifications;
 using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting;

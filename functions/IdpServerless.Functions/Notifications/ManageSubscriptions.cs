@@ -103,7 +103,7 @@ public sealed class ManageSubscriptions(SubscriptionStore store, IAccessPolicy p
 
         void Ref(string field, string? value)
         {
-            if (!SecretReference.IsReference(value))
+            if (!SecretReferenceSyntax.IsReference(value))
             {
                 errors["channel." + field] = ["must be a secret reference (local:<name>, vault:<path>#<key> or keyvault:<name>), never the secret itself."];
             }

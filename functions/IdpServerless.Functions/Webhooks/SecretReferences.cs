@@ -1,9 +1,11 @@
+using IdpServerless.Functions.Secrets;
+
 namespace IdpServerless.Functions.Webhooks;
 
 /// <summary>
 /// Resolves a secret reference (<c>local:&lt;name&gt;</c>, <c>vault:&lt;path&gt;#&lt;key&gt;</c>, <c>keyvault:&lt;name&gt;</c>) to its value at the
 /// moment it is used. Webhooks, notifications and chat only ever store and log the reference. The identity feature's
-/// <c>ISecretResolver</c> replaces the settings-backed implementation below once it lands.
+/// <see cref="ISecretResolver"/> does the resolving; this narrow interface keeps the event features' tests and call sites simple.
 /// </summary>
 public interface ISecretReferences
 {
@@ -18,36 +20,24 @@ public sealed class SecretUnavailableException(string reference, string why)
     public string Reference { get; } = reference;
 }
 
-/// <summary>
-/// Local secrets: <c>local:&lt;name&gt;</c> reads the setting <c>Secrets__&lt;name&gt;</c>. Other schemes need the identity
-/// feature's resolver (Vault, Key Vault).
-/// </summary>
-public sealed class SettingsSecretReferences(IConfiguration configuration) : ISecretReferences
+/// <summary>Resolves through the identity feature's <see cref="ISecretResolver"/> (Vault, Key Vault, local settings); the value leaves <see cref="SecretValue"/> only here, at the point of use.</summary>
+public sealed class ResolverSecretReferences(ISecretResolver resolver) : ISecretReferences
 {
-    public const string LocalScheme = "local:";
-
-    public Task<string> RevealAsync(string reference, CancellationToken cancellationToken)
+    public async Task<string> RevealAsync(string reference, CancellationToken cancellationToken)
     {
-        if (!reference.StartsWith(LocalScheme, StringComparison.Ordinal))
+        try
         {
-            throw new SecretUnavailableException(reference, "only local: references are resolvable without the identity feature's secret resolver.");
+            return (await resolver.ResolveAsync(reference, cancellationToken)).Reveal();
         }
-
-        var name = reference[LocalScheme.Length..];
-        var value = configuration["Secrets:" + name];
-        return string.IsNullOrEmpty(value)
-            ? throw new SecretUnavailableException(reference, $"setting Secrets__{name} is not set.")
-            : Task.FromResult(value);
+        catch (SecretResolutionException e)
+        {
+            throw new SecretUnavailableException(reference, e.Message);
+        }
     }
 }
 
 /// <summary>Syntax of secret references, so a literal secret pasted where a reference belongs is refused.</summary>
-public static class SecretReference
+public static class SecretReferenceSyntax
 {
-    private static readonly string[] Schemes = ["local:", "vault:", "keyvault:"];
-
-    public static bool IsReference(string? text) =>
-        !string.IsNullOrWhiteSpace(text) && text.Length <= 512 &&
-        Schemes.Any(s => text.StartsWith(s, StringComparison.Ordinal) && text.Length > s.Length) &&
-        !text.Any(char.IsWhiteSpace);
+    public static bool IsReference(string? text) => SecretReference.TryParse(text, out _, out _);
 }

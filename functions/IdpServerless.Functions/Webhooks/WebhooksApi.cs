@@ -38,7 +38,7 @@ public static class WebhooksApi
     public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<StorageOnce>();
-        services.AddSingleton<ISecretReferences, SettingsSecretReferences>();
+        services.AddSingleton<ISecretReferences, ResolverSecretReferences>();
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<ReceiveWebhook>();
         services.AddSingleton<IEventCatalog, CatalogEventCatalog>();

@@ -19,7 +19,8 @@ namespace IdpServerless.Tests.Events;
 /// The real app (AppComposition, queue dispatchers and all) in-process against the fixture's Azurite, with test doubles
 /// for the features that land in parallel (catalog, identity policy and audit, deployments). A request header
 /// <c>X-Test-User: user:default/name</c> signs the request in as that catalog user (identity's authentication stands in).
-/// With <c>realCatalog</c> the catalog feature itself answers (directory and component lookups).
+/// With <c>realCatalog</c> the catalog feature itself answers (directory and component lookups); with <c>realPolicy</c>
+/// identity's RBAC decides.
 /// </summary>
 public sealed class EventsAppHost : IAsyncDisposable
 {
@@ -57,7 +58,7 @@ public sealed class EventsAppHost : IAsyncDisposable
 
     public StorageClient Storage => _app.Services.GetRequiredService<StorageClient>();
 
-    public static async Task<EventsAppHost> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? settings = null, bool realCatalog = false)
+    public static async Task<EventsAppHost> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? settings = null, bool realCatalog = false, bool realPolicy = false)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         var values = new Dictionary<string, string?>
@@ -84,11 +85,16 @@ public sealed class EventsAppHost : IAsyncDisposable
             builder.Services.AddSingleton<IEventCatalog>(doubles.Catalog);
         }
 
-        builder.Services.AddSingleton<IAccessPolicy>(doubles.Policy);
+        if (!realPolicy)
+        {
+            builder.Services.AddSingleton<IAccessPolicy>(doubles.Policy);
+        }
+
         builder.Services.AddSingleton<IAuditLog>(doubles.Audit);
         builder.Services.AddSingleton<IDeploymentService>(doubles.Deployments);
         builder.Logging.AddProvider(doubles.Logs);
         var app = builder.Build();
+        doubles.Deployments.Policy = app.Services.GetRequiredService<IAccessPolicy>();
         app.Use(async (context, next) =>
         {
             var userRef = context.Request.Headers[TestUserHeader].ToString();

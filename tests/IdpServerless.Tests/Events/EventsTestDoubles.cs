@@ -73,8 +73,15 @@ public sealed class TestAccessPolicy : IAccessPolicy
 
     public ValueTask<AccessDecision> DecideAsync(Caller caller, string permission, AccessResource? resource, CancellationToken cancellationToken)
     {
+        if (!caller.IsAuthenticated)
+        {
+            return ValueTask.FromResult(AccessDecision.Deny(permission, "Sign in first."));
+        }
+
+        // Identity's defaults: every signed-in user reads the catalog; members of a team see notifications.
+        var baseline = permission == Permissions.CatalogRead || (permission == Permissions.NotificationRead && caller.Groups.Count > 0);
         var subjects = caller.Groups.Append(caller.UserRef);
-        return ValueTask.FromResult(subjects.Any(s => Grants.TryGetValue(s, out var p) && p.Contains(permission))
+        return ValueTask.FromResult(baseline || subjects.Any(s => Grants.TryGetValue(s, out var p) && p.Contains(permission))
             ? AccessDecision.Allow(permission)
             : AccessDecision.Deny(permission, $"{caller.UserRef} has no role granting {permission}."));
     }
@@ -98,6 +105,9 @@ public sealed class RecordingAuditLog : IAuditLog
 /// </summary>
 public sealed class RecordingDeploymentService(IAccessPolicy policy) : IDeploymentService
 {
+    /// <summary>The policy it authorizes with (the app's own once the host is built).</summary>
+    public IAccessPolicy Policy { get; set; } = policy;
+
     public ConcurrentQueue<(DeploymentRequest Request, Caller Caller)> Started { get; } = new();
 
     public ConcurrentQueue<(string DeploymentId, string Control, Caller Caller)> Controls { get; } = new();
@@ -152,7 +162,7 @@ public sealed class RecordingDeploymentService(IAccessPolicy policy) : IDeployme
 
     private async Task AuthorizeAsync(Caller caller, string permission, string component, string environment, CancellationToken ct)
     {
-        var decision = await policy.DecideAsync(caller, permission, new AccessResource(component, environment), ct);
+        var decision = await Policy.DecideAsync(caller, permission, new AccessResource(component, environment), ct);
         if (!decision.Allowed)
         {
             throw ProblemException.Forbidden(permission, decision.Reason ?? "denied");

@@ -87,7 +87,8 @@ public class DevIssuerTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_production_process_refuses_the_dev_issuer()
     {
-        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString);
+        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString, new Dictionary<string, string> { ["IDP_MODE"] = "production" });
+        Assert.Null(app.AdminToken);
         using var r = await app.Http.PostAsJsonAsync("/api/auth/dev-token", new { user = "user:default/admin" });
         Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
         Assert.Contains("dev issuer is off", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);

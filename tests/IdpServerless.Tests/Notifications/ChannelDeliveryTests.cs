@@ -116,7 +116,10 @@ public class ChannelDeliveryTests(AzuriteFixture azurite)
 
         var entries = await Eventually.ValueAsync(async () =>
         {
-            var page = await host.Client.GetFromJsonAsync<JsonElement>("/api/notifications/outbox?limit=100");
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/notifications/outbox?limit=100");
+            request.Headers.Add(EventsAppHost.TestUserHeader, owner);
+            using var response = await host.Client.SendAsync(request);
+            var page = await response.Content.ReadFromJsonAsync<JsonElement>();
             var mine = page.GetProperty("items").EnumerateArray().Where(i => i.GetProperty("subject").GetString() == subject).ToList();
             return mine.Count == 1 ? mine : null;
         }, Wait, "the outbox entry");
@@ -124,7 +127,11 @@ public class ChannelDeliveryTests(AzuriteFixture azurite)
         Assert.Equal(NotificationEvents.DeploymentSucceeded, entry.GetProperty("eventType").GetString());
         Assert.Equal("slack webhook local:never-resolved", entry.GetProperty("channel").GetString());
         Assert.Contains("Deployed", entry.GetProperty("title").GetString(), StringComparison.Ordinal);
-        using var bad = await host.Client.GetAsync("/api/notifications/outbox?limit=0");
+        using var badRequest = new HttpRequestMessage(HttpMethod.Get, "/api/notifications/outbox?limit=0");
+        badRequest.Headers.Add(EventsAppHost.TestUserHeader, owner);
+        using var bad = await host.Client.SendAsync(badRequest);
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+        using var anonymous = await host.Client.GetAsync("/api/notifications/outbox");
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
 }

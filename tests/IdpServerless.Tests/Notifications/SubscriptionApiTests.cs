@@ -18,7 +18,7 @@ public class SubscriptionApiTests(AzuriteFixture azurite)
         var (team, component, owner) = NotificationTestKit.Team(host);
         var (otherTeam, _, outsider) = NotificationTestKit.Team(host);
         host.Directory.AddUser("notify-admin", []);
-        host.Policy.Grant("user:default/notify-admin", Permissions.NotificationAdmin);
+        host.Policy.Grant("user:default/notify-admin", Permissions.NotificationAdmin, Permissions.NotificationRead);
         var body = new { team, component, events = new[] { "deployment.failed" }, channel = new { type = "slack", webhookUrlRef = "local:team-slack" } };
 
         var created = await NotificationTestKit.SubscribeAsync(host, owner, body);
@@ -34,7 +34,7 @@ public class SubscriptionApiTests(AzuriteFixture azurite)
         Assert.Contains(host.Audit.Events, a => a.Outcome == AuditOutcomes.Denied && a.Caller.UserRef == outsider && a.Target == team);
         Assert.NotEqual(otherTeam, team);
 
-        var list = await host.Client.GetFromJsonAsync<JsonElement>($"/api/notifications/subscriptions?team={Uri.EscapeDataString(team)}");
+        var list = await GetAsync(host, $"/api/notifications/subscriptions?team={Uri.EscapeDataString(team)}", owner);
         Assert.Equal(2, list.GetProperty("items").GetArrayLength());
 
         using var outsiderDelete = await SendAsync(host, HttpMethod.Delete, $"/api/notifications/subscriptions/{created.Id}", outsider, null);
@@ -43,7 +43,7 @@ public class SubscriptionApiTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.Forbidden, outsiderDelete.StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, ownerDelete.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
-        var after = await host.Client.GetFromJsonAsync<JsonElement>($"/api/notifications/subscriptions?team={Uri.EscapeDataString(team)}");
+        var after = await GetAsync(host, $"/api/notifications/subscriptions?team={Uri.EscapeDataString(team)}", owner);
         Assert.Equal(byAdmin.Id, after.GetProperty("items")[0].GetProperty("id").GetString());
     }
 
@@ -69,6 +69,13 @@ public class SubscriptionApiTests(AzuriteFixture azurite)
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
         Assert.DoesNotContain("hooks.slack.com/services/T/B/secret", problem.ToString(), StringComparison.Ordinal);
+    }
+
+    private static async Task<JsonElement> GetAsync(EventsAppHost host, string path, string user)
+    {
+        using var response = await SendAsync(host, HttpMethod.Get, path, user, null);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
     private static Task<HttpResponseMessage> SendAsync(EventsAppHost host, HttpMethod method, string path, string user, object? body)

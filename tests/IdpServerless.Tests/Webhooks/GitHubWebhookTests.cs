@@ -132,7 +132,9 @@ public class GitHubWebhookTests(AzuriteFixture azurite)
             return c?.UpdatedAt == t0.AddMinutes(5) ? c : null;
         }, Wait, "the pull-request count");
         Assert.Equal(2, count.Open);
-        using var missing = await host.Client.GetAsync($"/api/components/default/{repo}-nope/pull-requests");
+        using var missingRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/components/default/{repo}-nope/pull-requests");
+        missingRequest.Headers.Add(EventsAppHost.TestUserHeader, $"user:default/reader-{repo}");
+        using var missing = await host.Client.SendAsync(missingRequest);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 

@@ -30,6 +30,7 @@ public class GitLabWebhookTests(AzuriteFixture azurite)
         var path = $"platform/backend/{name}";
         host.Catalog.AddComponent(name, (EventAnnotations.GitLabProjectSlug, path), (EventAnnotations.AutoDeploy, "true"));
         var location = $"https://gitlab.example.com/{path}/-/blob/main/catalog-info.yaml";
+        host.Directory.AddUser("reader-" + name, []);
         host.Catalog.Locations.Add(location);
         var sha = GitHubWebhookTests.Sha();
 
@@ -57,7 +58,10 @@ public class GitLabWebhookTests(AzuriteFixture azurite)
         await Eventually.TrueAsync(() => Task.FromResult(host.Audit.Events.Any(a => a.Action == "webhook.catalog-refresh" && a.Target == location)), Wait, "the catalog refresh");
         var count = await Eventually.ValueAsync(async () =>
         {
-            var c = await host.Client.GetFromJsonAsync<PullRequestCount>($"/api/components/default/{name}/pull-requests");
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/components/default/{name}/pull-requests");
+            request.Headers.Add(EventsAppHost.TestUserHeader, $"user:default/reader-{name}");
+            using var response = await host.Client.SendAsync(request);
+            var c = await response.Content.ReadFromJsonAsync<PullRequestCount>();
             return c?.UpdatedAt is not null && host.Audit.Events.Count(a => a.Action == "webhook.pull-request" && a.Target!.StartsWith(path, StringComparison.Ordinal)) == 2 ? c : null;
         }, Wait, "the merge-request count");
         Assert.Equal(1, count.Open);
