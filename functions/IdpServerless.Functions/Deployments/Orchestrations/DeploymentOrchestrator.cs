@@ -20,9 +20,17 @@ public sealed class DeploymentOrchestrator : Orchestrator<DeploymentPlan, Deploy
             var previous = await run.ReadDesiredStateAsync();
             run.FinishStep("Succeeded", previous is null ? "first deployment to this environment" : $"{previous.ServingVersion} runs now");
             // A protected deployment goes from Pending straight to WaitingForApproval, so approvals always apply until decided.
-            await run.SaveAsync(plan.RequireApproval ? DeploymentStatuses.WaitingForApproval : DeploymentStatuses.Running, previousVersion: previous?.ServingVersion);
-            await run.NotifyAsync(NotificationEvents.DeploymentStarted, $"{plan.App} {plan.Version} → {plan.Environment.Name} started", "info");
+            if (plan.RequireApproval)
+            {
+                run.WaitStep("approval", $"waiting for approval by {Approvers(plan)}");
+                await run.SaveAsync(DeploymentStatuses.WaitingForApproval, $"{plan.Environment.Name} is protected: waiting for approval by {Approvers(plan)}", previousVersion: previous?.ServingVersion);
+            }
+            else
+            {
+                await run.SaveAsync(DeploymentStatuses.Running, previousVersion: previous?.ServingVersion);
+            }
 
+            await run.NotifyAsync(NotificationEvents.DeploymentStarted, $"{plan.App} {plan.Version} → {plan.Environment.Name} started", "info");
             if (plan.RequireApproval && await WaitForApprovalAsync(run) is { } stopped)
             {
                 return await FinishAsync(run, stopped);
@@ -48,10 +56,6 @@ public sealed class DeploymentOrchestrator : Orchestrator<DeploymentPlan, Deploy
     private static async Task<FlowResult?> WaitForApprovalAsync(ReleaseRun run)
     {
         var plan = run.Plan;
-        var approvers = plan.Environment.Protection.Approvers;
-        var who = approvers.Count == 0 ? "anyone allowed to approve" : string.Join(", ", approvers);
-        run.WaitStep("approval", $"waiting for approval by {who}");
-        await run.SaveAsync(DeploymentStatuses.WaitingForApproval, $"{plan.Environment.Name} is protected: waiting for approval by {who}");
         await run.NotifyAsync(NotificationEvents.ApprovalNeeded, $"Approve {plan.App} {plan.Version} → {plan.Environment.Name}?", "warning",
             $"{plan.RequestedBy} asks to deploy {plan.Version} of {plan.Component} to {plan.Environment.Name}.");
         var deadline = run.Now + plan.ApprovalTimeout;
@@ -74,6 +78,9 @@ public sealed class DeploymentOrchestrator : Orchestrator<DeploymentPlan, Deploy
             }
         }
     }
+
+    private static string Approvers(DeploymentPlan plan) =>
+        plan.Environment.Protection.Approvers.Count == 0 ? "anyone allowed to approve" : string.Join(", ", plan.Environment.Protection.Approvers);
 
     private static async Task<DeploymentRecord> FinishAsync(ReleaseRun run, FlowResult result)
     {
