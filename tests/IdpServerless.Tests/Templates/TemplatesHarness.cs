@@ -48,7 +48,9 @@ public sealed class TemplatesHarness : IAsyncDisposable
 
     public TestDeployments Deployments => (TestDeployments)_app.Services.GetRequiredService<IDeploymentService>();
 
-    public static async Task<TemplatesHarness> StartAsync(AzuriteFixture azurite, bool realCatalog = false)
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<TemplatesHarness> StartAsync(AzuriteFixture azurite, bool realCatalog = false, bool realDeployments = false)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "idp-templates-" + Guid.NewGuid().ToString("N"));
         var builder = WebApplication.CreateSlimBuilder();
@@ -79,8 +81,17 @@ public sealed class TemplatesHarness : IAsyncDisposable
             builder.Services.AddSingleton<IScaffolderCatalog, TestCatalog>();
         }
 
-        builder.Services.RemoveAll<IDeploymentService>();
-        builder.Services.AddSingleton<IDeploymentService, TestDeployments>();
+        builder.Configuration["Deployments:PollInterval"] = "00:00:00.100";
+        builder.Configuration["Deployments:ProgressDeadline"] = "00:00:30";
+        builder.Configuration["Deployments:DefaultClusters"] = "local-east";
+        builder.Configuration["Clusters:ConvergenceTime"] = "00:00:00.200";
+        builder.Configuration["Clusters:Simulated"] = "local-east=eastus,local-west=westus";
+        if (!realDeployments)
+        {
+            builder.Services.RemoveAll<IDeploymentService>();
+            builder.Services.AddSingleton<IDeploymentService, TestDeployments>();
+        }
+
         // Tests sign in as jane (team-a) through the local dev issuer; the directory stands in for the catalog's users.
         builder.Services.AddSingleton<ICatalogDirectory>(new Identity.InMemoryCatalogDirectory().AddGroup("team-a").AddUser("jane", "jane@example.com", ["team-a"]));
         var app = builder.Build();

@@ -45,7 +45,9 @@ public sealed class DeployStartAction(IServiceProvider services, TimeProvider ti
             return;
         }
 
-        var deployments = services.GetService<IDeploymentService>() ?? throw new ActionFailedException("Deployments are not available in this app.");
+        // The deployment service is scoped (per request); a step is its own unit of work.
+        await using var scope = services.CreateAsyncScope();
+        var deployments = scope.ServiceProvider.GetService<IDeploymentService>() ?? throw new ActionFailedException("Deployments are not available in this app.");
         string deploymentId;
         string environment;
         if (await context.GetEffectAsync("deployment", cancellationToken) is { } earlier)
