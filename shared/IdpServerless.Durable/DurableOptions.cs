@@ -20,6 +20,12 @@ public sealed class DurableOptions
     /// <summary>Activities one app instance runs at once.</summary>
     public int MaxConcurrentActivities { get; set; } = 32;
 
+    /// <summary>
+    /// Activity calls of one episode carried by one work item (run in parallel by one app instance, results reported in
+    /// one message): fewer queue operations per activity for fan-outs; 1 spreads every call on its own.
+    /// </summary>
+    public int MaxActivitiesPerWorkItem { get; set; } = 8;
+
     /// <summary>Orchestration episodes one app instance runs at once.</summary>
     public int MaxConcurrentOrchestrations { get; set; } = 32;
 
@@ -74,6 +80,11 @@ public sealed class DurableOptions
         if (MaxConcurrentActivities < 1 || MaxConcurrentOrchestrations < 1)
         {
             throw new InvalidOperationException("Durable:MaxConcurrentActivities and MaxConcurrentOrchestrations must be at least 1.");
+        }
+
+        if (MaxActivitiesPerWorkItem is < 1 or > 100)
+        {
+            throw new InvalidOperationException("Durable:MaxActivitiesPerWorkItem must be 1..100.");
         }
 
         if (PartitionLeaseDuration < TimeSpan.FromSeconds(15) || PartitionLeaseDuration > TimeSpan.FromSeconds(60))

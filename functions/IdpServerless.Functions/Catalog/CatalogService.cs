@@ -71,11 +71,14 @@ public sealed partial class CatalogService(
             throw CatalogProblems.Conflict($"Location {spec} already exists (id {existing.Id}).");
         }
 
+        var started = time.GetTimestamp();
         var result = await processor.ProcessAsync(spec, ct).ConfigureAwait(false);
         if (result.Problems.Count > 0)
         {
             throw CatalogProblems.FromProcessing(spec, result.Problems);
         }
+
+        var processed = time.GetElapsedTime(started);
 
         var id = existing?.Id ?? Guid.NewGuid().ToString("D");
         var conflicts = writer.FindConflicts(id, result.Entities);
@@ -99,7 +102,7 @@ public sealed partial class CatalogService(
 
         await writer.PublishLocationAsync(location, location.Id, ct).ConfigureAwait(false);
         location = await ApplyAsync(location, result, ct).ConfigureAwait(false);
-        LogRegistered(logger, location.Id, spec.ToString(), result.Entities.Count);
+        LogRegistered(logger, location.Id, spec.ToString(), result.Entities.Count, processed.TotalMilliseconds, (time.GetElapsedTime(started) - processed).TotalMilliseconds);
         return new RegisterOutcome(location, result.Entities, false);
     }
 
@@ -199,8 +202,8 @@ public sealed partial class CatalogService(
         return updated;
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Location {LocationId} registered ({Target}): {Entities} entities")]
-    private static partial void LogRegistered(ILogger logger, string locationId, string target, int entities);
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Location {LocationId} registered ({Target}): {Entities} entities read and validated in {ProcessMs:0} ms, stored and indexed in {StoreMs:0} ms")]
+    private static partial void LogRegistered(ILogger logger, string locationId, string target, int entities, double processMs, double storeMs);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Location {LocationId} refreshed: {Written} written, {Unchanged} unchanged, {Orphaned} orphaned, {Conflicts} conflicts, {Problems} problems")]
     private static partial void LogRefreshed(ILogger logger, string locationId, int written, int unchanged, int orphaned, int conflicts, int problems);

@@ -72,17 +72,23 @@ public sealed class SelfTestEcho(StorageClient storage, IOptions<DurableOptions>
 
     public override async Task<long> RunAsync(ActivityContext context, EchoInput input)
     {
+        TableClient? table = null;
+        var pk = TableKeys.Escape(context.InstanceId);
+        if (input.Record)
+        {
+            // One row per execution (written first, so a run cut short by a crash still shows), one per effect.
+            table = storage.GetTable(TableName(options.Value.TaskHub));
+            await EnsureTableAsync(table, context.CancellationToken);
+            await table.AddEntityAsync(new TableEntity(pk, "run|" + Guid.NewGuid().ToString("N")) { ["Key"] = context.IdempotencyKey, ["ProcessId"] = Environment.ProcessId }, context.CancellationToken);
+        }
+
         if (input.DelayMs > 0)
         {
             await Task.Delay(input.DelayMs, context.CancellationToken);
         }
 
-        if (input.Record)
+        if (table is not null)
         {
-            var table = storage.GetTable(TableName(options.Value.TaskHub));
-            await EnsureTableAsync(table, context.CancellationToken);
-            var pk = TableKeys.Escape(context.InstanceId);
-            await table.AddEntityAsync(new TableEntity(pk, "run|" + Guid.NewGuid().ToString("N")) { ["Key"] = context.IdempotencyKey, ["ProcessId"] = Environment.ProcessId }, context.CancellationToken);
             try
             {
                 await table.AddEntityAsync(new TableEntity(pk, "effect|" + TableKeys.Escape(context.IdempotencyKey)) { ["Index"] = input.Index, ["ProcessId"] = Environment.ProcessId }, context.CancellationToken);

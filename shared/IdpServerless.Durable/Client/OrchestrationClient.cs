@@ -35,12 +35,6 @@ internal sealed class OrchestrationClient(
         var serialized = DurableJson.Serialize(input);
         var (inline, reference) = await payloads.StoreAsync(instanceId, serialized, ct).ConfigureAwait(false);
         var traceParent = DurableTelemetry.NewTraceParent();
-        var (existing, etag) = await instances.GetAsync(instanceId, ct).ConfigureAwait(false);
-        if (existing is not null && !existing.Status.IsFinished())
-        {
-            throw new OrchestrationAlreadyExistsException(instanceId);
-        }
-
         var state = new InstanceState
         {
             InstanceId = instanceId,
@@ -54,23 +48,41 @@ internal sealed class OrchestrationClient(
             ScheduledStartTime = options?.StartAt,
             Labels = labels,
             TraceParent = traceParent,
-            Episode = existing?.Episode ?? 0,
         };
         try
         {
-            if (etag is null)
+            // Optimistic: a new id costs one write; only a reused id needs the read.
+            await hub.Instances.AddEntityAsync(state.ToEntity(InstanceStore.Key(instanceId), InstanceStore.Row), ct).ConfigureAwait(false);
+        }
+        catch (StorageConflictException)
+        {
+            var (existing, etag) = await instances.GetAsync(instanceId, ct).ConfigureAwait(false);
+            if (existing?.ExecutionId == executionId)
             {
-                await hub.Instances.AddEntityAsync(state.ToEntity(InstanceStore.Key(instanceId), InstanceStore.Row), ct).ConfigureAwait(false);
+                // Our own insert, retried after its response was lost.
+            }
+            else if (existing is null || !existing.Status.IsFinished())
+            {
+                throw new OrchestrationAlreadyExistsException(instanceId);
             }
             else
             {
-                await hub.Instances.UpdateEntityAsync(state.ToEntity(InstanceStore.Key(instanceId), InstanceStore.Row), etag, ct: ct).ConfigureAwait(false);
+                await RestartAsync(existing, etag!).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is StorageConflictException or StoragePreconditionFailedException)
+
+        async Task RestartAsync(InstanceState existing, string etag)
         {
-            // Someone started (or the engine advanced) this id between our read and write.
-            throw new OrchestrationAlreadyExistsException(instanceId);
+            try
+            {
+                // A restart: the episode count carries on, so the engine's later projections win over this row.
+                state = state with { Episode = existing.Episode };
+                await hub.Instances.UpdateEntityAsync(state.ToEntity(InstanceStore.Key(instanceId), InstanceStore.Row), etag, ct: ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
+            {
+                throw new OrchestrationAlreadyExistsException(instanceId);
+            }
         }
 
         var started = new StoredEvent
@@ -79,7 +91,7 @@ internal sealed class OrchestrationClient(
             ExecutionId = executionId, Labels = labels.Count == 0 ? null : labels, TraceParent = traceParent, FireAt = options?.StartAt,
             MessageId = executionId + ":start",
         };
-        var message = new ControlMessage(instanceId, executionId, started, executionId + ":start") { NotBefore = options?.StartAt };
+        var message = ControlMessage.Of(instanceId, executionId, started, executionId + ":start") with { NotBefore = options?.StartAt };
         await sender.SendControlAsync(message, options?.StartAt is { } at ? at - now : TimeSpan.Zero, ct).ConfigureAwait(false);
         return instanceId;
     }
@@ -102,7 +114,7 @@ internal sealed class OrchestrationClient(
         var id = Guid.NewGuid().ToString("N");
         var e = new StoredEvent { Type = HistoryEventType.EventRaised, Timestamp = time.GetUtcNow(), Name = eventName, Data = DurableJson.Serialize(eventData), MessageId = id };
         e = await payloads.OffloadAsync(instanceId, e, ct).ConfigureAwait(false);
-        await sender.SendControlAsync(new ControlMessage(instanceId, state.ExecutionId, e, id), TimeSpan.Zero, ct).ConfigureAwait(false);
+        await sender.SendControlAsync(ControlMessage.Of(instanceId, state.ExecutionId, e, id), TimeSpan.Zero, ct).ConfigureAwait(false);
     }
 
     public Task TerminateAsync(string instanceId, string? reason = null, CancellationToken ct = default) =>
@@ -278,7 +290,7 @@ internal sealed class OrchestrationClient(
         var state = await RequireActiveAsync(instanceId, ct).ConfigureAwait(false);
         var id = Guid.NewGuid().ToString("N");
         var e = new StoredEvent { Type = type, Timestamp = time.GetUtcNow(), Reason = reason is { Length: > 1000 } ? reason[..1000] : reason, MessageId = id };
-        await sender.SendControlAsync(new ControlMessage(instanceId, state.ExecutionId, e, id), TimeSpan.Zero, ct).ConfigureAwait(false);
+        await sender.SendControlAsync(ControlMessage.Of(instanceId, state.ExecutionId, e, id), TimeSpan.Zero, ct).ConfigureAwait(false);
     }
 
     private async Task<OrchestrationMetadata> ToMetadataAsync(InstanceState s, bool withPayloads, CancellationToken ct)

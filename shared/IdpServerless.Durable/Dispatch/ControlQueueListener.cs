@@ -140,9 +140,10 @@ internal sealed class ControlQueueListener(
             {
                 break;
             }
-            catch (Exception e) when (e is StorageException or HttpRequestException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                Logs.PartitionLoopFailed(logger, partition, (e as StorageException)?.Status ?? 0, e.Message);
+                // Whatever went wrong, the loop must go on: a dead poller would silently strand its partition.
+                Logs.PartitionLoopFailed(logger, partition, (e as StorageException)?.Status ?? 0, e.GetType().Name + ": " + e.Message);
                 await Task.Delay(hub.Options.MaxPollingInterval, time, CancellationToken.None).ConfigureAwait(false);
             }
         }
@@ -165,7 +166,7 @@ internal sealed class ControlQueueListener(
                 message = m.PayloadMissing ? null : ControlMessage.Parse(m.Body);
                 problem = message is null ? "its payload blob is missing" : null;
             }
-            catch (JsonException e)
+            catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
             {
                 problem = e.Message;
             }

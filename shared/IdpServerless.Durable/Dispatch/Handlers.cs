@@ -53,9 +53,9 @@ internal sealed class ControlQueueHandler(EpisodeProcessor processor) : IQueueHa
 }
 
 /// <summary>
-/// A work item: runs one activity (resolved from DI in a fresh scope) and sends its result or failure to the
-/// instance's control queue. The activity's own exceptions are results, not message failures; only when the result
-/// cannot be sent does the message fail, so the activity runs again (at least once).
+/// A work item: runs its activity calls in parallel (each resolved from DI in this message's scope) and sends their
+/// results and failures to the instance's control queue in one message. An activity's own exceptions are results, not
+/// message failures; only when the results cannot be sent does the message fail, so the calls run again (at least once).
 /// </summary>
 internal sealed class ActivityWorkItemHandler(
     DurableRegistry registry,
@@ -77,20 +77,26 @@ internal sealed class ActivityWorkItemHandler(
             throw new PoisonMessageException("Not a work item: " + e.Message, e);
         }
 
-        using var span = DurableTelemetry.StartSpan($"activity {item.Name}", ActivityKind.Consumer, item.TraceParent);
+        var results = await Task.WhenAll(item.Tasks.Select(t => RunAsync(item, t, cancellationToken))).ConfigureAwait(false);
+        var id = $"{item.ExecutionId}:{item.Tasks[0].TaskId}:results";
+        await sender.SendControlAsync(new ControlMessage(item.InstanceId, item.ExecutionId, [.. results], id), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<StoredEvent> RunAsync(WorkItemMessage item, WorkItemTask task, CancellationToken cancellationToken)
+    {
+        using var span = DurableTelemetry.StartSpan($"activity {task.Name}", ActivityKind.Consumer, item.TraceParent);
         span?.SetTag("idp.orchestration.instance_id", item.InstanceId);
-        span?.SetTag("idp.orchestration.task_id", item.TaskId);
+        span?.SetTag("idp.orchestration.task_id", task.TaskId);
         var started = Stopwatch.GetTimestamp();
         string? output = null;
         TaskFailureDetails? failure = null;
         try
         {
-            var type = registry.FindActivity(item.Name)
-                       ?? throw new InvalidOperationException($"No activity named '{item.Name}' is registered in this app.");
-            var input = await payloads.ResolveAsync(item.Input, item.InputRef, cancellationToken).ConfigureAwait(false);
+            var type = registry.FindActivity(task.Name)
+                       ?? throw new InvalidOperationException($"No activity named '{task.Name}' is registered in this app.");
+            var input = await payloads.ResolveAsync(task.Input, task.InputRef, cancellationToken).ConfigureAwait(false);
             var activity = (IActivityFunction)ActivatorUtilities.GetServiceOrCreateInstance(services, type);
-            var context = new WorkItemContext(item, cancellationToken);
-            output = await activity.RunAsync(context, input).ConfigureAwait(false);
+            output = await activity.RunAsync(new WorkItemContext(item, task, cancellationToken), input).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -100,33 +106,32 @@ internal sealed class ActivityWorkItemHandler(
         {
             failure = InstanceState.Trim(TaskFailureDetails.FromException(e));
             span?.SetStatus(ActivityStatusCode.Error, failure.ErrorType);
-            Logs.ActivityFailed(logger, item.Name, item.InstanceId, item.Attempt, failure.ErrorType);
+            Logs.ActivityFailed(logger, task.Name, item.InstanceId, task.Attempt, failure.ErrorType);
         }
 
-        DurableTelemetry.RecordActivity(item.Name, failure is null, Stopwatch.GetElapsedTime(started));
+        DurableTelemetry.RecordActivity(task.Name, failure is null, Stopwatch.GetElapsedTime(started));
         var result = new StoredEvent
         {
             Type = failure is null ? HistoryEventType.TaskCompleted : HistoryEventType.TaskFailed,
             Timestamp = time.GetUtcNow(),
-            TaskId = item.TaskId,
-            Name = item.Name,
+            TaskId = task.TaskId,
+            Name = task.Name,
             Data = output,
             Failure = failure,
+            MessageId = $"{item.ExecutionId}:{task.TaskId}:result",
         };
-        result = await payloads.OffloadAsync(item.InstanceId, result, cancellationToken).ConfigureAwait(false);
-        var id = $"{item.ExecutionId}:{item.TaskId}:result";
-        await sender.SendControlAsync(new ControlMessage(item.InstanceId, item.ExecutionId, result with { MessageId = id }, id), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        return await payloads.OffloadAsync(item.InstanceId, result, cancellationToken).ConfigureAwait(false);
     }
 
-    private sealed class WorkItemContext(WorkItemMessage item, CancellationToken cancellationToken) : ActivityContext
+    private sealed class WorkItemContext(WorkItemMessage item, WorkItemTask task, CancellationToken cancellationToken) : ActivityContext
     {
         public override string InstanceId => item.InstanceId;
 
-        public override string Name => item.Name;
+        public override string Name => task.Name;
 
-        public override int Attempt => item.Attempt;
+        public override int Attempt => task.Attempt;
 
-        public override string IdempotencyKey => item.IdempotencyKey;
+        public override string IdempotencyKey => task.IdempotencyKey;
 
         public override IReadOnlyDictionary<string, string> Labels => item.Labels ?? (IReadOnlyDictionary<string, string>)new Dictionary<string, string>();
 

@@ -26,7 +26,7 @@ internal sealed class PartitionManager(TaskHub hub, TimeProvider time, ILogger l
         var acquired = new List<int>();
         var lost = new List<int>();
         var now = time.GetUtcNow();
-        await hub.Workers.UpsertEntityAsync(new TableEntity("w", WorkerId) { ["LastSeen"] = now }, ct: ct).ConfigureAwait(false);
+        await HeartbeatAsync(now, ct).ConfigureAwait(false);
 
         foreach (var (partition, lease) in _leases.ToList())
         {
@@ -79,8 +79,19 @@ internal sealed class PartitionManager(TaskHub hub, TimeProvider time, ILogger l
             }
         }
 
+        await HeartbeatAsync(time.GetUtcNow(), ct).ConfigureAwait(false);
+
         return (acquired, lost);
     }
+
+    /// <summary>Announces this worker and the partitions it reads (operators and tests can see the spread).</summary>
+    private Task HeartbeatAsync(DateTimeOffset now, CancellationToken ct) =>
+        hub.Workers.UpsertEntityAsync(new TableEntity("w", WorkerId)
+        {
+            ["LastSeen"] = now,
+            ["Partitions"] = string.Join(",", _leases.Keys.Order()),
+            ["ProcessId"] = Environment.ProcessId,
+        }, ct: ct);
 
     public async Task ReleaseAsync(int partition, string why, CancellationToken ct)
     {

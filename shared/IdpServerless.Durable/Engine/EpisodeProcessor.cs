@@ -237,7 +237,7 @@ internal sealed class EpisodeProcessor(
     private async Task FinishEpisodeAsync(InstanceSession session, CancellationToken ct)
     {
         var state = session.State!;
-        var messages = Outbox.Build(state, session.Events, session.LastEpisode, time.GetUtcNow());
+        var messages = Outbox.Build(state, session.Events, session.LastEpisode, time.GetUtcNow(), options.Value.MaxActivitiesPerWorkItem);
         var send = sender.SendAsync(messages, ct);
         var project = instances.ProjectAsync(state, session.InstanceRowETag, ct);
         await send.ConfigureAwait(false);

@@ -75,40 +75,43 @@ internal static class MessageTriage
 
         foreach (var m in messages.Where(m => m.Event.Type != HistoryEventType.ExecutionStarted))
         {
-            var fromClient = m.Event.Type is HistoryEventType.EventRaised or HistoryEventType.ExecutionTerminated
-                or HistoryEventType.ExecutionSuspended or HistoryEventType.ExecutionResumed;
-            if (target is null)
+            foreach (var e in m.Events)
             {
-                if (fromClient && m.ExecutionId is { } pending)
+                var fromClient = e.Type is HistoryEventType.EventRaised or HistoryEventType.ExecutionTerminated
+                    or HistoryEventType.ExecutionSuspended or HistoryEventType.ExecutionResumed;
+                if (target is null)
                 {
-                    target = pending;
-                    triage.PendingExecutionId = pending;
-                    triage.Incoming.Add(m.Event);
+                    if (fromClient && m.ExecutionId is { } pending)
+                    {
+                        target = pending;
+                        triage.PendingExecutionId = pending;
+                        triage.Incoming.Add(e);
+                    }
+                    else
+                    {
+                        triage.Dropped++;
+                    }
+                }
+                else if (m.ExecutionId == target || (m.ExecutionId is null && fromClient))
+                {
+                    if (triage.NewExecution is null && state is not null && state.Status.IsFinished())
+                    {
+                        triage.Dropped++;
+                    }
+                    else
+                    {
+                        triage.Incoming.Add(e);
+                    }
+                }
+                else if (fromClient && m.ExecutionId is { } other && state is { } s && s.Status.IsFinished() && triage.NewExecution is null
+                         && await isPendingRestart(other).ConfigureAwait(false))
+                {
+                    triage.Deferred.Add(m);
                 }
                 else
                 {
                     triage.Dropped++;
                 }
-            }
-            else if (m.ExecutionId == target || (m.ExecutionId is null && fromClient))
-            {
-                if (triage.NewExecution is null && state is not null && state.Status.IsFinished())
-                {
-                    triage.Dropped++;
-                }
-                else
-                {
-                    triage.Incoming.Add(m.Event);
-                }
-            }
-            else if (fromClient && m.ExecutionId is { } other && state is { } s && s.Status.IsFinished() && triage.NewExecution is null
-                     && await isPendingRestart(other).ConfigureAwait(false))
-            {
-                triage.Deferred.Add(m);
-            }
-            else
-            {
-                triage.Dropped++;
             }
         }
 

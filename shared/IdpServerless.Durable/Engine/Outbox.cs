@@ -15,19 +15,21 @@ internal static class Outbox
 {
     private static readonly TimeSpan MaxDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(5);
 
-    public static List<OutgoingMessage> Build(InstanceState state, IReadOnlyList<StoredEvent> executionEvents, IReadOnlyList<StoredEvent> episode, DateTimeOffset now)
+    public static List<OutgoingMessage> Build(InstanceState state, IReadOnlyList<StoredEvent> executionEvents, IReadOnlyList<StoredEvent> episode, DateTimeOffset now, int activitiesPerWorkItem)
     {
         var messages = new List<OutgoingMessage>();
         var labels = state.Labels.Count == 0 ? null : new Dictionary<string, string>(state.Labels);
+        var calls = episode.Where(e => e.Type == HistoryEventType.TaskScheduled)
+            .Select(e => new WorkItemTask(e.TaskId!.Value, e.Name!, e.Data, e.DataRef, e.Attempt ?? 1, e.IdempotencyKey ?? $"{state.InstanceId}:{state.ExecutionId}:{e.TaskId}"));
+        foreach (var chunk in calls.Chunk(activitiesPerWorkItem))
+        {
+            messages.Add(new OutgoingMessage(null, new WorkItemMessage(state.InstanceId, state.ExecutionId, [.. chunk], labels, state.TraceParent).ToJson(), TimeSpan.Zero));
+        }
+
         foreach (var e in episode)
         {
             switch (e.Type)
             {
-                case HistoryEventType.TaskScheduled:
-                    messages.Add(new OutgoingMessage(null, new WorkItemMessage(
-                        state.InstanceId, state.ExecutionId, e.TaskId!.Value, e.Name!, e.Data, e.DataRef, e.Attempt ?? 1,
-                        e.IdempotencyKey ?? $"{state.InstanceId}:{state.ExecutionId}:{e.TaskId}", labels, state.TraceParent).ToJson(), TimeSpan.Zero));
-                    break;
                 case HistoryEventType.TimerCreated:
                     messages.Add(Timer(state, e, now));
                     break;
@@ -60,7 +62,7 @@ internal static class Outbox
     {
         var fireAt = created.FireAt ?? now;
         var fired = new StoredEvent { Type = HistoryEventType.TimerFired, Timestamp = fireAt, TaskId = created.TaskId, FireAt = fireAt };
-        var message = new ControlMessage(state.InstanceId, state.ExecutionId, fired, $"{state.ExecutionId}:timer:{created.TaskId}") { NotBefore = fireAt };
+        var message = ControlMessage.Of(state.InstanceId, state.ExecutionId, fired, $"{state.ExecutionId}:timer:{created.TaskId}") with { NotBefore = fireAt };
         return new OutgoingMessage(state.InstanceId, message.ToJson(), Clamp(fireAt - now));
     }
 
@@ -101,7 +103,7 @@ internal static class Outbox
     }
 
     private static OutgoingMessage Control(string instanceId, string? executionId, StoredEvent e, string id) =>
-        new(instanceId, new ControlMessage(instanceId, executionId, e with { MessageId = e.MessageId ?? id }, id).ToJson(), TimeSpan.Zero);
+        new(instanceId, ControlMessage.Of(instanceId, executionId, e with { MessageId = e.MessageId ?? id }, id).ToJson(), TimeSpan.Zero);
 }
 
 /// <summary>Sends engine messages to the right queue, never expiring, and wakes this process's pollers.</summary>

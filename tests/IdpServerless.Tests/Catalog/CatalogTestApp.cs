@@ -28,6 +28,9 @@ public sealed class CatalogTestApp : IAsyncDisposable
 
     public string RefreshQueue => "catalog-refresh-" + Suffix;
 
+    /// <summary>The user the tests act as: a platform-admin by bootstrap.</summary>
+    public const string Admin = "user:default/catalog-admin";
+
     /// <summary>Settings that point an app at this catalog's folder, tables and queue.</summary>
     public Dictionary<string, string> Settings(IDictionary<string, string>? extra = null)
     {
@@ -40,6 +43,14 @@ public sealed class CatalogTestApp : IAsyncDisposable
             ["Catalog__RefreshQueue"] = RefreshQueue,
             ["Catalog__ChangeFeedInterval"] = "00:00:00.250",
             ["Dispatch__RetryDelay"] = "00:00:00.100",
+
+            // Identity is on: the tests sign in as a bootstrap admin through the local dev issuer, whose key lives in
+            // the shared data folder so every instance accepts every token; rate limits would throttle the tests.
+            ["IDP_MODE"] = "local",
+            ["IDP_DATA_DIR"] = Path.Combine(Folder, "data"),
+            ["IDP_BOOTSTRAP_ADMINS"] = Admin,
+            ["IDP_RATE_LIMIT_PER_IDENTITY"] = "0",
+            ["IDP_RATE_LIMIT_PER_ADDRESS"] = "0",
         };
         foreach (var (k, v) in extra ?? new Dictionary<string, string>())
         {
@@ -59,7 +70,12 @@ public sealed class CatalogTestApp : IAsyncDisposable
         {
             for (var i = 0; i < instances; i++)
             {
-                app.Instances.Add(await FunctionAppProcess.StartAsync(azurite.ConnectionString, app.Settings(settings)));
+                var instance = await FunctionAppProcess.StartAsync(azurite.ConnectionString, app.Settings(settings));
+                app.Instances.Add(instance);
+                using var issued = await instance.Http.PostAsJsonAsync("/api/auth/dev-token", new { user = Admin });
+                var token = JsonNode.Parse(await issued.Content.ReadAsStringAsync())?["access_token"]?.GetValue<string>()
+                    ?? throw new InvalidOperationException($"no dev token: {(int)issued.StatusCode}");
+                instance.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
             }
         }
         catch

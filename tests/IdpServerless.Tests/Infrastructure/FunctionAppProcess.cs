@@ -17,7 +17,7 @@ public sealed class FunctionAppProcess : IAsyncDisposable
         _process = process;
         Port = port;
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
-        Http = new HttpClient(new SignInHandler(this) { InnerHandler = new SocketsHttpHandler() }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public int Port { get; }
@@ -45,10 +45,7 @@ public sealed class FunctionAppProcess : IAsyncDisposable
     /// <summary>The platform-admin every test app signs in as (through the local dev issuer) unless <c>IDP_MODE</c> is given.</summary>
     public const string TestAdmin = "user:default/test-admin";
 
-    private readonly SemaphoreSlim _signInLock = new(1, 1);
-    private bool _signIn;
-
-    /// <summary>The bearer token <see cref="Http"/> sends (a platform-admin's) once it has called a protected function; null when the app is not in local mode.</summary>
+    /// <summary>The bearer token <see cref="Http"/> sends (a platform-admin's), or null when the app is not in local mode.</summary>
     public string? AdminToken { get; private set; }
 
     /// <summary>A client of this app that sends no credentials (for 401 checks).</summary>
@@ -57,15 +54,15 @@ public sealed class FunctionAppProcess : IAsyncDisposable
     /// <summary>
     /// Starts the app and waits until <c>/api/health</c> answers 200. Every HTTP function requires a permission, so unless
     /// the settings name an <c>IDP_MODE</c>, the app runs in local mode with <see cref="TestAdmin"/> as a bootstrap admin
-    /// and <see cref="Http"/> signs in as that admin (through the dev issuer) before its first call outside
-    /// <c>/api/health</c> and <c>/api/auth</c> that carries no Authorization header of its own.
+    /// and <see cref="Http"/> is signed in as that admin.
     /// </summary>
     /// <param name="connectionString">AzureWebJobsStorage.</param>
     /// <param name="settings">Extra environment (e.g. <c>Dispatch__VisibilityTimeout</c>).</param>
     /// <param name="customHandler">Start as the Functions host would (FUNCTIONS_CUSTOMHANDLER_PORT).</param>
-    public static async Task<FunctionAppProcess> StartAsync(string connectionString, IDictionary<string, string>? settings = null, bool customHandler = false)
+    /// <param name="port">Listen on this port instead of a fresh free one (when another process must know it first).</param>
+    public static async Task<FunctionAppProcess> StartAsync(string connectionString, IDictionary<string, string>? settings = null, bool customHandler = false, int? port = null)
     {
-        var port = FreePorts.Next();
+        var listenPort = port ?? FreePorts.Next();
         var psi = new ProcessStartInfo("dotnet", $"\"{RepoPaths.FunctionsDll}\"")
         {
             RedirectStandardOutput = true,
@@ -79,12 +76,12 @@ public sealed class FunctionAppProcess : IAsyncDisposable
         psi.Environment["Dispatch__MaxPollingInterval"] = "00:00:00.500";
         if (customHandler)
         {
-            psi.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            psi.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = listenPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
             psi.Environment.Remove("ASPNETCORE_URLS");
         }
         else
         {
-            psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+            psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{listenPort}";
         }
 
         settings ??= new Dictionary<string, string>();
@@ -100,7 +97,7 @@ public sealed class FunctionAppProcess : IAsyncDisposable
         }
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the function app");
-        var app = new FunctionAppProcess(process, port);
+        var app = new FunctionAppProcess(process, listenPort);
         process.OutputDataReceived += (_, e) => app.Append(e.Data);
         process.ErrorDataReceived += (_, e) => app.Append(e.Data);
         process.BeginOutputReadLine();
@@ -124,7 +121,20 @@ public sealed class FunctionAppProcess : IAsyncDisposable
             throw;
         }
 
-        app._signIn = string.Equals(psi.Environment["IDP_MODE"], "local", StringComparison.OrdinalIgnoreCase);
+        if (string.Equals(psi.Environment["IDP_MODE"], "local", StringComparison.OrdinalIgnoreCase))
+        {
+            using var token = await app.Http.PostAsync("/api/auth/dev-token", new StringContent($"{{\"user\":\"{TestAdmin}\"}}", Encoding.UTF8, "application/json"));
+            var body = await token.Content.ReadAsStringAsync();
+            if (!token.IsSuccessStatusCode)
+            {
+                await app.DisposeAsync();
+                throw new InvalidOperationException($"Signing in as {TestAdmin} failed: {(int)token.StatusCode} {body}");
+            }
+
+            app.AdminToken = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString();
+            app.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", app.AdminToken);
+        }
+
         return app;
     }
 
@@ -165,56 +175,10 @@ public sealed class FunctionAppProcess : IAsyncDisposable
 
         lock (_output)
         {
-            if (_output.Length < 16_000_000)
+            if (_output.Length < 32_000_000)
             {
                 _output.AppendLine(line);
             }
-        }
-    }
-
-    private async Task<string> TokenAsync(HttpMessageInvoker inner, CancellationToken ct)
-    {
-        await _signInLock.WaitAsync(ct);
-        try
-        {
-            if (AdminToken is { } token)
-            {
-                return token;
-            }
-
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(BaseAddress, "/api/auth/dev-token"))
-            {
-                Content = new StringContent($"{{\"user\":\"{TestAdmin}\"}}", Encoding.UTF8, "application/json"),
-            };
-            using var response = await inner.SendAsync(request, ct);
-            var body = await response.Content.ReadAsStringAsync(ct);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new InvalidOperationException($"Signing in as {TestAdmin} failed: {(int)response.StatusCode} {body}");
-            }
-
-            return AdminToken = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!;
-        }
-        finally
-        {
-            _signInLock.Release();
-        }
-    }
-
-    /// <summary>Adds the test admin's token to calls of protected functions.</summary>
-    private sealed class SignInHandler(FunctionAppProcess app) : DelegatingHandler
-    {
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var path = request.RequestUri?.IsAbsoluteUri == true ? request.RequestUri.AbsolutePath : request.RequestUri?.OriginalString ?? string.Empty;
-            if (app._signIn && request.Headers.Authorization is null &&
-                !path.StartsWith("/api/health", StringComparison.Ordinal) && !path.StartsWith("/api/auth/", StringComparison.Ordinal))
-            {
-                var token = await app.TokenAsync(new HttpMessageInvoker(InnerHandler!, disposeHandler: false), cancellationToken);
-                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-            }
-
-            return await base.SendAsync(request, cancellationToken);
         }
     }
 }

@@ -72,7 +72,7 @@ public static class Locations
                 }
                 else
                 {
-                    entity.Entity.WriteTo(w);
+                    w.WriteRawValue(entity.Json, skipInputValidation: true);
                 }
             }
 

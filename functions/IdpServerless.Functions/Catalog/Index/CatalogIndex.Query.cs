@@ -26,14 +26,7 @@ public sealed partial class CatalogIndex
             var scores = query.Term is { Length: > 0 } term ? Search(term, query.TermFields, bits) : null;
             if (scores is not null && query.Order.Count == 0)
             {
-                var ranked = scores.OrderByDescending(s => s.Value).ThenBy(s => _slots[s.Key]!.RefKey, StringComparer.Ordinal).Select(s => s.Key).ToArray();
-                int CompareRanked(int slot, CursorKey key)
-                {
-                    var c = key.Score.CompareTo(scores[slot]);
-                    return c != 0 ? c : string.CompareOrdinal(_slots[slot]!.RefKey, key.RefKey);
-                }
-
-                return Page(ranked, _ => true, ranked.Length, limit, offset, cursor, backwards, CompareRanked, slot => new CursorKey([], _slots[slot]!.RefKey, scores[slot]));
+                return RankedPage(scores, limit, offset, cursor, backwards);
             }
 
             if (scores is not null)
@@ -72,6 +65,85 @@ public sealed partial class CatalogIndex
         {
             _lock.ExitReadLock();
         }
+    }
+
+    /// <summary>
+    /// A page of search results by score (then ref), without sorting them all: one pass keeps the best
+    /// <c>offset + limit + 1</c> after (or before) the cursor.
+    /// </summary>
+    private QueryPage RankedPage(Dictionary<int, float> scores, int limit, int offset, CursorKey? cursor, bool backwards)
+    {
+        int Compare(int a, int b)
+        {
+            var c = scores[b].CompareTo(scores[a]);
+            return c != 0 ? c : string.CompareOrdinal(_slots[a]!.RefKey, _slots[b]!.RefKey);
+        }
+
+        int CompareToKey(int slot, CursorKey key)
+        {
+            var c = key.Score.CompareTo(scores[slot]);
+            return c != 0 ? c : string.CompareOrdinal(_slots[slot]!.RefKey, key.RefKey);
+        }
+
+        var keep = backwards ? limit + 1 : offset + limit + 1;
+        var buffer = new List<int>(Math.Min(keep, 1024));
+        var candidates = 0;
+        foreach (var slot in scores.Keys)
+        {
+            if (cursor is not null && (backwards ? CompareToKey(slot, cursor) >= 0 : CompareToKey(slot, cursor) <= 0))
+            {
+                continue;
+            }
+
+            candidates++;
+            // Forward keeps the best; backwards keeps the worst (the ones just before the cursor).
+            int Order(int a, int b) => backwards ? Compare(b, a) : Compare(a, b);
+            if (buffer.Count == keep && Order(slot, buffer[^1]) >= 0)
+            {
+                continue;
+            }
+
+            var lo = 0;
+            var hi = buffer.Count;
+            while (lo < hi)
+            {
+                var mid = (lo + hi) >>> 1;
+                if (Order(buffer[mid], slot) < 0)
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid;
+                }
+            }
+
+            buffer.Insert(lo, slot);
+            if (buffer.Count > keep)
+            {
+                buffer.RemoveAt(buffer.Count - 1);
+            }
+        }
+
+        List<int> page;
+        bool hasNext, hasPrev;
+        if (backwards)
+        {
+            page = buffer.Take(limit).Reverse().ToList();
+            hasPrev = candidates > limit;
+            hasNext = scores.Count > candidates;
+        }
+        else
+        {
+            page = buffer.Skip(offset).Take(limit).ToList();
+            hasNext = candidates > offset + limit;
+            hasPrev = cursor is not null && scores.Count > candidates;
+        }
+
+        CursorKey KeyOf(int slot) => new([], _slots[slot]!.RefKey, scores[slot]);
+        return new QueryPage(page.Select(s => _slots[s]!).ToList(), scores.Count,
+            hasNext && page.Count > 0 ? KeyOf(page[^1]) : null,
+            hasPrev && page.Count > 0 ? KeyOf(page[0]) : null);
     }
 
     private QueryPage Page(int[] sequence, Func<int, bool> member, int total, int limit, int offset, CursorKey? cursor, bool backwards,
@@ -210,6 +282,44 @@ public sealed partial class CatalogIndex
 
         conditions.Sort((a, b) => a.Sum(s => s.Count).CompareTo(b.Sum(s => s.Count)));
         var smallest = conditions[0];
+        if (smallest.Sum(s => s.Count) * 32L > _used)
+        {
+            // Every condition is large: AND whole bit sets a word at a time instead of probing slot by slot.
+            var acc = new ulong[result.Length];
+            foreach (var s in smallest)
+            {
+                s.SetBits(acc);
+            }
+
+            foreach (var condition in conditions.Skip(1))
+            {
+                if (condition.Count == 1)
+                {
+                    condition[0].IntersectInto(acc);
+                }
+                else
+                {
+                    var any = new ulong[result.Length];
+                    foreach (var s in condition)
+                    {
+                        s.SetBits(any);
+                    }
+
+                    for (var i = 0; i < acc.Length; i++)
+                    {
+                        acc[i] &= any[i];
+                    }
+                }
+            }
+
+            for (var i = 0; i < result.Length; i++)
+            {
+                result[i] |= acc[i];
+            }
+
+            return;
+        }
+
         foreach (var s in smallest)
         {
             s.ForEach((conditions, result), static (slot, state) =>
@@ -369,7 +479,7 @@ public sealed partial class CatalogIndex
             }
         }
 
-        var scores = allowed == 0 ? [] : _text.Search(term, allowed, slot => _slots[slot]!.Name);
+        var scores = allowed == 0 ? [] : _text.Search(term, allowed, _slots.Length, slot => _slots[slot]!.Name);
         if (scores is null)
         {
             return null;

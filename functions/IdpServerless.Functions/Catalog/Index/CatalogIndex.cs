@@ -174,9 +174,13 @@ public sealed partial class CatalogIndex : IDisposable
         _slots[slot] = record;
         _byRef[record.RefKey] = record;
         _byUid[record.Uid] = record;
-        foreach (var (key, value, original) in record.Pairs)
+        // Keep the index's own copies of keys and values, so the record's duplicates can be collected.
+        var pairs = record.Pairs;
+        for (var i = 0; i < pairs.Length; i++)
         {
-            AddPair(slot, key, value, original);
+            var (key, value, original) = pairs[i];
+            var (k, v) = AddPair(slot, key, value, original);
+            pairs[i] = (k, v, null);
         }
 
         _text.Add(record);
@@ -281,25 +285,26 @@ public sealed partial class CatalogIndex : IDisposable
 
     private static string RelationKey(string type) => "relations." + type.ToLowerInvariant();
 
-    private void AddPair(int slot, string key, string? value, string? original)
+    private (string Key, string? Value) AddPair(int slot, string key, string? value, string? original)
     {
         if (!_keys.TryGetValue(key, out var postings))
         {
-            _keys[key] = postings = new KeyPostings();
+            _keys[key] = postings = new KeyPostings(key);
         }
 
         postings.Exists.Add(slot);
         if (value is null)
         {
-            return;
+            return (postings.Key, null);
         }
 
         if (!postings.Values.TryGetValue(value, out var posting))
         {
-            postings.Values[value] = posting = new ValuePosting(original ?? value);
+            postings.Values[value] = posting = new ValuePosting(value, original ?? value);
         }
 
         posting.Slots.Add(slot);
+        return (postings.Key, posting.Value);
     }
 
     private void RemovePair(int slot, string key, string? value)
@@ -343,17 +348,22 @@ public sealed partial class CatalogIndex : IDisposable
 
     public void Dispose() => _lock.Dispose();
 
-    private sealed class KeyPostings
+    private sealed class KeyPostings(string key)
     {
+        public string Key { get; } = key;
+
         public SlotSet Exists { get; } = new();
 
         public Dictionary<string, ValuePosting> Values { get; } = new(StringComparer.Ordinal);
     }
 
-    private sealed class ValuePosting(string original)
+    /// <summary>The slots having one value of a key (the set itself, to spend one object per value, not two).</summary>
+    private sealed class ValuePosting(string value, string original) : SlotSet
     {
+        public string Value { get; } = value;
+
         public string Original { get; } = original;
 
-        public SlotSet Slots { get; } = new();
+        public SlotSet Slots => this;
     }
 }

@@ -29,7 +29,8 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
     private static readonly char[] Alphabet = "abcdefghijklmnopqrstuvwxyz0123456789".ToCharArray();
 
     private readonly Dictionary<string, Dictionary<int, ushort>> _postings = new(StringComparer.Ordinal);
-    private readonly SortedSet<string> _vocabulary = new(StringComparer.Ordinal);
+    private readonly Lock _vocabularyLock = new();
+    private volatile string[]? _vocabulary;
     private readonly Dictionary<int, string[]> _tokensBySlot = [];
 
     public int TermCount => _postings.Count;
@@ -97,7 +98,7 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
             if (!_postings.TryGetValue(token, out var posting))
             {
                 _postings[token] = posting = [];
-                _vocabulary.Add(token);
+                _vocabulary = null;
             }
 
             posting[record.Slot] = mask;
@@ -118,16 +119,16 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
             if (_postings.TryGetValue(token, out var posting) && posting.Remove(record.Slot) && posting.Count == 0)
             {
                 _postings.Remove(token);
-                _vocabulary.Remove(token);
+                _vocabulary = null;
             }
         }
     }
 
     /// <summary>
     /// Scores of every entity matching all words of <paramref name="term"/> in the allowed fields, or null when the
-    /// term has no words (then it filters nothing).
+    /// term has no words (then it filters nothing). <paramref name="capacity"/> bounds the slot numbers.
     /// </summary>
-    public Dictionary<int, float>? Search(string term, ushort allowedFields, Func<int, string>? nameOf = null)
+    public Dictionary<int, float>? Search(string term, ushort allowedFields, int capacity, Func<int, string>? nameOf = null)
     {
         var words = Tokenize(term).Distinct(StringComparer.Ordinal).ToList();
         if (words.Count == 0)
@@ -135,58 +136,78 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
             return null;
         }
 
-        Dictionary<int, float>? total = null;
-        for (var w = 0; w < words.Count; w++)
+        var vocabulary = Vocabulary();
+        var total = System.Buffers.ArrayPool<float>.Shared.Rent(capacity);
+        var best = System.Buffers.ArrayPool<float>.Shared.Rent(capacity);
+        Array.Clear(total, 0, capacity);
+        Array.Clear(best, 0, capacity);
+        try
         {
-            var word = words[w];
-            var hits = Match(word, allowedFields, prefixTypos: w == words.Count - 1 && word.Length >= 5);
-            if (total is null)
+            List<int>? matched = null;
+            for (var w = 0; w < words.Count; w++)
             {
-                total = hits;
-            }
-            else
-            {
-                var next = new Dictionary<int, float>(Math.Min(total.Count, hits.Count));
-                foreach (var (slot, score) in total)
+                var touched = new List<int>();
+                Match(words[w], allowedFields, w == words.Count - 1 && words[w].Length >= 5, vocabulary, best, touched);
+                if (matched is null)
                 {
-                    if (hits.TryGetValue(slot, out var s))
+                    foreach (var slot in touched)
                     {
-                        next[slot] = score + s;
+                        total[slot] = best[slot];
                     }
+
+                    matched = touched;
+                }
+                else
+                {
+                    var next = new List<int>(Math.Min(matched.Count, touched.Count));
+                    foreach (var slot in matched)
+                    {
+                        if (best[slot] > 0)
+                        {
+                            total[slot] += best[slot];
+                            next.Add(slot);
+                        }
+                    }
+
+                    matched = next;
                 }
 
-                total = next;
+                foreach (var slot in touched)
+                {
+                    best[slot] = 0;
+                }
+
+                if (matched.Count == 0)
+                {
+                    break;
+                }
             }
 
-            if (total.Count == 0)
-            {
-                return total;
-            }
-        }
-
-        if (nameOf is not null && (allowedFields & 1) != 0)
-        {
             var whole = term.Trim().ToLowerInvariant();
-            foreach (var slot in total!.Keys.ToList())
+            var result = new Dictionary<int, float>(matched!.Count);
+            foreach (var slot in matched)
             {
-                var name = nameOf(slot);
-                if (name.Equals(whole, StringComparison.OrdinalIgnoreCase))
+                var score = total[slot];
+                if (nameOf is not null && (allowedFields & 1) != 0)
                 {
-                    total[slot] += 20f;
+                    var name = nameOf(slot);
+                    score += name.Equals(whole, StringComparison.OrdinalIgnoreCase) ? 20f : name.StartsWith(whole, StringComparison.OrdinalIgnoreCase) ? 5f : 0f;
                 }
-                else if (name.StartsWith(whole, StringComparison.OrdinalIgnoreCase))
-                {
-                    total[slot] += 5f;
-                }
-            }
-        }
 
-        return total;
+                result[slot] = score;
+            }
+
+            return result;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(total);
+            System.Buffers.ArrayPool<float>.Shared.Return(best);
+        }
     }
 
-    private Dictionary<int, float> Match(string word, ushort allowed, bool prefixTypos)
+    private void Match(string word, ushort allowed, bool prefixTypos, string[] vocabulary, float[] best, List<int> touched)
     {
-        var hits = new Dictionary<int, float>();
         void Collect(Dictionary<int, ushort> posting, float factor)
         {
             foreach (var (slot, mask) in posting)
@@ -198,9 +219,15 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
                 }
 
                 var score = BestWeight(m) * factor;
-                if (!hits.TryGetValue(slot, out var existing) || existing < score)
+                var current = best[slot];
+                if (current == 0)
                 {
-                    hits[slot] = score;
+                    touched.Add(slot);
+                }
+
+                if (current < score)
+                {
+                    best[slot] = score;
                 }
             }
         }
@@ -210,10 +237,10 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
             Collect(exact, 1f);
         }
 
-        var upper = word + char.MaxValue;
         var expansions = 0;
-        foreach (var candidate in _vocabulary.GetViewBetween(word, upper))
+        for (var i = PrefixStart(vocabulary, word); i < vocabulary.Length && vocabulary[i].StartsWith(word, StringComparison.Ordinal); i++)
         {
+            var candidate = vocabulary[i];
             if (candidate.Length == word.Length)
             {
                 continue;
@@ -228,33 +255,76 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
             Collect(_postings[candidate], 0.7f * word.Length / candidate.Length + 0.1f);
         }
 
-        if (word.Length >= 4)
+        if (word.Length < 4)
         {
-            foreach (var variant in OneEditVariants(word))
+            return;
+        }
+
+        var lookup = _postings.GetAlternateLookup<ReadOnlySpan<char>>();
+        foreach (var variant in OneEditVariants(word))
+        {
+            if (lookup.TryGetValue(variant.Span, out var near))
             {
-                if (_postings.TryGetValue(variant, out var near))
-                {
-                    Collect(near, 0.5f);
-                }
+                Collect(near, 0.5f);
+            }
 
-                if (prefixTypos && variant.Length >= 4)
+            if (prefixTypos && variant.Length >= 4)
+            {
+                // "paymnt" should still find "payments": a typo in a word being typed.
+                var text = variant.Span;
+                var taken = 0;
+                for (var i = PrefixStart(vocabulary, text); i < vocabulary.Length && vocabulary[i].AsSpan().StartsWith(text, StringComparison.Ordinal) && taken < 16; i++)
                 {
-                    // "paymnt" should still find "payments": a typo in a word being typed.
-                    var taken = 0;
-                    foreach (var candidate in _vocabulary.GetViewBetween(variant, variant + char.MaxValue))
+                    if (vocabulary[i].Length != text.Length)
                     {
-                        if (candidate.Length == variant.Length || ++taken > 16)
-                        {
-                            continue;
-                        }
-
-                        Collect(_postings[candidate], 0.35f);
+                        taken++;
+                        Collect(_postings[vocabulary[i]], 0.35f);
                     }
                 }
             }
         }
+    }
 
-        return hits;
+    /// <summary>The sorted vocabulary, rebuilt after words were added or removed (at most once per change).</summary>
+    private string[] Vocabulary()
+    {
+        var current = _vocabulary;
+        if (current is not null)
+        {
+            return current;
+        }
+
+        lock (_vocabularyLock)
+        {
+            if (_vocabulary is { } built)
+            {
+                return built;
+            }
+
+            var words = _postings.Keys.ToArray();
+            Array.Sort(words, StringComparer.Ordinal);
+            _vocabulary = words;
+            return words;
+        }
+    }
+
+    private static int PrefixStart(string[] vocabulary, ReadOnlySpan<char> prefix)
+    {
+        int lo = 0, hi = vocabulary.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (vocabulary[mid].AsSpan().SequenceCompareTo(prefix) < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
     }
 
     private static float BestWeight(int mask)
@@ -271,25 +341,27 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
         return best;
     }
 
-    /// <summary>Every string one edit away from <paramref name="word"/> over lowercase letters and digits.</summary>
-    private static HashSet<string> OneEditVariants(string word)
+    /// <summary>Every string one edit away from <paramref name="word"/> over lowercase letters and digits (duplicates possible).</summary>
+    private static List<ReadOnlyMemory<char>> OneEditVariants(string word)
     {
-        var variants = new HashSet<string>(StringComparer.Ordinal);
+        var variants = new List<ReadOnlyMemory<char>>(word.Length * 75);
         for (var i = 0; i < word.Length; i++)
         {
-            variants.Add(word.Remove(i, 1));
+            variants.Add(string.Concat(word.AsSpan(0, i), word.AsSpan(i + 1)).AsMemory());
             if (i + 1 < word.Length)
             {
                 var swapped = word.ToCharArray();
                 (swapped[i], swapped[i + 1]) = (swapped[i + 1], swapped[i]);
-                variants.Add(new string(swapped));
+                variants.Add(swapped);
             }
 
             foreach (var c in Alphabet)
             {
                 if (c != word[i])
                 {
-                    variants.Add(string.Concat(word.AsSpan(0, i), new ReadOnlySpan<char>(in c), word.AsSpan(i + 1)));
+                    var changed = word.ToCharArray();
+                    changed[i] = c;
+                    variants.Add(changed);
                 }
             }
         }
@@ -298,11 +370,14 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
         {
             foreach (var c in Alphabet)
             {
-                variants.Add(word.Insert(i, c.ToString()));
+                var inserted = new char[word.Length + 1];
+                word.AsSpan(0, i).CopyTo(inserted);
+                inserted[i] = c;
+                word.AsSpan(i).CopyTo(inserted.AsSpan(i + 1));
+                variants.Add(inserted);
             }
         }
 
-        variants.Remove(word);
         return variants;
     }
 

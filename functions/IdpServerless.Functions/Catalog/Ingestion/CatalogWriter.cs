@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using IdpServerless.Functions.Catalog.Index;
 using IdpServerless.Functions.Catalog.Storage;
 using Microsoft.Extensions.Options;
@@ -51,7 +51,7 @@ public sealed class CatalogWriter(CatalogIndex index, LocationRegistry locations
                 continue;
             }
 
-            var hash = EntityBody.Hash(entity.Entity);
+            var hash = entity.Hash;
             var stored = existing?.Stored;
             if (stored is not null && stored.LocationId == location.Id && stored.Hash == hash && stored.ParentRef == entity.ParentRef && now - stored.RefreshedAt < touchAfter)
             {
@@ -61,7 +61,7 @@ public sealed class CatalogWriter(CatalogIndex index, LocationRegistry locations
 
             var uid = stored?.Uid ?? EntityBody.NewUid();
             var etag = stored is not null && stored.Hash == hash ? stored.Etag : EntityBody.NewEtag();
-            var next = new StoredEntity(entity.RefKey, uid, etag, location.Id, entity.ParentRef, now, hash, EntityBody.WithIds(entity.Entity, uid, etag));
+            var next = new StoredEntity(entity.RefKey, uid, etag, location.Id, entity.ParentRef, now, hash, EntityBody.WithIds(entity.Json, uid, etag));
             writes.Add(stored is null
                 ? new EntityWrite(next, EntityWriteMode.Insert)
                 : new EntityWrite(next, stored.TableETag is null ? EntityWriteMode.Upsert : EntityWriteMode.Replace, stored.TableETag));
@@ -136,8 +136,9 @@ public sealed class CatalogWriter(CatalogIndex index, LocationRegistry locations
     {
         var body = EntityBody.WithoutIds(stored.Body);
         EntityBody.SetOrphan(body, true);
+        var json = JsonSerializer.SerializeToUtf8Bytes(body);
         var etag = EntityBody.NewEtag();
-        var next = stored with { Etag = etag, Hash = EntityBody.Hash(body), Body = EntityBody.WithIds(body, stored.Uid, etag), RefreshedAt = stored.RefreshedAt };
+        var next = stored with { Etag = etag, Hash = EntityBody.Hash(json), Body = EntityBody.WithIds(json, stored.Uid, etag) };
         return new EntityWrite(next, stored.TableETag is null ? EntityWriteMode.Upsert : EntityWriteMode.Replace, stored.TableETag);
     }
 
@@ -176,7 +177,7 @@ public sealed class CatalogWriter(CatalogIndex index, LocationRegistry locations
             var entity = outcome.Write.Entity;
             if (current is not null && current.Uid != entity.Uid)
             {
-                entity = entity with { Uid = current.Uid, Body = EntityBody.WithIds(EntityBody.WithoutIds(entity.Body), current.Uid, entity.Etag) };
+                entity = entity with { Uid = current.Uid, Body = EntityBody.WithIds(JsonSerializer.SerializeToUtf8Bytes(EntityBody.WithoutIds(entity.Body)), current.Uid, entity.Etag) };
             }
 
             retries.Add(new EntityWrite(entity, EntityWriteMode.Upsert));

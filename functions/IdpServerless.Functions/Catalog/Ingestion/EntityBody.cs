@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using IdpServerless.Functions.Catalog.Index;
 
@@ -8,32 +9,29 @@ namespace IdpServerless.Functions.Catalog.Ingestion;
 /// <summary>Turning processed entities into stored bodies: content hashes, our uid and etag, the orphan mark.</summary>
 public static class EntityBody
 {
-    /// <summary>A hash of the entity's content without uid and etag: equal hashes mean nothing to write.</summary>
-    public static string Hash(JsonObject entity) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(entity.ToJsonString())), 0, 16);
+    /// <summary>A hash of the entity's JSON without uid and etag: equal hashes mean nothing to write.</summary>
+    public static string Hash(byte[] json) => Convert.ToHexStringLower(SHA256.HashData(json), 0, 16);
 
     public static string NewEtag() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
 
     public static string NewUid() => Guid.NewGuid().ToString("D");
 
-    /// <summary>The stored body: the entity with <c>metadata.uid</c> and <c>metadata.etag</c> set, as compact UTF-8 JSON.</summary>
-    public static byte[] WithIds(JsonObject entity, string uid, string etag)
+    /// <summary>
+    /// The stored body: <paramref name="json"/> (an entity without ids) with <c>"uid"</c> and <c>"etag"</c> inserted as
+    /// the first members of <c>metadata</c>, spliced in without re-serializing the entity.
+    /// </summary>
+    public static byte[] WithIds(byte[] json, string uid, string etag)
     {
-        var metadata = (JsonObject)entity["metadata"]!;
-        metadata["uid"] = uid;
-        metadata["etag"] = etag;
-        try
-        {
-            return Encoding.UTF8.GetBytes(entity.ToJsonString());
-        }
-        finally
-        {
-            metadata.Remove("uid");
-            metadata.Remove("etag");
-        }
+        var at = MetadataContentStart(json);
+        var ids = Encoding.UTF8.GetBytes($"\"uid\":{JsonSerializer.Serialize(uid)},\"etag\":{JsonSerializer.Serialize(etag)}" + (json[at] == (byte)'}' ? string.Empty : ","));
+        var result = new byte[json.Length + ids.Length];
+        json.AsSpan(0, at).CopyTo(result);
+        ids.CopyTo(result.AsSpan(at));
+        json.AsSpan(at).CopyTo(result.AsSpan(at + ids.Length));
+        return result;
     }
 
-    /// <summary>A stored body parsed back, without uid and etag (to hash or change it).</summary>
+    /// <summary>A stored body parsed back, without uid and etag (to change it).</summary>
     public static JsonObject WithoutIds(byte[] body)
     {
         var entity = JsonNode.Parse(body)!.AsObject();
@@ -63,5 +61,31 @@ public static class EntityBody
         {
             annotations.Remove(CatalogAnnotations.Orphan);
         }
+    }
+
+    /// <summary>The index just after <c>metadata</c>'s opening brace at the root of <paramref name="json"/>.</summary>
+    private static int MetadataContentStart(byte[] json)
+    {
+        var reader = new Utf8JsonReader(json);
+        while (reader.Read())
+        {
+            if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("metadata"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    break;
+                }
+
+                return (int)reader.BytesConsumed;
+            }
+
+            if (reader.CurrentDepth == 1 && reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                reader.Skip();
+            }
+        }
+
+        throw new InvalidOperationException("The entity has no metadata object.");
     }
 }

@@ -8,12 +8,13 @@ using Microsoft.Extensions.Options;
 namespace IdpServerless.Functions.Catalog.Ingestion;
 
 /// <summary>An entity read from a location, validated, annotated with where it came from.</summary>
-/// <param name="Entity">The entity as written, plus the location annotations (no uid, etag or relations).</param>
 /// <param name="RefKey">Its canonical ref.</param>
+/// <param name="Json">The entity as written plus the location annotations (no uid, etag or relations), as UTF-8 JSON.</param>
+/// <param name="Hash">Hash of <paramref name="Json"/>: equal hashes mean nothing changed.</param>
 /// <param name="Source">The file it was read from.</param>
 /// <param name="Line">1-based line of its document (0 for JSON).</param>
 /// <param name="ParentRef">The Location entity whose target led to its file, or null for the registered file itself.</param>
-public sealed record ProcessedEntity(JsonObject Entity, string RefKey, LocationSpec Source, int Line, string? ParentRef);
+public sealed record ProcessedEntity(string RefKey, byte[] Json, string Hash, LocationSpec Source, int Line, string? ParentRef);
 
 /// <summary>Something wrong in a location: where (file and line), which entity, which field, what.</summary>
 public sealed record ProcessingProblem(string Source, int? Line, string? EntityRef, string Field, string Message, int Status = 400)
@@ -57,65 +58,62 @@ public sealed class LocationProcessor(LocationReader reader, IOptions<CatalogOpt
         var result = new ProcessingResult(root);
         var seen = new Dictionary<string, ProcessedEntity>(StringComparer.Ordinal);
         var visited = new HashSet<string>(StringComparer.Ordinal);
-        var queue = new Queue<(LocationSpec Spec, string? Parent, int Depth, bool Optional)>();
-        queue.Enqueue((root, null, 0, false));
-        while (queue.Count > 0)
+        var level = new List<Pending>{ new(root, null, 0, false) };
+        while (level.Count > 0)
         {
-            var (pending, parent, depth, optional) = queue.Dequeue();
-            IReadOnlyList<LocationSpec> files;
-            try
+            var files = new List<Pending>();
+            foreach (var pending in level)
             {
-                files = await reader.ExpandAsync(pending, ct).ConfigureAwait(false);
-            }
-            catch (LocationReadException e)
-            {
-                result.Problems.Add(new(pending.ToString(), null, parent, string.Empty, e.Message, e.Status));
-                continue;
-            }
-
-            foreach (var spec in files)
-            {
-                if (!visited.Add(spec.ToString()))
+                try
                 {
-                    continue;
+                    files.AddRange((await reader.ExpandAsync(pending.Spec, ct).ConfigureAwait(false))
+                        .Where(f => visited.Add(f.ToString()))
+                        .Select(f => pending with { Spec = f }));
                 }
-
-                var documents = await ReadDocumentsAsync(spec, parent, optional, result, ct).ConfigureAwait(false);
-                if (documents is null)
+                catch (LocationReadException e)
                 {
-                    continue;
+                    result.Problems.Add(new(pending.Spec.ToString(), null, pending.Parent, string.Empty, e.Message, e.Status));
                 }
+            }
 
-                var clean = true;
-                foreach (var document in documents)
+            // Files are read, parsed and validated in parallel; merging (duplicates, nested targets) stays in file order.
+            var outcomes = new FileOutcome[files.Count];
+            await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct },
+                async (i, token) => outcomes[i] = await ProcessFileAsync(files[i], root, token).ConfigureAwait(false)).ConfigureAwait(false);
+
+            level = [];
+            for (var i = 0; i < files.Count; i++)
+            {
+                var (file, outcome) = (files[i], outcomes[i]);
+                result.Problems.AddRange(outcome.Problems);
+                var clean = outcome.Clean;
+                foreach (var (entity, targets) in outcome.Entities)
                 {
-                    if (document.Root is null)
+                    if (seen.TryGetValue(entity.RefKey, out var first))
                     {
-                        continue;
-                    }
-
-                    var entity = await ProcessDocumentAsync(spec, document, parent, result, seen, ct).ConfigureAwait(false);
-                    if (entity is null)
-                    {
+                        result.Problems.Add(new(file.Spec.ToString(), entity.Line, entity.RefKey, "metadata.name",
+                            $"duplicate entity: {entity.RefKey} is also defined at {first.Source}{(first.Line > 0 ? " line " + first.Line : string.Empty)}", 409));
                         clean = false;
                         continue;
                     }
 
+                    seen[entity.RefKey] = entity;
+                    result.Entities.Add(entity);
                     if (seen.Count > _options.MaxEntitiesPerLocation)
                     {
-                        result.Problems.Add(new(spec.ToString(), document.Line, null, string.Empty, $"the location produces more than {_options.MaxEntitiesPerLocation} entities"));
+                        result.Problems.Add(new(file.Spec.ToString(), entity.Line, null, string.Empty, $"the location produces more than {_options.MaxEntitiesPerLocation} entities"));
                         return result;
                     }
 
-                    if (EntityValidator.AsString(entity.Entity["kind"]) == "Location")
+                    if (targets is not null)
                     {
-                        EnqueueTargets(entity, spec, depth, queue, result);
+                        EnqueueTargets(entity, targets, file, level, result);
                     }
                 }
 
                 if (clean)
                 {
-                    result.CleanSources.Add(spec.ToString());
+                    result.CleanSources.Add(file.Spec.ToString());
                 }
             }
         }
@@ -123,7 +121,38 @@ public sealed class LocationProcessor(LocationReader reader, IOptions<CatalogOpt
         return result;
     }
 
-    private async Task<List<ParsedDocument>?> ReadDocumentsAsync(LocationSpec spec, string? parent, bool optional, ProcessingResult result, CancellationToken ct)
+    private async Task<FileOutcome> ProcessFileAsync(Pending file, LocationSpec root, CancellationToken ct)
+    {
+        var outcome = new FileOutcome();
+        var documents = await ReadDocumentsAsync(file.Spec, file.Parent, file.Optional, outcome.Problems, ct).ConfigureAwait(false);
+        if (documents is null)
+        {
+            outcome.Clean = false;
+            return outcome;
+        }
+
+        foreach (var document in documents)
+        {
+            if (document.Root is null)
+            {
+                continue;
+            }
+
+            var entity = await ProcessDocumentAsync(file.Spec, root, document, file.Parent, outcome.Problems, ct).ConfigureAwait(false);
+            if (entity is null)
+            {
+                outcome.Clean = false;
+            }
+            else
+            {
+                outcome.Entities.Add(entity.Value);
+            }
+        }
+
+        return outcome;
+    }
+
+    private async Task<List<ParsedDocument>?> ReadDocumentsAsync(LocationSpec spec, string? parent, bool optional, List<ProcessingProblem> problems, CancellationToken ct)
     {
         byte[] bytes;
         try
@@ -134,7 +163,7 @@ public sealed class LocationProcessor(LocationReader reader, IOptions<CatalogOpt
         {
             if (!(optional && e.Status == 400 && e.Message.Contains("does not exist", StringComparison.Ordinal)))
             {
-                result.Problems.Add(new(spec.ToString(), null, parent, string.Empty, e.Message, e.Status));
+                problems.Add(new(spec.ToString(), null, parent, string.Empty, e.Message, e.Status));
             }
 
             return null;
@@ -146,7 +175,7 @@ public sealed class LocationProcessor(LocationReader reader, IOptions<CatalogOpt
         }
         catch (CatalogParseException e)
         {
-            result.Problems.Add(new(spec.ToString(), e.Line, null, string.Empty, e.Message));
+            problems.Add(new(spec.ToString(), e.Line, null, string.Empty, e.Message));
             return null;
         }
     }
@@ -177,17 +206,12 @@ public sealed class LocationProcessor(LocationReader reader, IOptions<CatalogOpt
         return YamlDocumentReader.Read(text, new YamlLimits(_options.MaxYamlDepth, _options.MaxYamlAliasNodes));
     }
 
-    private async Task<ProcessedEntity?> ProcessDocumentAsync(LocationSpec spec, ParsedDocument document, string? parent, ProcessingResult result, Dictionary<string, ProcessedEntity> seen, CancellationToken ct)
+    private async Task<(ProcessedEntity, LocationTargets?)?> ProcessDocumentAsync(LocationSpec spec, LocationSpec root, ParsedDocument document, string? parent, List<ProcessingProblem> problems, CancellationToken ct)
     {
-        if (document.Root is null)
-        {
-            return null;
-        }
-
         var source = spec.ToString();
         if (document.Root is not JsonObject entity)
         {
-            result.Problems.Add(new(source, document.Line, null, string.Empty, "a catalog document must be an entity (an object with apiVersion, kind, metadata and spec)"));
+            problems.Add(new(source, document.Line, null, string.Empty, "a catalog document must be an entity (an object with apiVersion, kind, metadata and spec)"));
             return null;
         }
 
@@ -204,82 +228,76 @@ public sealed class LocationProcessor(LocationReader reader, IOptions<CatalogOpt
         var name = Describe(entity);
         var placeholderProblems = new List<ProcessingProblem>();
         await ResolvePlaceholdersAsync(entity, string.Empty, spec, document, name, placeholderProblems, ct).ConfigureAwait(false);
-        var problems = EntityValidator.Validate(entity);
-        if (placeholderProblems.Count > 0 || problems.Count > 0)
+        var found = EntityValidator.Validate(entity);
+        if (placeholderProblems.Count > 0 || found.Count > 0)
         {
-            result.Problems.AddRange(placeholderProblems);
-            result.Problems.AddRange(problems.Select(p => new ProcessingProblem(source, document.LineOf(p.Field), name, p.Field, p.Message)));
+            problems.AddRange(placeholderProblems);
+            problems.AddRange(found.Select(p => new ProcessingProblem(source, document.LineOf(p.Field), name, p.Field, p.Message)));
             return null;
         }
 
         var metadata = (JsonObject)entity["metadata"]!;
         var kind = EntityValidator.AsString(entity["kind"])!;
         var refKey = EntityRef.Key(kind, EntityValidator.AsString(metadata["namespace"]) ?? EntityRef.DefaultNamespace, EntityValidator.AsString(metadata["name"])!);
-        if (seen.TryGetValue(refKey, out var first))
-        {
-            result.Problems.Add(new(source, document.Line, refKey, "metadata.name",
-                $"duplicate entity: {refKey} is also defined at {first.Source}{(first.Line > 0 ? " line " + first.Line : string.Empty)}", 409));
-            return null;
-        }
-
         if (metadata["annotations"] is not JsonObject annotations)
         {
             metadata["annotations"] = annotations = [];
         }
 
         annotations[CatalogAnnotations.ManagedByLocation] = source;
-        annotations[CatalogAnnotations.ManagedByOriginLocation] = result.Root.ToString();
+        annotations[CatalogAnnotations.ManagedByOriginLocation] = root.ToString();
         if (spec.Type == LocationSpec.Url)
         {
             annotations[CatalogAnnotations.SourceLocation] = "url:" + new Uri(new Uri(spec.Target), "./").AbsoluteUri;
         }
 
-        var size = Encoding.UTF8.GetByteCount(entity.ToJsonString());
-        if (size > _options.MaxEntityBytes)
+        var json = JsonSerializer.SerializeToUtf8Bytes(entity);
+        if (json.Length > _options.MaxEntityBytes)
         {
-            result.Problems.Add(new(source, document.Line, refKey, string.Empty, $"the entity is {size / 1024} KiB; the catalog stores entities of at most {_options.MaxEntityBytes / 1024} KiB", 413));
+            problems.Add(new(source, document.Line, refKey, string.Empty, $"the entity is {json.Length / 1024} KiB; the catalog stores entities of at most {_options.MaxEntityBytes / 1024} KiB", 413));
             return null;
         }
 
-        var processed = new ProcessedEntity(entity, refKey, spec, document.Line, parent);
-        seen[refKey] = processed;
-        result.Entities.Add(processed);
-        return processed;
+        LocationTargets? targets = null;
+        if (kind == "Location")
+        {
+            var locationSpec = (JsonObject)entity["spec"]!;
+            var list = new List<string>();
+            if (EntityValidator.AsString(locationSpec["target"]) is { } single)
+            {
+                list.Add(single);
+            }
+
+            if (locationSpec["targets"] is JsonArray many)
+            {
+                list.AddRange(many.Select(EntityValidator.AsString).OfType<string>());
+            }
+
+            targets = new LocationTargets(EntityValidator.AsString(locationSpec["type"]), list, EntityValidator.AsString(locationSpec["presence"]) == "optional");
+        }
+
+        return (new ProcessedEntity(refKey, json, EntityBody.Hash(json), spec, document.Line, parent), targets);
     }
 
-    private void EnqueueTargets(ProcessedEntity location, LocationSpec spec, int depth, Queue<(LocationSpec, string?, int, bool)> queue, ProcessingResult result)
+    private void EnqueueTargets(ProcessedEntity location, LocationTargets targets, Pending file, List<Pending> next, ProcessingResult result)
     {
-        var locationSpec = (JsonObject)location.Entity["spec"]!;
-        var type = EntityValidator.AsString(locationSpec["type"]);
-        var optional = EntityValidator.AsString(locationSpec["presence"]) == "optional";
-        var targets = new List<string>();
-        if (EntityValidator.AsString(locationSpec["target"]) is { } single)
+        foreach (var target in targets.Targets)
         {
-            targets.Add(single);
-        }
-
-        if (locationSpec["targets"] is JsonArray many)
-        {
-            targets.AddRange(many.Select(EntityValidator.AsString).OfType<string>());
-        }
-
-        foreach (var target in targets)
-        {
-            if (depth + 1 > _options.MaxLocationDepth)
+            if (file.Depth + 1 > _options.MaxLocationDepth)
             {
-                result.Problems.Add(new(spec.ToString(), location.Line, location.RefKey, "spec.targets", $"Location entities nest deeper than {_options.MaxLocationDepth} levels"));
+                result.Problems.Add(new(file.Spec.ToString(), location.Line, location.RefKey, "spec.targets", $"Location entities nest deeper than {_options.MaxLocationDepth} levels"));
                 return;
             }
 
             try
             {
-                var child = reader.Resolve(spec, type, target);
+                var child = reader.Resolve(file.Spec, targets.Type, target);
                 reader.Validate(child);
-                queue.Enqueue((child, location.RefKey, depth + 1, optional));
+                next.Add(new Pending(child, location.RefKey, file.Depth + 1, targets.Optional));
             }
             catch (LocationReadException e)
             {
-                result.Problems.Add(new(spec.ToString(), location.Line, location.RefKey, "spec.targets", e.Message));
+                result.Problems.Add(new(file.Spec.ToString(), location.Line, location.RefKey, "spec.targets", e.Message));
             }
         }
     }
@@ -343,6 +361,19 @@ public sealed class LocationProcessor(LocationReader reader, IOptions<CatalogOpt
         {
             a[int.Parse(key, System.Globalization.CultureInfo.InvariantCulture)] = value;
         }
+    }
+
+    private sealed record Pending(LocationSpec Spec, string? Parent, int Depth, bool Optional);
+
+    private sealed record LocationTargets(string? Type, List<string> Targets, bool Optional);
+
+    private sealed class FileOutcome
+    {
+        public List<(ProcessedEntity Entity, LocationTargets? Targets)> Entities { get; } = [];
+
+        public List<ProcessingProblem> Problems { get; } = [];
+
+        public bool Clean { get; set; } = true;
     }
 
     /// <summary>The entity's ref as far as it can be told (for messages), or null.</summary>
