@@ -99,6 +99,12 @@ public sealed partial class AccessMiddleware
     private static bool ChangesState(string method) =>
         !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method));
 
+    /// <summary>How long an answer waits for its audit record to become durable.</summary>
+    public static readonly TimeSpan AuditWait = TimeSpan.FromSeconds(10);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "The audit record of {Action} ({Outcome}) was not durable after {Seconds} s; answering while it stays queued")]
+    private static partial void LogAuditSlow(ILogger logger, string action, string outcome, double seconds);
+
     [LoggerMessage(EventId = 5010, Level = LogLevel.Error, Message = "The audit record of {Action} ({Outcome}) could not be written")]
     private static partial void LogAuditFailed(ILogger logger, Exception e, string action, string outcome);
 
@@ -145,10 +151,17 @@ public sealed partial class AccessMiddleware
                 Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier,
                 owner._address.Of(context),
                 detail);
+            // Not the request's token: an aborted request is still recorded. The answer waits for the record to be
+            // durable, but not forever: when storage is down the record stays queued (the writer keeps retrying) and
+            // the caller is answered after AuditWait rather than hanging with the outage.
+            using var wait = new CancellationTokenSource(AuditWait);
             try
             {
-                // Not the request's token: an aborted request is still recorded.
-                await owner._audit.RecordAsync(e, CancellationToken.None).ConfigureAwait(false);
+                await owner._audit.RecordAsync(e, wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (wait.IsCancellationRequested)
+            {
+                LogAuditSlow(owner._logger, action, outcome, AuditWait.TotalSeconds);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
