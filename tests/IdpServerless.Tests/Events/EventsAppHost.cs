@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace IdpServerless.Tests.Events;
@@ -20,7 +21,7 @@ namespace IdpServerless.Tests.Events;
 /// for the features that land in parallel (catalog, identity policy and audit, deployments). A request header
 /// <c>X-Test-User: user:default/name</c> signs the request in as that catalog user (identity's authentication stands in).
 /// With <c>realCatalog</c> the catalog feature itself answers (directory and component lookups); with <c>realPolicy</c>
-/// identity's RBAC decides.
+/// identity's RBAC decides; with <c>realDeploymentsFor</c> the deployments feature runs for real over those components.
 /// </summary>
 public sealed class EventsAppHost : IAsyncDisposable
 {
@@ -58,7 +59,7 @@ public sealed class EventsAppHost : IAsyncDisposable
 
     public StorageClient Storage => _app.Services.GetRequiredService<StorageClient>();
 
-    public static async Task<EventsAppHost> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? settings = null, bool realCatalog = false, bool realPolicy = false)
+    public static async Task<EventsAppHost> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? settings = null, bool realCatalog = false, bool realPolicy = false, Deployments.TestComponents? realDeploymentsFor = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         var values = new Dictionary<string, string?>
@@ -91,7 +92,17 @@ public sealed class EventsAppHost : IAsyncDisposable
         }
 
         builder.Services.AddSingleton<IAuditLog>(doubles.Audit);
-        builder.Services.AddSingleton<IDeploymentService>(doubles.Deployments);
+        if (realDeploymentsFor is null)
+        {
+            builder.Services.AddSingleton<IDeploymentService>(doubles.Deployments);
+        }
+        else
+        {
+            // The deployments feature itself (orchestrations, git, simulated clusters) over these components.
+            builder.Services.RemoveAll<IComponentLookup>();
+            builder.Services.AddSingleton<IComponentLookup>(realDeploymentsFor);
+        }
+
         builder.Logging.AddProvider(doubles.Logs);
         var app = builder.Build();
         doubles.Deployments.Policy = app.Services.GetRequiredService<IAccessPolicy>();
