@@ -96,6 +96,8 @@ public static class FunctionAppExtensions
                 415 => (ProblemTypes.BadRequest, "Unsupported content type; send application/json."),
                 401 => (ProblemTypes.Unauthenticated, "Sign in: a valid bearer token is required."),
                 403 => (ProblemTypes.Forbidden, "Forbidden."),
+                413 => (ProblemTypes.PayloadTooLarge, "Payload too large."),
+                429 => (ProblemTypes.RateLimited, "Too many requests."),
                 _ => (ProblemTypes.BadRequest, "Request failed."),
             };
             await ProblemMiddleware.WriteAsync(ctx.HttpContext, new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Type = type, Title = title }).ConfigureAwait(false);

@@ -5,8 +5,16 @@ using IdpServerless.Benchmarks;
 var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
     ["storage"] = StorageBenchmark.RunAsync,
+    ["git"] = GitBenchmark.RunAsync,
     ["cold-start"] = ColdStartBenchmark.RunAsync,
+    ["catalog"] = CatalogBenchmark.RunAsync,
+    ["catalog-index"] = CatalogIndexBenchmark.RunAsync,
+    ["identity"] = IdentityBenchmark.RunAsync,
+    ["deployments"] = DeploymentsBenchmark.RunAsync,
+    ["events"] = EventsBenchmark.RunAsync,
     ["orchestration"] = OrchestrationBenchmark.RunAsync,
+    ["templates"] = TemplatesBenchmark.RunAsync,
+    ["docs"] = DocsBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

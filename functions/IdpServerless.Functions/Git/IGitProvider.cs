@@ -42,6 +42,9 @@ public interface IGitProvider
     /// <summary>The repository, or null when it does not exist.</summary>
     Task<GitRepository?> GetRepositoryAsync(RepoRef repo, CancellationToken cancellationToken);
 
+    /// <summary>Repositories of <paramref name="owner"/> (null = every repository the provider can see), ordered by owner and name, at most <paramref name="max"/>.</summary>
+    Task<IReadOnlyList<GitRepository>> ListRepositoriesAsync(string? owner, int max, CancellationToken cancellationToken);
+
     /// <summary>A file's bytes at <paramref name="gitRef"/> (branch, tag or sha; null = default branch), or null when missing.</summary>
     Task<byte[]?> ReadFileAsync(RepoRef repo, string path, string? gitRef, CancellationToken cancellationToken);
 
@@ -54,6 +57,9 @@ public interface IGitProvider
     /// <summary>
     /// One commit on <paramref name="branch"/> with <paramref name="changes"/>. When <paramref name="expectedHead"/> is set and
     /// the branch moved, throws <see cref="GitConflictException"/> (optimistic concurrency); the caller re-reads and retries.
+    /// Without <paramref name="expectedHead"/> the changes are applied on whatever the branch points at (re-applied if it moves
+    /// meanwhile); another writer's commit is never overwritten. A branch that does not exist yet starts at the default branch's
+    /// head. Deleting a path that does not exist is a no-op. Paths are relative, '/'-separated, without '.', '..' or '.git' parts.
     /// </summary>
     Task<GitCommit> CommitAsync(RepoRef repo, string branch, IReadOnlyList<GitChange> changes, string message, GitAuthor author, string? expectedHead, CancellationToken cancellationToken);
 

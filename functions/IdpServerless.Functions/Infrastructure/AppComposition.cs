@@ -1,5 +1,17 @@
+using IdpServerless.Functions.Audit;
+using IdpServerless.Functions.Catalog;
+using IdpServerless.Functions.Catalog.Api;
+using IdpServerless.Functions.Deployments;
+using IdpServerless.Functions.ChatOps;
 using IdpServerless.Functions.Diagnostics;
+using IdpServerless.Functions.Docs;
+using IdpServerless.Functions.Git;
 using IdpServerless.Functions.Orchestration;
+using IdpServerless.Functions.Identity;
+using IdpServerless.Functions.Secrets;
+using IdpServerless.Functions.Templates;
+using IdpServerless.Functions.Notifications;
+using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting;
 
 namespace IdpServerless.Functions.Infrastructure;
@@ -18,13 +30,31 @@ public static class AppComposition
         services.AddAppTelemetry(config);
         services.AddAppOpenApi();
         services.AddDiagnosticsProbe();
+        services.AddGitProvider(config);
         services.AddOrchestration(config);
+        services.AddCatalog(config);
+        services.AddIdentity(config).AddAudit().AddSecrets();
+        services.AddDocs(config);
+        services.AddDeployments(config);
+        services.AddTemplates(config);
+        services.AddWebhooks(config);
+        services.AddNotifications(config);
+        services.AddChatOps(config);
     }
 
     public static void MapEndpoints(WebApplication app)
     {
         app.UseFunctionApp();
+        app.UseIdentity().MapAuditApi().MapSecretsApi();
         app.MapAppOpenApi();
+        app.MapGitApi();
         app.MapOrchestrationApi();
+        app.MapCatalogApi();
+        app.MapDocsApi();
+        app.MapDeploymentsApi();
+        app.MapTemplates();
+        app.MapWebhooksApi();
+        app.MapNotificationsApi();
+        app.MapChatOpsApi();
     }
 }

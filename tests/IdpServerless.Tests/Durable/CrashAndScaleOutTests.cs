@@ -91,8 +91,13 @@ public class CrashAndScaleOutTests(AzuriteFixture azurite)
             using var patient = new HttpClient { Timeout = TimeSpan.FromMinutes(3) };
             await Parallel.ForEachAsync(ids.Select((id, i) => (id, i)), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (x, ct) =>
             {
-                using var r = await patient.PostAsync(new Uri(apps[x.i % 3].BaseAddress, $"/api/orchestrations/SelfTest?instanceId={x.id}"),
-                    JsonContent.Create(new { activities = 2 }), ct);
+                var app = apps[x.i % 3];
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(app.BaseAddress, $"/api/orchestrations/SelfTest?instanceId={x.id}"))
+                {
+                    Content = JsonContent.Create(new { activities = 2 }),
+                };
+                request.Headers.Authorization = app.Http.DefaultRequestHeaders.Authorization;
+                using var r = await patient.SendAsync(request, ct);
                 Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
             });
 

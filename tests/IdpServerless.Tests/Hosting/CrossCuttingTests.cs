@@ -22,7 +22,8 @@ public class CrossCuttingTests(AzuriteFixture azurite)
         var closed = FreePorts.Next();
         var unreachable = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={IdpServerless.Storage.StorageAccount.DevelopmentAccountKey};" +
                           $"BlobEndpoint=http://127.0.0.1:{closed}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{closed}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{closed}/devstoreaccount1;";
-        await using var broken = await FunctionAppProcess.StartAsync(unreachable);
+        // Production mode: the test must not sign in through the dev issuer, which itself needs storage.
+        await using var broken = await FunctionAppProcess.StartAsync(unreachable, new Dictionary<string, string> { ["IDP_MODE"] = "production" });
         using var live = await broken.Http.GetAsync("/api/health");
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         using var notReady = await broken.Http.GetAsync("/api/health/ready");

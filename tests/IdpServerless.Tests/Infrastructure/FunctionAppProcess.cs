@@ -42,13 +42,27 @@ public sealed class FunctionAppProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the app and waits until <c>/api/health</c> answers 200.</summary>
+    /// <summary>The platform-admin every test app signs in as (through the local dev issuer) unless <c>IDP_MODE</c> is given.</summary>
+    public const string TestAdmin = "user:default/test-admin";
+
+    /// <summary>The bearer token <see cref="Http"/> sends (a platform-admin's), or null when the app is not in local mode.</summary>
+    public string? AdminToken { get; private set; }
+
+    /// <summary>A client of this app that sends no credentials (for 401 checks).</summary>
+    public HttpClient CreateAnonymousClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>
+    /// Starts the app and waits until <c>/api/health</c> answers 200. Every HTTP function requires a permission, so unless
+    /// the settings name an <c>IDP_MODE</c>, the app runs in local mode with <see cref="TestAdmin"/> as a bootstrap admin
+    /// and <see cref="Http"/> is signed in as that admin.
+    /// </summary>
     /// <param name="connectionString">AzureWebJobsStorage.</param>
     /// <param name="settings">Extra environment (e.g. <c>Dispatch__VisibilityTimeout</c>).</param>
     /// <param name="customHandler">Start as the Functions host would (FUNCTIONS_CUSTOMHANDLER_PORT).</param>
-    public static async Task<FunctionAppProcess> StartAsync(string connectionString, IDictionary<string, string>? settings = null, bool customHandler = false)
+    /// <param name="port">Listen on this port instead of a fresh free one (when another process must know it first).</param>
+    public static async Task<FunctionAppProcess> StartAsync(string connectionString, IDictionary<string, string>? settings = null, bool customHandler = false, int? port = null)
     {
-        var port = FreePorts.Next();
+        var listenPort = port ?? FreePorts.Next();
         var psi = new ProcessStartInfo("dotnet", $"\"{RepoPaths.FunctionsDll}\"")
         {
             RedirectStandardOutput = true,
@@ -62,21 +76,28 @@ public sealed class FunctionAppProcess : IAsyncDisposable
         psi.Environment["Dispatch__MaxPollingInterval"] = "00:00:00.500";
         if (customHandler)
         {
-            psi.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            psi.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = listenPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
             psi.Environment.Remove("ASPNETCORE_URLS");
         }
         else
         {
-            psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+            psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{listenPort}";
         }
 
-        foreach (var (k, v) in settings ?? new Dictionary<string, string>())
+        settings ??= new Dictionary<string, string>();
+        if (!settings.ContainsKey("IDP_MODE"))
         {
-            psi.Environment[k] = v;
+            psi.Environment["IDP_MODE"] = "local";
+        }
+
+        psi.Environment["IDP_BOOTSTRAP_ADMINS"] = TestAdmin;
+        foreach (var (k, v) in settings)
+        {
+            psi.Environment[k] = k == "IDP_BOOTSTRAP_ADMINS" ? v + "," + TestAdmin : v;
         }
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the function app");
-        var app = new FunctionAppProcess(process, port);
+        var app = new FunctionAppProcess(process, listenPort);
         process.OutputDataReceived += (_, e) => app.Append(e.Data);
         process.ErrorDataReceived += (_, e) => app.Append(e.Data);
         process.BeginOutputReadLine();
@@ -98,6 +119,20 @@ public sealed class FunctionAppProcess : IAsyncDisposable
         {
             await app.DisposeAsync();
             throw;
+        }
+
+        if (string.Equals(psi.Environment["IDP_MODE"], "local", StringComparison.OrdinalIgnoreCase))
+        {
+            using var token = await app.Http.PostAsync("/api/auth/dev-token", new StringContent($"{{\"user\":\"{TestAdmin}\"}}", Encoding.UTF8, "application/json"));
+            var body = await token.Content.ReadAsStringAsync();
+            if (!token.IsSuccessStatusCode)
+            {
+                await app.DisposeAsync();
+                throw new InvalidOperationException($"Signing in as {TestAdmin} failed: {(int)token.StatusCode} {body}");
+            }
+
+            app.AdminToken = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString();
+            app.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", app.AdminToken);
         }
 
         return app;
@@ -140,7 +175,7 @@ public sealed class FunctionAppProcess : IAsyncDisposable
 
         lock (_output)
         {
-            if (_output.Length < 200_000)
+            if (_output.Length < 32_000_000)
             {
                 _output.AppendLine(line);
             }

@@ -1,0 +1,36 @@
+using IdpServerless.Functions.Catalog.Functions;
+using IdpServerless.Functions.Catalog.Index;
+using IdpServerless.Functions.Catalog.Ingestion;
+using IdpServerless.Functions.Catalog.Storage;
+using IdpServerless.Hosting.Functions;
+using IdpServerless.Hosting.Security;
+using Microsoft.Extensions.Options;
+
+namespace IdpServerless.Functions.Catalog;
+
+public static class CatalogRegistration
+{
+    /// <summary>The catalog: options, the in-memory index and its change-log follower, ingestion, the refresh functions and the directory.</summary>
+    public static IServiceCollection AddCatalog(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddOptions<CatalogOptions>().BindConfiguration(CatalogOptions.Section)
+            .Validate(o => o.StaleAfter > TimeSpan.Zero && o.ChangeFeedInterval > TimeSpan.Zero && o.MaxDocumentBytes > 0, "Catalog options must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton(sp => new CatalogIndex(sp.GetRequiredService<IOptions<CatalogOptions>>().Value));
+        services.AddSingleton<LocationRegistry>();
+        services.AddSingleton<CatalogStore>();
+        services.AddSingleton<CatalogChangeLog>();
+        services.AddHostedService(sp => sp.GetRequiredService<CatalogChangeLog>());
+        services.AddSingleton<LocationReader>();
+        services.AddSingleton<LocationProcessor>();
+        services.AddSingleton<CatalogWriter>();
+        services.AddSingleton<CatalogService>();
+        services.AddSingleton<ICatalogDirectory, CatalogDirectory>();
+        services.AddHostedService<DemoCatalogLoader>();
+        services.AddHttpClient(LocationReader.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
+        services.AddQueueFunction<CatalogRefreshHandler>(CatalogRefreshHandler.FunctionName, config["Catalog:RefreshQueue"] ?? CatalogRefreshHandler.QueueName,
+            f => f with { MaxDequeueCount = 3, MaxConcurrency = 2, VisibilityTimeout = TimeSpan.FromMinutes(5) });
+        services.AddTimerFunction<CatalogRefreshAllHandler>(CatalogRefreshAllHandler.FunctionName, config["Catalog:RefreshSchedule"] ?? new CatalogOptions().RefreshSchedule);
+        return services;
+    }
+}

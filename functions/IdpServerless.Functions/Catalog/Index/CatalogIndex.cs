@@ -1,0 +1,369 @@
+using System.Buffers;
+using System.Text.Json;
+using IdpServerless.Functions.Catalog.Model;
+
+namespace IdpServerless.Functions.Catalog.Index;
+
+/// <summary>
+/// The catalog in memory: every entity with its computed relations, the filter postings Backstage's search table
+/// would hold, and the full-text index. Every read answers from here, never from Table storage. Writers apply whole
+/// batches under a write lock; readers share a read lock and copy out what they need, so a page is always consistent.
+/// </summary>
+public sealed partial class CatalogIndex : IDisposable
+{
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly Dictionary<string, EntityRecord> _byRef = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, EntityRecord> _byUid = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<(string Type, string Source)>> _incoming = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KeyPostings> _keys = new(StringComparer.Ordinal);
+    private readonly Stack<int> _free = new();
+    private readonly FullTextIndex _text;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private EntityRecord?[] _slots = new EntityRecord?[1024];
+    private int _used;
+    private long _version;
+
+    public CatalogIndex(CatalogOptions options)
+    {
+        _text = new FullTextIndex(options.SearchAnnotations);
+    }
+
+    /// <summary>Changes with every applied batch; caches key on it.</summary>
+    public long Version => Interlocked.Read(ref _version);
+
+    public int Count
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                return _byRef.Count;
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>Completes when the first full load from storage has been applied.</summary>
+    public Task Ready => _ready.Task;
+
+    public bool IsReady => _ready.Task.IsCompleted;
+
+    public void MarkReady() => _ready.TrySetResult();
+
+    public EntityRecord? Get(string refKey)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return _byRef.GetValueOrDefault(refKey);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    public EntityRecord? GetByUid(string uid)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return _byUid.GetValueOrDefault(uid);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>The records of <paramref name="refKeys"/> (null where missing), in order.</summary>
+    public EntityRecord?[] GetMany(IReadOnlyList<string> refKeys)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var result = new EntityRecord?[refKeys.Count];
+            for (var i = 0; i < refKeys.Count; i++)
+            {
+                result[i] = _byRef.GetValueOrDefault(refKeys[i]);
+            }
+
+            return result;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Every record matching <paramref name="predicate"/> (a snapshot; for small scans such as a location's entities).</summary>
+    public List<EntityRecord> Where(Func<EntityRecord, bool> predicate)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return _byRef.Values.Where(predicate).ToList();
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// Applies one batch: <paramref name="upserts"/> replace or add entities, <paramref name="deletes"/> (ref keys) remove
+    /// them; the relations of every entity on either end of a changed relation are recomputed.
+    /// </summary>
+    public void Apply(IReadOnlyCollection<StoredEntity> upserts, IReadOnlyCollection<string> deletes)
+    {
+        // Parsing and flattening happen outside the lock; only the pointer work happens inside it.
+        var records = upserts.Count > 256
+            ? upserts.AsParallel().Select(u => new EntityRecord(u)).ToList()
+            : upserts.Select(u => new EntityRecord(u)).ToList();
+        _lock.EnterWriteLock();
+        try
+        {
+            var affected = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var refKey in deletes)
+            {
+                if (_byRef.TryGetValue(refKey, out var old))
+                {
+                    RemoveRecord(old, affected);
+                }
+            }
+
+            foreach (var record in records)
+            {
+                if (_byRef.TryGetValue(record.RefKey, out var old))
+                {
+                    RemoveRecord(old, affected);
+                }
+
+                AddRecord(record, affected);
+            }
+
+            foreach (var key in affected)
+            {
+                if (_byRef.TryGetValue(key, out var record))
+                {
+                    RefreshRelations(record);
+                }
+            }
+
+            Interlocked.Increment(ref _version);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    private void AddRecord(EntityRecord record, HashSet<string> affected)
+    {
+        var slot = _free.Count > 0 ? _free.Pop() : _used++;
+        if (slot >= _slots.Length)
+        {
+            Array.Resize(ref _slots, _slots.Length * 2);
+        }
+
+        record.Slot = slot;
+        _slots[slot] = record;
+        _byRef[record.RefKey] = record;
+        _byUid[record.Uid] = record;
+        // Keep the index's own copies of keys and values, so the record's duplicates can be collected.
+        var pairs = record.Pairs;
+        for (var i = 0; i < pairs.Length; i++)
+        {
+            var (key, value, original) = pairs[i];
+            var (k, v) = AddPair(slot, key, value, original);
+            pairs[i] = (k, v, null);
+        }
+
+        _text.Add(record);
+        foreach (var d in record.Declared)
+        {
+            if (!_incoming.TryGetValue(d.TargetRef, out var set))
+            {
+                _incoming[d.TargetRef] = set = [];
+            }
+
+            set.Add((d.ReverseType, record.RefKey));
+            affected.Add(d.TargetRef);
+        }
+
+        affected.Add(record.RefKey);
+    }
+
+    private void RemoveRecord(EntityRecord record, HashSet<string> affected)
+    {
+        var slot = record.Slot;
+        foreach (var (key, value, _) in record.Pairs)
+        {
+            RemovePair(slot, key, value);
+        }
+
+        foreach (var relation in record.Relations)
+        {
+            RemovePair(slot, RelationKey(relation.Type), relation.TargetRef);
+        }
+
+        _text.Remove(record);
+        foreach (var d in record.Declared)
+        {
+            if (_incoming.TryGetValue(d.TargetRef, out var set) && set.Remove((d.ReverseType, record.RefKey)) && set.Count == 0)
+            {
+                _incoming.Remove(d.TargetRef);
+            }
+
+            affected.Add(d.TargetRef);
+        }
+
+        _byRef.Remove(record.RefKey);
+        if (_byUid.TryGetValue(record.Uid, out var byUid) && ReferenceEquals(byUid, record))
+        {
+            _byUid.Remove(record.Uid);
+        }
+
+        _slots[slot] = null;
+        _free.Push(slot);
+        record.Relations = [];
+    }
+
+    private void RefreshRelations(EntityRecord record)
+    {
+        var set = new HashSet<EntityRelation>();
+        foreach (var d in record.Declared)
+        {
+            set.Add(new EntityRelation(d.Type, d.TargetRef));
+        }
+
+        if (_incoming.TryGetValue(record.RefKey, out var incoming))
+        {
+            foreach (var (type, source) in incoming)
+            {
+                set.Add(new EntityRelation(type, source));
+            }
+        }
+
+        var next = set.OrderBy(r => r.Type, StringComparer.Ordinal).ThenBy(r => r.TargetRef, StringComparer.Ordinal).ToArray();
+        var old = record.Relations;
+        if (old.AsSpan().SequenceEqual(next))
+        {
+            return;
+        }
+
+        foreach (var r in old)
+        {
+            if (!set.Contains(r))
+            {
+                RemovePair(record.Slot, RelationKey(r.Type), r.TargetRef);
+            }
+        }
+
+        var oldSet = old.ToHashSet();
+        foreach (var r in next)
+        {
+            if (!oldSet.Contains(r))
+            {
+                AddPair(record.Slot, RelationKey(r.Type), r.TargetRef, r.TargetRef);
+            }
+        }
+
+        foreach (var r in next)
+        {
+            // A removed pair may have shared its key with a kept one (two ownedBy targets): the key still exists.
+            _keys[RelationKey(r.Type)].Exists.Add(record.Slot);
+        }
+
+        record.Relations = next;
+        record.RelationsJson = SerializeRelations(next);
+    }
+
+    private static string RelationKey(string type) => "relations." + type.ToLowerInvariant();
+
+    private (string Key, string? Value) AddPair(int slot, string key, string? value, string? original)
+    {
+        if (!_keys.TryGetValue(key, out var postings))
+        {
+            _keys[key] = postings = new KeyPostings(key);
+        }
+
+        postings.Exists.Add(slot);
+        if (value is null)
+        {
+            return (postings.Key, null);
+        }
+
+        if (!postings.Values.TryGetValue(value, out var posting))
+        {
+            postings.Values[value] = posting = new ValuePosting(value, original ?? value);
+        }
+
+        posting.Slots.Add(slot);
+        return (postings.Key, posting.Value);
+    }
+
+    private void RemovePair(int slot, string key, string? value)
+    {
+        if (!_keys.TryGetValue(key, out var postings))
+        {
+            return;
+        }
+
+        postings.Exists.Remove(slot);
+        if (value is not null && postings.Values.TryGetValue(value, out var posting) && posting.Slots.Remove(slot) && posting.Slots.Count == 0)
+        {
+            postings.Values.Remove(value);
+        }
+
+        if (postings.Exists.Count == 0 && postings.Values.Count == 0)
+        {
+            _keys.Remove(key);
+        }
+    }
+
+    private static byte[] SerializeRelations(EntityRelation[] relations)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 + relations.Length * 64);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (var r in relations)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type", r.Type);
+                writer.WriteString("targetRef", r.TargetRef);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public void Dispose() => _lock.Dispose();
+
+    private sealed class KeyPostings(string key)
+    {
+        public string Key { get; } = key;
+
+        public SlotSet Exists { get; } = new();
+
+        public Dictionary<string, ValuePosting> Values { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>The slots having one value of a key (the set itself, to spend one object per value, not two).</summary>
+    private sealed class ValuePosting(string value, string original) : SlotSet
+    {
+        public string Value { get; } = value;
+
+        public string Original { get; } = original;
+
+        public SlotSet Slots => this;
+    }
+}

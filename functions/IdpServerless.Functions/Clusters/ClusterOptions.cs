@@ -1,0 +1,47 @@
+namespace IdpServerless.Functions.Clusters;
+
+/// <summary>Settings of the cluster, CD and metrics providers (section <c>Clusters</c>).</summary>
+public sealed class ClusterOptions
+{
+    public const string Section = "Clusters";
+
+    /// <summary><c>simulated</c> (default) or <c>kubernetes</c>.</summary>
+    public string Provider { get; set; } = "simulated";
+
+    /// <summary>Simulated clusters: comma-separated <c>name[=region]</c>.</summary>
+    public string Simulated { get; set; } = "local-east=eastus,local-west=westus";
+
+    /// <summary>How long a simulated rollout takes to converge.</summary>
+    public TimeSpan ConvergenceTime { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Simulated requests per second per app (split between tracks by route weight).</summary>
+    public double RequestsPerSecond { get; set; } = 50;
+
+    /// <summary>Simulated baseline error ratio and p99 latency (seconds) of a healthy version.</summary>
+    public double BaselineErrorRate { get; set; } = 0.001;
+
+    public double BaselineLatencySeconds { get; set; } = 0.08;
+
+    /// <summary>Kubernetes clusters (provider <c>kubernetes</c>): name → API server, token or kubeconfig path.</summary>
+    public Dictionary<string, KubernetesClusterOptions> Kubernetes { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Grafana base URL for dashboard links (optional).</summary>
+    public string? GrafanaUrl { get; set; }
+}
+
+/// <summary>One real cluster.</summary>
+public sealed class KubernetesClusterOptions
+{
+    public string? Server { get; set; }
+
+    /// <summary>Bearer token (a secret reference is resolved by configuration; never logged).</summary>
+    public string? Token { get; set; }
+
+    /// <summary>A kubeconfig file; its current context's server and token are used when Server/Token are not set.</summary>
+    public string? Kubeconfig { get; set; }
+
+    public string Region { get; set; } = "unknown";
+
+    /// <summary>Skip TLS verification (test clusters only).</summary>
+    public bool Insecure { get; set; }
+}

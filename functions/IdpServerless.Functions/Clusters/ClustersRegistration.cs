@@ -1,0 +1,67 @@
+using IdpServerless.Functions.Clusters.Simulated;
+using IdpServerless.Functions.Delivery;
+using IdpServerless.Functions.Monitoring;
+
+namespace IdpServerless.Functions.Clusters;
+
+public static class ClustersRegistration
+{
+    /// <summary>
+    /// Cluster, CD and metrics providers. Defaults are the local ones (simulated clusters, the local reconciler,
+    /// metrics from the simulated clusters); <c>Clusters:Provider=kubernetes</c> with <c>Delivery:Provider=argocd</c>
+    /// and <c>Metrics:Provider=prometheus</c> select the real ones.
+    /// </summary>
+    public static IServiceCollection AddClusters(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section);
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section);
+        services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section);
+        var clusters = configuration[$"{ClusterOptions.Section}:Provider"] ?? "simulated";
+        var delivery = configuration[$"{DeliveryOptions.Section}:Provider"] ?? "local";
+        var metrics = configuration[$"{MetricsOptions.Section}:Provider"] ?? "simulated";
+        services.AddSingleton<SimulatedClusterFleet>();
+        switch (clusters)
+        {
+            case "simulated":
+                services.AddSingleton<IClusterProvider, SimulatedClusterProvider>();
+                break;
+            case "kubernetes":
+                services.AddHttpClient(KubernetesClusterProvider.HttpClientName);
+                services.AddSingleton<IClusterProvider, KubernetesClusterProvider>();
+                break;
+            default:
+                throw new InvalidOperationException($"Clusters:Provider='{clusters}' is not one of simulated, kubernetes.");
+        }
+
+        switch (delivery)
+        {
+            case "local":
+                services.AddSingleton<ICdProvider, LocalReconciler>();
+                break;
+            case "argocd":
+                services.AddHttpClient<ICdProvider, ArgoCdProvider>();
+                break;
+            default:
+                throw new InvalidOperationException($"Delivery:Provider='{delivery}' is not one of local, argocd.");
+        }
+
+        switch (metrics)
+        {
+            case "simulated":
+                services.AddSingleton<IMetricsProvider, SimulatedMetricsProvider>();
+                break;
+            case "prometheus":
+                if (string.IsNullOrWhiteSpace(configuration[$"{MetricsOptions.Section}:PrometheusUrl"]))
+                {
+                    throw new InvalidOperationException("Metrics:PrometheusUrl is required when Metrics:Provider=prometheus.");
+                }
+
+                services.AddHttpClient<IMetricsProvider, PrometheusMetricsProvider>();
+                break;
+            default:
+                throw new InvalidOperationException($"Metrics:Provider='{metrics}' is not one of simulated, prometheus.");
+        }
+
+        return services;
+    }
+}

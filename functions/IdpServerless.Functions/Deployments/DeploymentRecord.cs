@@ -1,0 +1,77 @@
+namespace IdpServerless.Functions.Deployments;
+
+/// <summary>Deployment statuses as the API shows them.</summary>
+public static class DeploymentStatuses
+{
+    public const string Pending = "Pending";
+    public const string WaitingForApproval = "WaitingForApproval";
+    public const string Running = "Running";
+    public const string Paused = "Paused";
+    public const string Succeeded = "Succeeded";
+    public const string Failed = "Failed";
+    public const string RolledBack = "RolledBack";
+    public const string Aborted = "Aborted";
+
+    public static bool IsFinished(string status) => status is Succeeded or Failed or RolledBack or Aborted;
+}
+
+/// <summary>Kinds of deployment.</summary>
+public static class DeploymentKinds
+{
+    public const string Deploy = "deploy";
+    public const string Rollback = "rollback";
+    public const string Promote = "promote";
+}
+
+/// <summary>One line of a deployment's step log.</summary>
+public sealed record DeploymentStep(string Name, string Status, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Message);
+
+/// <summary>One analysis measurement of one metric.</summary>
+public sealed record AnalysisResult(DateTimeOffset At, string Metric, double? Value, double Threshold, string Result, string? Message = null);
+
+/// <summary>Analysis outcomes.</summary>
+public static class AnalysisOutcomes
+{
+    public const string Successful = "Successful";
+    public const string Failed = "Failed";
+    public const string Inconclusive = "Inconclusive";
+}
+
+/// <summary>Traffic split between stable (or active) and canary (or preview).</summary>
+public sealed record TrafficWeights(int Stable, int Canary);
+
+/// <summary>The live state of a canary or blue/green release.</summary>
+public sealed record ReleaseState(
+    string Type,
+    string? StableVersion,
+    string? CanaryVersion,
+    TrafficWeights Weights,
+    int CurrentStep,
+    int TotalSteps,
+    string? ActiveColor,
+    string? PreviewColor,
+    IReadOnlyList<AnalysisResult> Analysis);
+
+/// <summary>The strategy summary shown with a deployment.</summary>
+public sealed record StrategySummary(string Type, IReadOnlyList<string> Steps);
+
+/// <summary>A deployment as <c>GET /api/deployments/{id}</c> answers it (and as stored).</summary>
+public sealed record DeploymentRecord(
+    string Id,
+    string Kind,
+    string Component,
+    string Environment,
+    string Version,
+    string? PreviousVersion,
+    StrategySummary Strategy,
+    string Status,
+    string RequestedBy,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    IReadOnlyList<DeploymentStep> Steps,
+    ReleaseState? Release,
+    string? Message,
+    string? Reason,
+    string? Source,
+    IReadOnlyList<string> Commits,
+    DateTimeOffset? FinishedAt);

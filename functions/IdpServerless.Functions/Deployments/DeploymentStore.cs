@@ -1,0 +1,276 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using IdpServerless.Storage;
+
+namespace IdpServerless.Functions.Deployments;
+
+/// <summary>What an environment of a component runs and whether a release is under way there.</summary>
+public sealed record EnvironmentState(string Component, string Environment, string? CurrentVersion, string? CurrentDeploymentId, string? CurrentBy, DateTimeOffset? CurrentAt, string? ActiveDeploymentId, string? ETag);
+
+/// <summary>
+/// Deployments in Azure Tables. <c>deployments</c>: one row per deployment in its component's partition, row key
+/// newest-first (inverted ticks + id) so a page of history is one range read; plus an <c>id</c> partition mapping
+/// ids to those keys. <c>deployenvs</c>: one row per component environment with the running version and the active
+/// deployment (an ETag-guarded lock: one release per environment at a time).
+/// </summary>
+public sealed class DeploymentStore(StorageClient storage)
+{
+    public const string DeploymentsTable = "deployments";
+    public const string EnvironmentsTable = "deployenvs";
+    private const string IdPartition = "id";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private Task? _ready;
+
+    public static string RowKeyFor(DeploymentRecord r) =>
+        (DateTimeOffset.MaxValue.UtcTicks - r.CreatedAt.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "-" + r.Id;
+
+    public async Task CreateAsync(DeploymentRecord record, CancellationToken ct)
+    {
+        await EnsureAsync(ct).ConfigureAwait(false);
+        var table = storage.GetTable(DeploymentsTable);
+        var pk = TableKeys.Escape(record.Component);
+        var rk = RowKeyFor(record);
+        await Task.WhenAll(
+            table.AddEntityAsync(new TableEntity(IdPartition, record.Id) { ["Component"] = record.Component, ["Row"] = rk }, ct),
+            InsertRecordAsync()).ConfigureAwait(false);
+
+        // Insert, never replace: the orchestration (started at the same time) may already have saved a newer state.
+        async Task InsertRecordAsync()
+        {
+            try
+            {
+                await table.AddEntityAsync(ToEntity(record, pk, rk), ct).ConfigureAwait(false);
+            }
+            catch (StorageConflictException)
+            {
+                // The orchestration was faster: its record wins.
+            }
+        }
+    }
+
+    /// <summary>Writes the record; when it is finished, updates the environment (running version) and frees its lock.</summary>
+    public async Task SaveAsync(DeploymentRecord record, CancellationToken ct)
+    {
+        await EnsureAsync(ct).ConfigureAwait(false);
+        await storage.GetTable(DeploymentsTable).UpsertEntityAsync(ToEntity(record, TableKeys.Escape(record.Component), RowKeyFor(record)), ct: ct).ConfigureAwait(false);
+        if (!DeploymentStatuses.IsFinished(record.Status))
+        {
+            return;
+        }
+
+        var envs = storage.GetTable(EnvironmentsTable);
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var row = await envs.GetEntityAsync(TableKeys.Escape(record.Component), TableKeys.Escape(record.Environment), ct: ct).ConfigureAwait(false)
+                      ?? new TableEntity(TableKeys.Escape(record.Component), TableKeys.Escape(record.Environment));
+            var changed = false;
+            if (record.Status == DeploymentStatuses.Succeeded && row.GetString("CurrentDeploymentId") != record.Id)
+            {
+                row["CurrentVersion"] = record.Version;
+                row["CurrentDeploymentId"] = record.Id;
+                row["CurrentBy"] = record.RequestedBy;
+                row["CurrentAt"] = record.FinishedAt ?? record.UpdatedAt;
+                changed = true;
+            }
+
+            if (row.GetString("ActiveDeploymentId") == record.Id)
+            {
+                row["ActiveDeploymentId"] = string.Empty;
+                changed = true;
+            }
+
+            if (!changed)
+            {
+                return;
+            }
+
+            try
+            {
+                if (row.ETag is null)
+                {
+                    await envs.AddEntityAsync(row, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    await envs.UpdateEntityAsync(row, row.ETag, ct: ct).ConfigureAwait(false);
+                }
+
+                return;
+            }
+            catch (Exception e) when (e is StoragePreconditionFailedException or StorageConflictException)
+            {
+                // Another writer changed the row: read it again.
+            }
+        }
+    }
+
+    public async Task<DeploymentRecord?> GetAsync(string id, CancellationToken ct)
+    {
+        await EnsureAsync(ct).ConfigureAwait(false);
+        var table = storage.GetTable(DeploymentsTable);
+        var index = await table.GetEntityAsync(IdPartition, TableKeys.Escape(id), ct: ct).ConfigureAwait(false);
+        if (index?.GetString("Component") is not { } component || index.GetString("Row") is not { } row)
+        {
+            return null;
+        }
+
+        var entity = await table.GetEntityAsync(TableKeys.Escape(component), row, ct: ct).ConfigureAwait(false);
+        return entity is null ? null : FromEntity(entity);
+    }
+
+    /// <summary>A page of deployments, newest first; the cursor is opaque.</summary>
+    public async Task<(IReadOnlyList<DeploymentRecord> Items, string? NextCursor)> ListAsync(string? component, string? environment, string? status, int limit, string? cursor, CancellationToken ct)
+    {
+        await EnsureAsync(ct).ConfigureAwait(false);
+        var filter = TableFilter.And(
+            component is null ? TableFilter.Ne("PartitionKey", IdPartition) : TableFilter.Eq("PartitionKey", TableKeys.Escape(component)),
+            environment is null ? null : TableFilter.Eq("Environment", environment),
+            status is null ? null : TableFilter.Eq("Status", status));
+        var continuation = DecodeCursor(cursor);
+        var items = new List<DeploymentRecord>();
+        var table = storage.GetTable(DeploymentsTable);
+        do
+        {
+            var page = await table.QueryPageAsync(filter, top: limit - items.Count, continuation: continuation, ct: ct).ConfigureAwait(false);
+            items.AddRange(page.Items.Select(FromEntity));
+            continuation = page.Continuation;
+        }
+        while (items.Count < limit && continuation is not null);
+
+        return (items, continuation is null ? null : EncodeCursor(continuation));
+    }
+
+    public async Task<IReadOnlyList<EnvironmentState>> GetEnvironmentsAsync(string component, CancellationToken ct)
+    {
+        await EnsureAsync(ct).ConfigureAwait(false);
+        var list = new List<EnvironmentState>();
+        await foreach (var e in storage.GetTable(EnvironmentsTable).QueryAsync(TableFilter.Eq("PartitionKey", TableKeys.Escape(component)), ct: ct).ConfigureAwait(false))
+        {
+            list.Add(ToState(component, e));
+        }
+
+        return list;
+    }
+
+    /// <summary>
+    /// Marks <paramref name="deploymentId"/> as the environment's active release unless another one holds it;
+    /// <paramref name="isStale"/> says whether a holder may be replaced (it finished without freeing the lock).
+    /// Returns the holder's id when the lock is taken.
+    /// </summary>
+    public async Task<string?> TryAcquireAsync(string component, string environment, string deploymentId, Func<string, Task<bool>> isStale, CancellationToken ct)
+    {
+        await EnsureAsync(ct).ConfigureAwait(false);
+        var envs = storage.GetTable(EnvironmentsTable);
+        var (pk, rk) = (TableKeys.Escape(component), TableKeys.Escape(environment));
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var row = await envs.GetEntityAsync(pk, rk, ct: ct).ConfigureAwait(false);
+            var holder = row?.GetString("ActiveDeploymentId");
+            if (!string.IsNullOrEmpty(holder) && holder != deploymentId && !await isStale(holder).ConfigureAwait(false))
+            {
+                return holder;
+            }
+
+            row ??= new TableEntity(pk, rk);
+            row["ActiveDeploymentId"] = deploymentId;
+            try
+            {
+                if (row.ETag is null)
+                {
+                    await envs.AddEntityAsync(row, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    await envs.UpdateEntityAsync(row, row.ETag, ct: ct).ConfigureAwait(false);
+                }
+
+                return null;
+            }
+            catch (Exception e) when (e is StoragePreconditionFailedException or StorageConflictException)
+            {
+                // Lost a race with another trigger: look again.
+            }
+        }
+
+        throw new InvalidOperationException($"Could not lock {component} {environment}: too much contention.");
+    }
+
+    /// <summary>Frees the environment's lock if <paramref name="deploymentId"/> holds it (a start that failed after locking).</summary>
+    public async Task ReleaseAsync(string component, string environment, string deploymentId, CancellationToken ct)
+    {
+        var envs = storage.GetTable(EnvironmentsTable);
+        var row = await envs.GetEntityAsync(TableKeys.Escape(component), TableKeys.Escape(environment), ct: ct).ConfigureAwait(false);
+        if (row?.GetString("ActiveDeploymentId") == deploymentId && row.ETag is not null)
+        {
+            row["ActiveDeploymentId"] = string.Empty;
+            try
+            {
+                await envs.UpdateEntityAsync(row, row.ETag, ct: ct).ConfigureAwait(false);
+            }
+            catch (StoragePreconditionFailedException)
+            {
+                // Someone else changed it meanwhile; they own it now.
+            }
+        }
+    }
+
+    private static EnvironmentState ToState(string component, TableEntity e) => new(
+        component, TableKeys.Unescape(e.RowKey), e.GetString("CurrentVersion"), e.GetString("CurrentDeploymentId"), e.GetString("CurrentBy"),
+        e.GetDateTimeOffset("CurrentAt"), e.GetString("ActiveDeploymentId") is { Length: > 0 } a ? a : null, e.ETag);
+
+    private static TableEntity ToEntity(DeploymentRecord r, string pk, string rk) => new(pk, rk)
+    {
+        ["Id"] = r.Id,
+        ["Environment"] = r.Environment,
+        ["Version"] = r.Version,
+        ["Status"] = r.Status,
+        ["Kind"] = r.Kind,
+        ["CreatedAt"] = r.CreatedAt,
+        ["Json"] = JsonSerializer.Serialize(Trim(r), Json),
+    };
+
+    // A string property holds at most 64 KiB: keep the newest analysis results when a long release piles them up.
+    private static DeploymentRecord Trim(DeploymentRecord r) =>
+        r.Release is { Analysis.Count: > 60 } rel ? r with { Release = rel with { Analysis = rel.Analysis.Skip(rel.Analysis.Count - 60).ToList() } } : r;
+
+    private static DeploymentRecord FromEntity(TableEntity e) =>
+        JsonSerializer.Deserialize<DeploymentRecord>(e.GetString("Json") ?? "null", Json) ?? throw new InvalidDataException($"Deployment row {e.RowKey} has no record.");
+
+    private static string EncodeCursor(TableContinuation c) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{c.NextPartitionKey}\n{c.NextRowKey}")).Replace('+', '-').Replace('/', '_');
+
+    private static TableContinuation? DecodeCursor(string? cursor)
+    {
+        if (string.IsNullOrEmpty(cursor))
+        {
+            return null;
+        }
+
+        try
+        {
+            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(cursor.Replace('-', '+').Replace('_', '/'))).Split('\n');
+            return parts.Length == 2 ? new TableContinuation(parts[0], parts[1]) : throw new FormatException();
+        }
+        catch (FormatException)
+        {
+            throw Hosting.Problems.ProblemException.BadRequest("cursor", "is not a cursor this API returned");
+        }
+    }
+
+    private Task EnsureAsync(CancellationToken ct)
+    {
+        if (_ready is { IsFaulted: true } or { IsCanceled: true })
+        {
+            _ready = null;
+        }
+
+        return (_ready ??= Create()).WaitAsync(ct);
+
+        async Task Create()
+        {
+            await storage.GetTable(DeploymentsTable).CreateIfNotExistsAsync(CancellationToken.None).ConfigureAwait(false);
+            await storage.GetTable(EnvironmentsTable).CreateIfNotExistsAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using IdpServerless.Durable;
+using IdpServerless.Functions.Clusters;
+using IdpServerless.Functions.Deployments.GitOps;
+using IdpServerless.Functions.Deployments.Orchestrations;
+
+namespace IdpServerless.Functions.Deployments;
+
+public static class DeploymentsRegistration
+{
+    /// <summary>Deployments: the service, its store, GitOps writer, the deployment orchestrator and its activities.</summary>
+    public static IServiceCollection AddDeployments(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DeploymentOptions>().BindConfiguration(DeploymentOptions.Section)
+            .Validate(o => o.PollInterval > TimeSpan.Zero && o.AnalysisCount > 0 && o.SuccessRateThreshold is >= 0 and <= 1, "Deployments: PollInterval and AnalysisCount must be positive, SuccessRateThreshold within 0..1.")
+            .ValidateOnStart();
+        services.AddClusters(configuration);
+        services.AddSingleton<DeploymentStore>();
+        services.AddSingleton<GitOpsWriter>();
+        services.AddSingleton<DoraMetrics>();
+        services.AddSingleton<IComponentLookup, CatalogComponentLookup>();
+        services.AddScoped<ComponentDeliveryResolver>();
+        services.AddScoped<DeploymentService>();
+        services.AddScoped<IDeploymentService>(sp => sp.GetRequiredService<DeploymentService>());
+        services.AddDurableEngine(configuration)
+            .AddOrchestrator<DeploymentOrchestrator>(DeploymentFunctions.Orchestrator)
+            .AddActivity<SaveDeploymentActivity>(DeploymentFunctions.Save)
+            .AddActivity<ReadDesiredStateActivity>(DeploymentFunctions.ReadDesiredState)
+            .AddActivity<CommitDesiredStateActivity>(DeploymentFunctions.Commit)
+            .AddActivity<CheckRolloutActivity>(DeploymentFunctions.CheckRollout)
+            .AddActivity<MeasureAnalysisActivity>(DeploymentFunctions.Measure)
+            .AddActivity<NotifyActivity>(DeploymentFunctions.Notify);
+        return services;
+    }
+}

@@ -1,0 +1,87 @@
+using IdpServerless.Functions.Git;
+
+namespace IdpServerless.Functions.Deployments.Model;
+
+/// <summary>The strategy kinds an environment can use.</summary>
+public static class StrategyTypes
+{
+    public const string Rolling = "rolling";
+    public const string BlueGreen = "blueGreen";
+    public const string Canary = "canary";
+}
+
+/// <summary>Where an environment runs: a cluster and the namespace in it.</summary>
+public sealed record ClusterTarget(string Name, string Namespace);
+
+/// <summary>Who must approve deployments to a protected environment (roles, groups or users; empty = anyone allowed to approve).</summary>
+public sealed record Protection(bool ApprovalRequired, IReadOnlyList<string> Approvers)
+{
+    public static Protection None { get; } = new(false, []);
+}
+
+/// <summary>The deployment repository and the folder in it that holds one environment's desired state.</summary>
+public sealed record DesiredStateLocation(RepoRef Repository, string Path, string Branch);
+
+/// <summary>
+/// One metric an analysis measures. <see cref="Query"/> is PromQL with placeholders <c>{{app}}</c>, <c>{{namespace}}</c>,
+/// <c>{{version}}</c> and <c>{{window}}</c>; a result passes when it compares to <see cref="Threshold"/> by <see cref="Comparison"/>.
+/// </summary>
+public sealed record AnalysisMetric(string Name, string Query, string Comparison, double Threshold);
+
+/// <summary>A canary step: exactly one of set-weight, pause or analysis.</summary>
+/// <param name="SetWeight">Canary traffic percentage 0..100.</param>
+/// <param name="Pause">A pause: with a duration it resumes by itself, without one it waits until promoted.</param>
+/// <param name="Analysis">Metric analysis run at this point.</param>
+public sealed record CanaryStep(int? SetWeight = null, PauseStep? Pause = null, AnalysisStep? Analysis = null)
+{
+    public string Describe() => SetWeight is { } w ? $"setWeight {w}"
+        : Pause is { } p ? (p.Duration is { } d ? $"pause {Durations.Format(d)}" : "pause until promoted")
+        : Analysis is { } a ? $"analysis {string.Join(",", a.Templates)}" : "step";
+}
+
+/// <summary>Pause for <see cref="Duration"/>, or until promoted when null.</summary>
+public sealed record PauseStep(TimeSpan? Duration);
+
+/// <summary>
+/// Analysis: <see cref="Count"/> measurements every <see cref="Interval"/> of the named templates (built-in
+/// <c>success-rate</c>, <c>latency-p99</c>, or the environment's custom metrics); the analysis fails when failed
+/// measurements exceed <see cref="FailureLimit"/> and pauses for a human when inconclusive ones exceed <see cref="InconclusiveLimit"/>.
+/// </summary>
+public sealed record AnalysisStep(IReadOnlyList<string> Templates, int FailureLimit, int InconclusiveLimit, int Count, TimeSpan Interval);
+
+/// <summary>How an environment is rolled out.</summary>
+/// <param name="Type">One of <see cref="StrategyTypes"/>.</param>
+/// <param name="Steps">Canary steps (empty for others).</param>
+/// <param name="Metrics">Analysis templates by name (built-ins plus the component's custom queries).</param>
+/// <param name="AutoPromote">Blue/green: switch without waiting for a promote/approval when checks pass.</param>
+/// <param name="ScaleDownDelay">Blue/green: how long the old colour stays up after the switch (instant rollback window).</param>
+/// <param name="PrePromotionAnalysis">Blue/green: analysis of the preview colour before the switch (optional).</param>
+public sealed record DeliveryStrategy(
+    string Type,
+    IReadOnlyList<CanaryStep> Steps,
+    IReadOnlyDictionary<string, AnalysisMetric> Metrics,
+    bool AutoPromote,
+    TimeSpan ScaleDownDelay,
+    AnalysisStep? PrePromotionAnalysis);
+
+/// <summary>One environment of a component, in promotion order.</summary>
+public sealed record DeliveryEnvironment(
+    string Name,
+    int Order,
+    IReadOnlyList<ClusterTarget> Clusters,
+    DeliveryStrategy Strategy,
+    Protection Protection,
+    DesiredStateLocation DesiredState,
+    TimeSpan ProgressDeadline,
+    int Replicas);
+
+/// <summary>A component's delivery configuration: its environments in promotion order and its image.</summary>
+public sealed record ComponentDelivery(string ComponentRef, string Name, string Namespace, string Image, IReadOnlyList<DeliveryEnvironment> Environments)
+{
+    public DeliveryEnvironment? Find(string environment) =>
+        Environments.FirstOrDefault(e => string.Equals(e.Name, environment, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The environment after <paramref name="environment"/> in promotion order, or null.</summary>
+    public DeliveryEnvironment? Next(string environment) =>
+        Find(environment) is { } e ? Environments.Where(x => x.Order > e.Order).MinBy(x => x.Order) : null;
+}

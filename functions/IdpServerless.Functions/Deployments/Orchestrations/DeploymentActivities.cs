@@ -1,0 +1,119 @@
+using IdpServerless.Durable;
+using IdpServerless.Functions.Delivery;
+using IdpServerless.Functions.Deployments.GitOps;
+using IdpServerless.Functions.Deployments.Model;
+using IdpServerless.Functions.Git;
+using IdpServerless.Functions.Monitoring;
+using IdpServerless.Functions.Notifications;
+
+namespace IdpServerless.Functions.Deployments.Orchestrations;
+
+/// <summary>Stores the deployment's record (an upsert: safe to repeat).</summary>
+public sealed class SaveDeploymentActivity(DeploymentStore store) : Activity<DeploymentRecord, bool>
+{
+    public override async Task<bool> RunAsync(ActivityContext context, DeploymentRecord input)
+    {
+        await store.SaveAsync(input, CancellationToken.None).ConfigureAwait(false);
+        return true;
+    }
+}
+
+/// <summary>Reads the environment's desired state from the deployment repository.</summary>
+public sealed class ReadDesiredStateActivity(GitOpsWriter gitOps) : Activity<DesiredStateLocation, DesiredState?>
+{
+    public override Task<DesiredState?> RunAsync(ActivityContext context, DesiredStateLocation input) =>
+        gitOps.ReadAsync(input, CancellationToken.None);
+}
+
+/// <summary>Commits desired state; the Deployment-Id/Step trailers make a retried call find its earlier commit.</summary>
+public sealed class CommitDesiredStateActivity(GitOpsWriter gitOps) : Activity<CommitInput, GitOpsCommit>
+{
+    public override Task<GitOpsCommit> RunAsync(ActivityContext context, CommitInput input) =>
+        gitOps.CommitAsync(input.Location, input.Namespace, input.State, input.DeploymentId, input.Step, input.Subject, input.RequestedBy, CancellationToken.None);
+}
+
+/// <summary>Asks the CD tool to sync, then reports whether it reached the commit and how healthy the application is.</summary>
+public sealed class CheckRolloutActivity(ICdProvider cd, IGitProvider git) : Activity<RolloutInput, RolloutCheck>
+{
+    public override async Task<RolloutCheck> RunAsync(ActivityContext context, RolloutInput input)
+    {
+        var app = input.Application;
+        var status = await cd.GetStatusAsync(app, CancellationToken.None).ConfigureAwait(false);
+        if (status.Revision != input.Sha && !await IsNewerAsync(app, status.Revision, input.Sha).ConfigureAwait(false))
+        {
+            await cd.SyncAsync(app, CancellationToken.None).ConfigureAwait(false);
+            status = await cd.GetStatusAsync(app, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        var synced = status.Sync == SyncStatuses.Synced && (status.Revision == input.Sha || await IsNewerAsync(app, status.Revision, input.Sha).ConfigureAwait(false));
+        return new RolloutCheck(synced, status.Health, status.Revision, status.Message);
+    }
+
+    // Synced to a later commit of the branch counts as synced to ours.
+    private async Task<bool> IsNewerAsync(CdApplication app, string? revision, string sha)
+    {
+        if (revision is null)
+        {
+            return false;
+        }
+
+        var log = await git.LogAsync(app.Source.Repository, app.Source.Branch, null, 200, CancellationToken.None).ConfigureAwait(false);
+        var (rev, ours) = (log.ToList().FindIndex(c => c.Sha == revision), log.ToList().FindIndex(c => c.Sha == sha));
+        return rev >= 0 && ours >= 0 && rev < ours;
+    }
+}
+
+/// <summary>One analysis measurement: every metric's query evaluated against its threshold.</summary>
+public sealed class MeasureAnalysisActivity(IMetricsProvider metrics, TimeProvider time) : Activity<MeasureInput, IReadOnlyList<AnalysisResult>>
+{
+    public override async Task<IReadOnlyList<AnalysisResult>> RunAsync(ActivityContext context, MeasureInput input)
+    {
+        var results = new List<AnalysisResult>();
+        foreach (var m in input.Metrics)
+        {
+            var promQl = m.Query.Replace("{{app}}", input.App, StringComparison.Ordinal)
+                .Replace("{{namespace}}", input.Namespace, StringComparison.Ordinal)
+                .Replace("{{version}}", input.Version, StringComparison.Ordinal)
+                .Replace("{{window}}", input.Window, StringComparison.Ordinal);
+            MetricValue value;
+            try
+            {
+                value = await metrics.QueryAsync(new MetricQuery(m.Name, promQl, input.App, input.Namespace, input.Version, input.Clusters), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or System.Text.Json.JsonException)
+            {
+                value = new MetricValue(null, $"metrics provider error: {e.Message}");
+            }
+
+            var result = value.Value is not { } v ? AnalysisOutcomes.Inconclusive
+                : Passes(v, m.Comparison, m.Threshold) ? AnalysisOutcomes.Successful : AnalysisOutcomes.Failed;
+            results.Add(new AnalysisResult(time.GetUtcNow(), m.Name, value.Value, m.Threshold, result, value.Reason));
+        }
+
+        return results;
+    }
+
+    public static bool Passes(double value, string comparison, double threshold) => comparison switch
+    {
+        ">=" => value >= threshold,
+        "<=" => value <= threshold,
+        ">" => value > threshold,
+        "<" => value < threshold,
+        _ => false,
+    };
+}
+
+/// <summary>Publishes a notification (when a publisher is registered; the outbox makes it durable).</summary>
+public sealed class NotifyActivity(IServiceProvider services) : Activity<NotifyInput, bool>
+{
+    public override async Task<bool> RunAsync(ActivityContext context, NotifyInput input)
+    {
+        if (services.GetService<INotificationPublisher>() is not { } publisher)
+        {
+            return false;
+        }
+
+        await publisher.PublishAsync(input.Event, CancellationToken.None).ConfigureAwait(false);
+        return true;
+    }
+}

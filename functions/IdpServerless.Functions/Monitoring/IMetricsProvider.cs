@@ -1,0 +1,28 @@
+namespace IdpServerless.Functions.Monitoring;
+
+/// <summary>
+/// One analysis query: <see cref="PromQl"/> is what a Prometheus evaluates; <see cref="Metric"/> with app, namespace and
+/// version lets the local provider answer built-in metrics from the simulated clusters.
+/// </summary>
+public sealed record MetricQuery(string Metric, string PromQl, string App, string Namespace, string Version, IReadOnlyList<string> Clusters);
+
+/// <summary>A query's value now; null Value means no data (no traffic, NaN, empty vector) with the reason.</summary>
+public sealed record MetricValue(double? Value, string? Reason);
+
+/// <summary>A firing or pending alert.</summary>
+public sealed record AlertInfo(string Name, string Severity, string State, string Summary, DateTimeOffset Since, IReadOnlyDictionary<string, string> Labels);
+
+/// <summary>
+/// Metrics and alerts. Real provider: the Prometheus HTTP API (<c>/api/v1/query</c>, <c>/api/v1/query_range</c>,
+/// <c>/api/v1/alerts</c>). Local provider (default): answers from the simulated clusters.
+/// </summary>
+public interface IMetricsProvider
+{
+    Task<MetricValue> QueryAsync(MetricQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Values of the query between two instants (range query), oldest first.</summary>
+    Task<IReadOnlyList<(DateTimeOffset At, double Value)>> QueryRangeAsync(string promQl, DateTimeOffset start, DateTimeOffset end, TimeSpan step, CancellationToken cancellationToken);
+
+    /// <summary>Alerts whose labels name the app (<c>app</c>, <c>service</c> or <c>component</c>) and, when given, the namespace.</summary>
+    Task<IReadOnlyList<AlertInfo>> GetAlertsAsync(string app, string? ns, CancellationToken cancellationToken);
+}

@@ -1,0 +1,187 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using IdpServerless.Functions.Deployments;
+using IdpServerless.Functions.Deployments.GitOps;
+using IdpServerless.Functions.Git;
+using IdpServerless.Functions.Infrastructure;
+using IdpServerless.Hosting.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+
+namespace IdpServerless.Benchmarks;
+
+/// <summary>
+/// <c>deployments [--triggers N] [--concurrency C]</c>: the real app in-process on Kestrel (engine, local git, simulated
+/// clusters) against a fresh Azurite. Measures <c>POST /api/deployments</c> latency (validation + lock + record +
+/// enqueue-start) and the time from the trigger to its first GitOps commit (the orchestration picking the work up,
+/// reading desired state and committing), one at a time and then under concurrent triggers. The catalog and the access
+/// policy are replaced by fixed in-process ones so only deployments are measured.
+/// </summary>
+public static class DeploymentsBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var triggers = Option(args, "--triggers", 200);
+        var concurrency = Option(args, "--concurrency", 8);
+        var dataDir = Directory.CreateTempSubdirectory("idp-deploy-bench-").FullName;
+        await using var azurite = await AzuriteProcess.StartAsync(TimeSpan.FromSeconds(30));
+        var port = FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = azurite.ConnectionString,
+            ["IDP_MODE"] = "local",
+            ["IDP_DATA_DIR"] = dataDir,
+            ["Durable:PartitionCount"] = "4",
+            ["Durable:MaxPollingInterval"] = "00:00:00.200",
+            ["Dispatch:MaxPollingInterval"] = "00:00:00.200",
+            ["Deployments:PollInterval"] = "00:00:00.200",
+            ["Clusters:ConvergenceTime"] = "00:00:00.200",
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        AppComposition.AddServices(builder);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        var commits = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        builder.Services.RemoveAll<IComponentLookup>();
+        builder.Services.AddSingleton<IComponentLookup, BenchComponents>();
+        builder.Services.RemoveAll<IAccessPolicy>();
+        builder.Services.AddSingleton<IAccessPolicy, AllowAll>();
+        var git = builder.Services.Last(d => d.ServiceType == typeof(IGitProvider));
+        builder.Services.Remove(git);
+        builder.Services.AddSingleton<IGitProvider>(sp => new RecordingGit((IGitProvider)ActivatorUtilities.CreateInstance(sp, git.ImplementationType!), commits));
+        await using var app = builder.Build();
+        AppComposition.MapEndpoints(app);
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+
+        Console.WriteLine($"deployments: {triggers} triggers, concurrency {concurrency}, {Environment.ProcessorCount} cores, Azurite in memory");
+        await Phase(http, commits, "warm-up", 10, 1, quiet: true);
+        await Phase(http, commits, "one at a time", Math.Max(20, triggers / 4), 1, quiet: false);
+        await Phase(http, commits, $"{concurrency} concurrent", triggers, concurrency, quiet: false);
+        await app.StopAsync();
+        try
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left for the OS.
+        }
+
+        return 0;
+    }
+
+    private static async Task Phase(HttpClient http, ConcurrentDictionary<string, long> commits, string name, int count, int concurrency, bool quiet)
+    {
+        var trigger = new ConcurrentBag<double>();
+        var firstCommit = new ConcurrentBag<double>();
+        var next = -1;
+        var prefix = $"bench-{Guid.NewGuid().ToString("N")[..6]}";
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) is var i && i < count)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsJsonAsync("/api/deployments", new { component = $"{prefix}-{i}", environment = "dev", version = "1.0.0" });
+                trigger.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (response.StatusCode != HttpStatusCode.Accepted)
+                {
+                    throw new InvalidOperationException($"trigger answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                }
+
+                var id = (await response.Content.ReadFromJsonAsync<AcceptedBody>())!.Id;
+                var deadline = Stopwatch.GetTimestamp() + (60 * Stopwatch.Frequency);
+                long committedAt;
+                while (!commits.TryGetValue(id, out committedAt))
+                {
+                    if (Stopwatch.GetTimestamp() > deadline)
+                    {
+                        throw new TimeoutException($"no commit for {id} within 60 s");
+                    }
+
+                    await Task.Delay(2);
+                }
+
+                firstCommit.Add(Stopwatch.GetElapsedTime(started, committedAt).TotalMilliseconds);
+            }
+        }));
+        if (!quiet)
+        {
+            Console.WriteLine($"{name,-16} triggers {count,5} in {watch.Elapsed.TotalSeconds,6:0.0} s | trigger p50 {P(trigger, 0.5),7:0.0} ms p95 {P(trigger, 0.95),7:0.0} ms p99 {P(trigger, 0.99),7:0.0} ms | trigger→first commit p50 {P(firstCommit, 0.5),7:0.0} ms p95 {P(firstCommit, 0.95),7:0.0} ms");
+        }
+    }
+
+    private static double P(IEnumerable<double> samples, double p)
+    {
+        var all = samples.Order().ToArray();
+        return all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(p * all.Length) - 1)];
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private sealed class BenchComponents : IComponentLookup
+    {
+        public ValueTask<ComponentInfo?> FindAsync(string componentRef, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<ComponentInfo?>(new ComponentInfo(componentRef, "group:default/bench", new Dictionary<string, string> { ["idp.dev/environments"] = "dev" }));
+    }
+
+    private sealed class AllowAll : IAccessPolicy
+    {
+        public ValueTask<AccessDecision> DecideAsync(Caller caller, string permission, AccessResource? resource, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(AccessDecision.Allow(permission));
+    }
+
+    /// <summary>Notes when each deployment's first commit returned.</summary>
+    private sealed class RecordingGit(IGitProvider inner, ConcurrentDictionary<string, long> commits) : IGitProvider
+    {
+        public async Task<GitCommit> CommitAsync(RepoRef repo, string branch, IReadOnlyList<GitChange> changes, string message, GitAuthor author, string? expectedHead, CancellationToken cancellationToken)
+        {
+            var commit = await inner.CommitAsync(repo, branch, changes, message, author, expectedHead, cancellationToken);
+            var marker = $"{GitOpsWriter.DeploymentTrailer}: ";
+            var at = message.IndexOf(marker, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                commits.TryAdd(message[(at + marker.Length)..].Split('\n')[0].Trim(), Stopwatch.GetTimestamp());
+            }
+
+            return commit;
+        }
+
+        public Task<GitRepository> CreateRepositoryAsync(RepoRef repo, string? description, CancellationToken cancellationToken) => inner.CreateRepositoryAsync(repo, description, cancellationToken);
+
+        public Task<GitRepository?> GetRepositoryAsync(RepoRef repo, CancellationToken cancellationToken) => inner.GetRepositoryAsync(repo, cancellationToken);
+
+        public Task<IReadOnlyList<GitRepository>> ListRepositoriesAsync(string? owner, int max, CancellationToken cancellationToken) => inner.ListRepositoriesAsync(owner, max, cancellationToken);
+
+        public Task<byte[]?> ReadFileAsync(RepoRef repo, string path, string? gitRef, CancellationToken cancellationToken) => inner.ReadFileAsync(repo, path, gitRef, cancellationToken);
+
+        public Task<IReadOnlyList<string>> ListFilesAsync(RepoRef repo, string? prefix, string? gitRef, CancellationToken cancellationToken) => inner.ListFilesAsync(repo, prefix, gitRef, cancellationToken);
+
+        public Task<string?> GetHeadAsync(RepoRef repo, string branch, CancellationToken cancellationToken) => inner.GetHeadAsync(repo, branch, cancellationToken);
+
+        public Task<IReadOnlyList<GitCommit>> LogAsync(RepoRef repo, string branch, string? path, int max, CancellationToken cancellationToken) => inner.LogAsync(repo, branch, path, max, cancellationToken);
+
+        public Task<GitCommit?> FindCommitByTrailerAsync(RepoRef repo, string branch, string key, string value, int searchDepth, CancellationToken cancellationToken) =>
+            inner.FindCommitByTrailerAsync(repo, branch, key, value, searchDepth, cancellationToken);
+    }
+}

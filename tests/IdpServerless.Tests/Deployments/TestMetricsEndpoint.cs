@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text;
+using IdpServerless.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace IdpServerless.Tests.Deployments;
+
+/// <summary>
+/// A small in-process Kestrel serving Prometheus counters and histograms per version, as an instrumented app would
+/// (<c>http_requests_total{app,namespace,version,code}</c>, <c>http_request_duration_seconds</c>). Counters grow with
+/// time at the rates the test sets, so the test controls error rate and latency of each version.
+/// </summary>
+public sealed class TestMetricsEndpoint : IAsyncDisposable
+{
+    private static readonly double[] Buckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+    private readonly Lock _gate = new();
+    private readonly Dictionary<(string App, string Ns, string Version), Series> _series = [];
+    private WebApplication? _app;
+
+    public int Port { get; private set; }
+
+    public async Task StartAsync()
+    {
+        Port = FreePorts.Next();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{Port}");
+        _app = builder.Build();
+        _app.MapGet("/metrics", () => Results.Text(Render(), "text/plain; version=0.0.4"));
+        await _app.StartAsync();
+    }
+
+    /// <summary>From now on, the version serves <paramref name="rps"/> requests per second, a share <paramref name="errorRate"/> failing, all at <paramref name="latencySeconds"/>.</summary>
+    public void Set(string app, string ns, string version, double rps, double errorRate, double latencySeconds)
+    {
+        lock (_gate)
+        {
+            var s = _series.TryGetValue((app, ns, version), out var existing) ? existing : _series[(app, ns, version)] = new Series { Since = DateTime.UtcNow };
+            Advance(s);
+            (s.Rps, s.ErrorRate, s.Latency) = (rps, errorRate, latencySeconds);
+        }
+    }
+
+    public string Render()
+    {
+        var b = new StringBuilder();
+        lock (_gate)
+        {
+            b.Append("# TYPE http_requests_total counter\n");
+            foreach (var ((app, ns, v), s) in _series)
+            {
+                Advance(s);
+                var labels = $"app=\"{app}\",namespace=\"{ns}\",version=\"{v}\"";
+                b.Append(CultureInfo.InvariantCulture, $"http_requests_total{{{labels},code=\"200\"}} {Math.Floor(s.Ok)}\n");
+                b.Append(CultureInfo.InvariantCulture, $"http_requests_total{{{labels},code=\"500\"}} {Math.Floor(s.Errors)}\n");
+            }
+
+            b.Append("# TYPE http_request_duration_seconds histogram\n");
+            foreach (var ((app, ns, v), s) in _series)
+            {
+                var labels = $"app=\"{app}\",namespace=\"{ns}\",version=\"{v}\"";
+                foreach (var le in Buckets)
+                {
+                    b.Append(CultureInfo.InvariantCulture, $"http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {Math.Floor(s.BucketCounts[le])}\n");
+                }
+
+                var count = Math.Floor(s.Ok + s.Errors);
+                b.Append(CultureInfo.InvariantCulture, $"http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}\n");
+                b.Append(CultureInfo.InvariantCulture, $"http_request_duration_seconds_sum{{{labels}}} {s.Sum}\n");
+                b.Append(CultureInfo.InvariantCulture, $"http_request_duration_seconds_count{{{labels}}} {count}\n");
+            }
+        }
+
+        return b.ToString();
+    }
+
+    private static void Advance(Series s)
+    {
+        var now = DateTime.UtcNow;
+        var n = s.Rps * (now - s.Since).TotalSeconds;
+        s.Since = now;
+        s.Errors += n * s.ErrorRate;
+        s.Ok += n * (1 - s.ErrorRate);
+        s.Sum += n * s.Latency;
+        foreach (var le in Buckets.Where(le => s.Latency <= le))
+        {
+            s.BucketCounts[le] += n;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+
+    private sealed class Series
+    {
+        public DateTime Since { get; set; }
+
+        public double Rps { get; set; }
+
+        public double ErrorRate { get; set; }
+
+        public double Latency { get; set; }
+
+        public double Ok { get; set; }
+
+        public double Errors { get; set; }
+
+        public double Sum { get; set; }
+
+        public Dictionary<double, double> BucketCounts { get; } = Buckets.ToDictionary(b => b, _ => 0d);
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace IdpServerless.Tests.Identity;
+
+/// <summary>
+/// A real HTTP server on a free loopback port for services that cannot run here (an OIDC issuer, Vault, Key Vault and
+/// the managed identity endpoint), answering in their documented shapes. Tests only.
+/// </summary>
+public sealed class FakeServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private FakeServer(WebApplication app, Uri baseAddress)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public string Url => BaseAddress.AbsoluteUri.TrimEnd('/');
+
+    public static async Task<FakeServer> StartAsync(Action<WebApplication> map)
+    {
+        var port = Infrastructure.FreePorts.Next();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        map(app);
+        await app.StartAsync();
+        return new FakeServer(app, new Uri($"http://127.0.0.1:{port}"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

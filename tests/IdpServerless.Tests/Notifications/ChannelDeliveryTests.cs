@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using IdpServerless.Functions.Notifications;
+using IdpServerless.Tests.Events;
+using IdpServerless.Tests.Infrastructure;
+
+namespace IdpServerless.Tests.Notifications;
+
+/// <summary>PagerDuty Events v2, signed outgoing webhooks, e-mail over SMTP, and the local outbox.</summary>
+[Collection("azurite")]
+public class ChannelDeliveryTests(AzuriteFixture azurite)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task PagerDuty_is_triggered_by_a_failed_production_deployment_and_resolved_by_the_next_success_with_one_dedup_key()
+    {
+        await using var pd = await HttpSink.StartNewAsync();
+        pd.Responder = r => (202, JsonSerializer.Serialize(new { status = "success", message = "Event processed", dedup_key = JsonDocument.Parse(r.Body).RootElement.GetProperty("dedup_key").GetString() }), "application/json");
+        await using var host = await EventsAppHost.StartAsync(azurite, new Dictionary<string, string?>
+        {
+            ["Notifications__Provider"] = "live",
+            ["Notifications__PagerDutyEventsUrl"] = pd.Url + "/v2/enqueue",
+            ["Secrets__pd-routing"] = "R0UT1NGKEY0000000000000000000000",
+        });
+        var (team, component, owner) = NotificationTestKit.Team(host);
+        var sub = await NotificationTestKit.SubscribeAsync(host, owner, new { team, channel = new { type = "pagerduty", routingKeyRef = "local:pd-routing" } });
+
+        await NotificationTestKit.PublishAsync(host, NotificationTestKit.Event(NotificationEvents.DeploymentFailed, component, "dev", "dep-dev", severity: "critical"));
+        await NotificationTestKit.PublishAsync(host, NotificationTestKit.Event(NotificationEvents.DeploymentFailed, component, "prod", "dep-prod-1", severity: "critical"));
+        await Eventually.TrueAsync(async () => await NotificationTestKit.SentCountAsync(host, sub.Id) == 2, Wait, "both failures handled");
+        await NotificationTestKit.PublishAsync(host, NotificationTestKit.Event(NotificationEvents.DeploymentSucceeded, component, "prod", "dep-prod-2"));
+        await Eventually.TrueAsync(async () => await NotificationTestKit.SentCountAsync(host, sub.Id) == 3, Wait, "the success handled");
+
+        var events = pd.Received.Select(r => (Path: r.Path, Body: JsonDocument.Parse(r.Body).RootElement)).ToList();
+        Assert.Equal(2, events.Count); // the dev failure paged nobody
+        Assert.All(events, e => Assert.Equal("/v2/enqueue", e.Path));
+        var trigger = events[0].Body;
+        var resolve = events[1].Body;
+        Assert.Equal("trigger", trigger.GetProperty("event_action").GetString());
+        Assert.Equal("R0UT1NGKEY0000000000000000000000", trigger.GetProperty("routing_key").GetString());
+        Assert.Equal("critical", trigger.GetProperty("payload").GetProperty("severity").GetString());
+        Assert.Equal("idpserverless", trigger.GetProperty("payload").GetProperty("source").GetString());
+        Assert.Contains("dep-prod-1", trigger.GetProperty("payload").GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Equal("resolve", resolve.GetProperty("event_action").GetString());
+        Assert.Equal(trigger.GetProperty("dedup_key").GetString(), resolve.GetProperty("dedup_key").GetString());
+        Assert.Equal($"idp/{component}/prod", resolve.GetProperty("dedup_key").GetString());
+    }
+
+    [Fact]
+    public async Task A_generic_webhook_is_signed_with_hmac_over_timestamp_and_body()
+    {
+        await using var receiver = await HttpSink.StartNewAsync();
+        const string Secret = "outgoing-signing-secret";
+        await using var host = await EventsAppHost.StartAsync(azurite, new Dictionary<string, string?>
+        {
+            ["Notifications__Provider"] = "live",
+            ["Secrets__hook-secret"] = Secret,
+        });
+        var (team, component, owner) = NotificationTestKit.Team(host);
+        await NotificationTestKit.SubscribeAsync(host, owner, new { team, channel = new { type = "webhook", url = receiver.Url + "/idp-events", secretRef = "local:hook-secret" } });
+
+        await NotificationTestKit.PublishAsync(host, NotificationTestKit.Event(NotificationEvents.CanaryPaused, component, "prod", "dep-canary"));
+
+        var request = await Eventually.ValueAsync(() => Task.FromResult(receiver.Received.FirstOrDefault()), Wait, "the webhook");
+        var timestamp = request.Headers["X-Idp-Timestamp"];
+        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes(timestamp + "." + request.Body)));
+        Assert.Equal(expected, request.Headers["X-Idp-Signature"]);
+        Assert.InRange(long.Parse(timestamp, CultureInfo.InvariantCulture), DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeSeconds());
+        Assert.Equal(NotificationEvents.CanaryPaused, request.Headers["X-Idp-Event"]);
+        var body = JsonDocument.Parse(request.Body).RootElement;
+        Assert.Equal("dep-canary", body.GetProperty("subject").GetString());
+        Assert.Equal(component, body.GetProperty("component").GetString());
+        Assert.Equal(request.Headers["X-Idp-Delivery"], body.GetProperty("deliveryId").GetString());
+    }
+
+    [Fact]
+    public async Task An_email_subscription_sends_the_message_through_the_smtp_relay()
+    {
+        await using var smtp = new SmtpSink();
+        await using var host = await EventsAppHost.StartAsync(azurite, new Dictionary<string, string?>
+        {
+            ["Notifications__Provider"] = "live",
+            ["Notifications__Smtp__Host"] = "127.0.0.1",
+            ["Notifications__Smtp__Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture),
+            ["Notifications__Smtp__From"] = "idp@example.com",
+        });
+        var (team, component, owner) = NotificationTestKit.Team(host);
+        await NotificationTestKit.SubscribeAsync(host, owner, new { team, channel = new { type = "email", to = new[] { "oncall@example.com", "lead@example.com" } } });
+
+        await NotificationTestKit.PublishAsync(host, NotificationTestKit.Event(NotificationEvents.DeploymentRolledBack, component, "prod", "dep-mail"));
+
+        var mail = await Eventually.ValueAsync(() => Task.FromResult(smtp.Mails.FirstOrDefault()), Wait, "the mail");
+        Assert.Equal("idp@example.com", mail.From);
+        Assert.Equal(["oncall@example.com", "lead@example.com"], mail.To);
+        var subjectLine = mail.Data.Split("\r\n").Single(l => l.StartsWith("Subject: ", StringComparison.Ordinal));
+        var subject = Encoding.UTF8.GetString(Convert.FromBase64String(subjectLine["Subject: =?utf-8?B?".Length..^2]));
+        Assert.Contains("Rolled back", subject, StringComparison.Ordinal);
+        var bodyBase64 = string.Concat(mail.Data.Split("\r\n\r\n", 2)[1].Split("\r\n"));
+        Assert.Contains("Details of dep-mail.", Encoding.UTF8.GetString(Convert.FromBase64String(bodyBase64)), StringComparison.Ordinal);
+        Assert.Contains(smtp.Commands, c => c.StartsWith("QUIT", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task With_the_local_provider_every_event_lands_in_the_outbox_readable_through_the_api()
+    {
+        await using var host = await EventsAppHost.StartAsync(azurite, new Dictionary<string, string?> { ["Notifications__Provider"] = "local" });
+        var (team, component, owner) = NotificationTestKit.Team(host);
+        await NotificationTestKit.SubscribeAsync(host, owner, new { team, channel = new { type = "slack", webhookUrlRef = "local:never-resolved" } });
+        var subject = "dep-local-" + Guid.NewGuid().ToString("N")[..8];
+
+        await NotificationTestKit.PublishAsync(host, NotificationTestKit.Event(NotificationEvents.DeploymentSucceeded, component, "dev", subject));
+
+        var entries = await Eventually.ValueAsync(async () =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/notifications/outbox?limit=100");
+            request.Headers.Add(EventsAppHost.TestUserHeader, owner);
+            using var response = await host.Client.SendAsync(request);
+            var page = await response.Content.ReadFromJsonAsync<JsonElement>();
+            var mine = page.GetProperty("items").EnumerateArray().Where(i => i.GetProperty("subject").GetString() == subject).ToList();
+            return mine.Count == 1 ? mine : null;
+        }, Wait, "the outbox entry");
+        var entry = entries[0];
+        Assert.Equal(NotificationEvents.DeploymentSucceeded, entry.GetProperty("eventType").GetString());
+        Assert.Equal("slack webhook local:never-resolved", entry.GetProperty("channel").GetString());
+        Assert.Contains("Deployed", entry.GetProperty("title").GetString(), StringComparison.Ordinal);
+        using var badRequest = new HttpRequestMessage(HttpMethod.Get, "/api/notifications/outbox?limit=0");
+        badRequest.Headers.Add(EventsAppHost.TestUserHeader, owner);
+        using var bad = await host.Client.SendAsync(badRequest);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+        using var anonymous = await host.Client.GetAsync("/api/notifications/outbox");
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+}
