@@ -44,7 +44,7 @@ public static class OrchestrationBenchmark
         var storageHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { Timeout = Timeout.InfiniteTimeSpan };
         var storage = new StorageClient(azurite.Account, storageHttp);
         const string hub = "bench";
-        var apps = new List<(Process Process, Uri Address)>();
+        var apps = new List<(Process Process, Uri Address, string Token)>();
         try
         {
             for (var i = 0; i < processCount; i++)
@@ -62,8 +62,12 @@ public static class OrchestrationBenchmark
             {
                 var app = apps[i % apps.Count];
                 var started = Stopwatch.GetTimestamp();
-                using var r = await http.PostAsJsonAsync(new Uri(app.Address, $"/api/orchestrations/SelfTest?instanceId=b{i:D6}"),
-                    new { activities, fanOut = !chain, recordEffects = false }, ct);
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(app.Address, $"/api/orchestrations/SelfTest?instanceId=b{i:D6}"))
+                {
+                    Content = JsonContent.Create(new { activities, fanOut = !chain, recordEffects = false }),
+                };
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", app.Token);
+                using var r = await http.SendAsync(request, ct);
                 r.EnsureSuccessStatusCode();
                 lock (startLatencies)
                 {
@@ -85,7 +89,7 @@ public static class OrchestrationBenchmark
         }
         finally
         {
-            foreach (var (process, _) in apps)
+            foreach (var (process, _, _) in apps)
             {
                 if (!process.HasExited)
                 {
@@ -100,7 +104,7 @@ public static class OrchestrationBenchmark
         }
     }
 
-    private static async Task<(Process, Uri)> StartAppAsync(string dll, string connectionString, string hub, HttpClient http)
+    private static async Task<(Process, Uri, string)> StartAppAsync(string dll, string connectionString, string hub, HttpClient http)
     {
         var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         l.Start();
@@ -119,6 +123,10 @@ public static class OrchestrationBenchmark
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         psi.Environment["Durable__TaskHub"] = hub;
         psi.Environment["Durable__PartitionLeaseDuration"] = "00:00:15";
+        psi.Environment["IDP_MODE"] = "local";
+        psi.Environment["IDP_BOOTSTRAP_ADMINS"] = "user:default/admin";
+        psi.Environment["IDP_RATE_LIMIT_PER_IDENTITY"] = "0";
+        psi.Environment["IDP_RATE_LIMIT_PER_ADDRESS"] = "0";
         var process = Process.Start(psi)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"app {process.Id}: {e.Data}"); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"app {process.Id}: {e.Data}"); };
@@ -137,7 +145,11 @@ public static class OrchestrationBenchmark
                 return false;
             }
         }, TimeSpan.FromSeconds(60));
-        return (process, address);
+        // Each process's local dev issuer has its own key: sign in to each.
+        using var t = await http.PostAsJsonAsync(new Uri(address, "/api/auth/dev-token"), new { user = "user:default/admin" });
+        t.EnsureSuccessStatusCode();
+        var token = (await t.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("access_token").GetString()!;
+        return (process, address, token);
     }
 
     private static async Task<int> LiveWorkersAsync(StorageClient storage, string hub)
