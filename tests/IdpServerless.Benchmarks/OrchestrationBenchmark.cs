@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
+using IdpServerless.Durable;
 using IdpServerless.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace IdpServerless.Benchmarks;
 
@@ -9,7 +12,8 @@ namespace IdpServerless.Benchmarks;
 /// <c>orchestration [--processes 1,3] [--orchestrations 200] [--activities 10] [--chain] [--concurrency 16]</c>:
 /// throughput of the orchestration engine. For each process count: a private Azurite, that many function-app processes
 /// (Release build) on one task hub, then <c>--orchestrations</c> SelfTest instances started over HTTP (spread over the
-/// processes) that each run <c>--activities</c> echo activities (fan-out/fan-in, or one after another with
+/// processes, or with <c>--client</c> through the engine's own client from this process, which takes the HTTP, identity and
+/// audit layers out of the measurement) that each run <c>--activities</c> echo activities (fan-out/fan-in, or one after another with
 /// <c>--chain</c>). The clock runs from the first start request to the last instance completing.
 /// </summary>
 public static class OrchestrationBenchmark
@@ -21,6 +25,7 @@ public static class OrchestrationBenchmark
         var activities = int.Parse(Option(args, "--activities") ?? "10", CultureInfo.InvariantCulture);
         var concurrency = int.Parse(Option(args, "--concurrency") ?? "16", CultureInfo.InvariantCulture);
         var chain = args.Contains("--chain");
+        var viaClient = args.Contains("--client");
         var dll = Path.Combine(ColdStartBenchmark.RepoRoot(), "functions", "IdpServerless.Functions", "bin", "Release", "net10.0", "IdpServerless.Functions.dll");
         if (!File.Exists(dll))
         {
@@ -28,23 +33,23 @@ public static class OrchestrationBenchmark
             return 1;
         }
 
-        Console.WriteLine($"{orchestrations} SelfTest orchestrations x {activities} activities ({(chain ? "chained" : "fan-out/fan-in")}), starts {concurrency} at a time");
+        Console.WriteLine($"{orchestrations} SelfTest orchestrations x {activities} activities ({(chain ? "chained" : "fan-out/fan-in")}), starts {concurrency} at a time {(viaClient ? "through the client" : "over HTTP")}");
         foreach (var count in processCounts)
         {
-            await RunOnceAsync(dll, count, orchestrations, activities, chain, concurrency);
+            await RunOnceAsync(dll, count, orchestrations, activities, chain, concurrency, viaClient);
         }
 
         return 0;
     }
 
-    private static async Task RunOnceAsync(string dll, int processCount, int orchestrations, int activities, bool chain, int concurrency)
+    private static async Task RunOnceAsync(string dll, int processCount, int orchestrations, int activities, bool chain, int concurrency, bool viaClient)
     {
         await using var azurite = await AzuriteProcess.StartAsync(TimeSpan.FromSeconds(60));
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, AllowAutoRedirect = false }) { Timeout = TimeSpan.FromMinutes(5) };
         var storageHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { Timeout = Timeout.InfiniteTimeSpan };
         var storage = new StorageClient(azurite.Account, storageHttp);
         const string hub = "bench";
-        var apps = new List<(Process Process, Uri Address)>();
+        var apps = new List<(Process Process, Uri Address, string Token)>();
         try
         {
             for (var i = 0; i < processCount; i++)
@@ -54,6 +59,8 @@ public static class OrchestrationBenchmark
 
             await WaitAsync(async () => await LiveWorkersAsync(storage, hub) == processCount, TimeSpan.FromSeconds(90));
 
+            await using var engine = viaClient ? ClientFor(azurite.ConnectionString, hub) : null;
+            var client = engine?.GetRequiredService<IOrchestrationClient>();
             var cpu0 = apps.Sum(a => Cpu(a.Process)) + azurite.CpuTime.TotalSeconds;
             var azurite0 = azurite.CpuTime.TotalSeconds;
             var watch = Stopwatch.StartNew();
@@ -62,8 +69,23 @@ public static class OrchestrationBenchmark
             {
                 var app = apps[i % apps.Count];
                 var started = Stopwatch.GetTimestamp();
-                using var r = await http.PostAsJsonAsync(new Uri(app.Address, $"/api/orchestrations/SelfTest?instanceId=b{i:D6}"),
-                    new { activities, fanOut = !chain, recordEffects = false }, ct);
+                if (client is not null)
+                {
+                    await client.StartNewAsync("SelfTest", new { activities, fanOut = !chain, recordEffects = false }, new StartOrchestrationOptions($"b{i:D6}"), ct);
+                    lock (startLatencies)
+                    {
+                        startLatencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    }
+
+                    return;
+                }
+
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(app.Address, $"/api/orchestrations/SelfTest?instanceId=b{i:D6}"))
+                {
+                    Content = JsonContent.Create(new { activities, fanOut = !chain, recordEffects = false }),
+                };
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", app.Token);
+                using var r = await http.SendAsync(request, ct);
                 r.EnsureSuccessStatusCode();
                 lock (startLatencies)
                 {
@@ -85,7 +107,7 @@ public static class OrchestrationBenchmark
         }
         finally
         {
-            foreach (var (process, _) in apps)
+            foreach (var (process, _, _) in apps)
             {
                 if (!process.HasExited)
                 {
@@ -100,7 +122,7 @@ public static class OrchestrationBenchmark
         }
     }
 
-    private static async Task<(Process, Uri)> StartAppAsync(string dll, string connectionString, string hub, HttpClient http)
+    private static async Task<(Process, Uri, string)> StartAppAsync(string dll, string connectionString, string hub, HttpClient http)
     {
         var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         l.Start();
@@ -119,6 +141,10 @@ public static class OrchestrationBenchmark
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         psi.Environment["Durable__TaskHub"] = hub;
         psi.Environment["Durable__PartitionLeaseDuration"] = "00:00:15";
+        psi.Environment["IDP_MODE"] = "local";
+        psi.Environment["IDP_BOOTSTRAP_ADMINS"] = "user:default/admin";
+        psi.Environment["IDP_RATE_LIMIT_PER_IDENTITY"] = "0";
+        psi.Environment["IDP_RATE_LIMIT_PER_ADDRESS"] = "0";
         var process = Process.Start(psi)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"app {process.Id}: {e.Data}"); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"app {process.Id}: {e.Data}"); };
@@ -137,7 +163,28 @@ public static class OrchestrationBenchmark
                 return false;
             }
         }, TimeSpan.FromSeconds(60));
-        return (process, address);
+        // Each process's local dev issuer has its own key: sign in to each.
+        using var t = await http.PostAsJsonAsync(new Uri(address, "/api/auth/dev-token"), new { user = "user:default/admin" });
+        t.EnsureSuccessStatusCode();
+        var token = (await t.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("access_token").GetString()!;
+        return (process, address, token);
+    }
+
+    /// <summary>The engine's client alone (no dispatchers), on the apps' task hub.</summary>
+    private static ServiceProvider ClientFor(string connectionString, string hub)
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = connectionString,
+            ["Durable:TaskHub"] = hub,
+            ["Dispatch:Enabled"] = "false",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(config);
+        services.AddLogging();
+        services.AddAzureStorage(config);
+        services.AddDurableEngine(config);
+        return services.BuildServiceProvider();
     }
 
     private static async Task<int> LiveWorkersAsync(StorageClient storage, string hub)

@@ -29,6 +29,11 @@ internal static class OrchestrationErrors
         {
             throw ProblemException.Conflict($"Orchestration instance '{e.InstanceId}' is {e.Status}: only finished instances can be purged.");
         }
+        catch (IdpServerless.Storage.StorageException e) when (e.Status is 0 or 408 or 429 or 500 or 503)
+        {
+            // Storage is down or overloaded: not the caller's fault, and worth retrying.
+            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "Storage is not answering; try again.", e.GetType().Name);
+        }
     }
 
     /// <summary>The instance (status only) or 404.</summary>

@@ -28,6 +28,9 @@ internal sealed class ControlQueueListener(
 {
     private const int MaxInFlightPerPartition = 512;
     private const int MaxDequeueCount = 10;
+
+    // Local sends wake the poller at once (QueueWakeup); polling only finds other processes' messages, so it can back off.
+    private static readonly TimeSpan MinIdle = TimeSpan.FromMilliseconds(50);
     private readonly ConcurrentDictionary<string, InstanceQueue> _instances = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<int, (CancellationTokenSource Stop, Task Loop)> _loops = new();
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
@@ -111,7 +114,7 @@ internal sealed class ControlQueueListener(
     private async Task PollAsync(int partition, CancellationToken stop)
     {
         var queue = hub.ControlQueues[partition];
-        var idle = TimeSpan.FromMilliseconds(20);
+        var idle = MinIdle;
         while (!stop.IsCancellationRequested)
         {
             try
@@ -130,7 +133,7 @@ internal sealed class ControlQueueListener(
                     continue;
                 }
 
-                idle = TimeSpan.FromMilliseconds(20);
+                idle = MinIdle;
                 foreach (var group in (await ParseAsync(queue, batch, stop).ConfigureAwait(false)).GroupBy(m => m.Parsed.InstanceId, StringComparer.Ordinal))
                 {
                     Enqueue(group.Key, group.ToList());
