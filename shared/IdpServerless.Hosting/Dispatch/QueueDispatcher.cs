@@ -81,14 +81,11 @@ public sealed partial class QueueDispatcher(
             {
                 break;
             }
-            catch (StorageException e)
+            catch (Exception e) when (!stop.IsCancellationRequested)
             {
-                LogPollFailed(logger, function.QueueName, e.Status, e.Message);
-                await Delay(maxIdle, stop).ConfigureAwait(false);
-            }
-            catch (HttpRequestException e)
-            {
-                LogPollFailed(logger, function.QueueName, 0, e.Message);
+                // Whatever goes wrong while polling (an outage, a timeout, a bug) must not stop the dispatcher, and
+                // with it the host: log, back off, poll again. Received messages are not lost: they reappear.
+                LogPollFailed(logger, function.QueueName, e is StorageException se ? se.Status : 0, e.GetType().Name + ": " + e.Message);
                 await Delay(maxIdle, stop).ConfigureAwait(false);
             }
         }
@@ -125,11 +122,11 @@ public sealed partial class QueueDispatcher(
         {
             // Shutting down: the message becomes visible again when its timeout expires and another attempt runs.
         }
-        catch (Exception e) when (e is StorageException or HttpRequestException)
+        catch (Exception e) when (!stop.IsCancellationRequested)
         {
             // The handler's work may be done but the message could not be settled: it will be delivered again, which
             // is why handlers must be idempotent (at-least-once, like the Functions host).
-            LogSettleFailed(logger, function.Name, message.MessageId, e.Message);
+            LogSettleFailed(logger, function.Name, message.MessageId, e.GetType().Name + ": " + e.Message);
         }
         finally
         {
@@ -144,16 +141,19 @@ public sealed partial class QueueDispatcher(
             {
                 while (true)
                 {
+                    // Only the wait is cancelled when the handler finishes; an update already sent runs to its end so
+                    // that the new pop receipt is known: cancelling it mid-flight could leave the queue holding a
+                    // receipt we never saw, and the delete that follows would fail and deliver the message again.
                     await Task.Delay(every, renewing.Token).ConfigureAwait(false);
-                    popReceipt = await queue.UpdateMessageAsync(message.MessageId, popReceipt, visibility, ct: renewing.Token).ConfigureAwait(false);
+                    popReceipt = await queue.UpdateMessageAsync(message.MessageId, popReceipt, visibility, ct: stop).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException)
             {
             }
-            catch (Exception e) when (e is StorageException or HttpRequestException)
+            catch (Exception e)
             {
-                LogRenewFailed(logger, function.Name, message.MessageId, e.Message);
+                LogRenewFailed(logger, function.Name, message.MessageId, e.GetType().Name + ": " + e.Message);
             }
         }
     }

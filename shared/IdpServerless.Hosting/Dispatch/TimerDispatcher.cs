@@ -39,7 +39,18 @@ public sealed partial class TimerDispatcher(
         var schedule = NCrontab.Parse(function.Schedule);
         if (function.RunOnStartup)
         {
-            await invoker.InvokeTimerAsync(function, new TimerContext(function.Name, time.GetUtcNow(), false), stop).ConfigureAwait(false);
+            try
+            {
+                await invoker.InvokeTimerAsync(function, new TimerContext(function.Name, time.GetUtcNow(), false), stop).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!stop.IsCancellationRequested)
+            {
+                LogOccurrenceFailed(logger, function.Name, e.GetType().Name + ": " + e.Message);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
 
         var last = time.GetUtcNow();
@@ -67,9 +78,21 @@ public sealed partial class TimerDispatcher(
 
             last = next.Value;
             var pastDue = time.GetUtcNow() - next.Value > TimeSpan.FromSeconds(30);
-            if (await TryClaimAsync(claims, function.Name, next.Value, stop).ConfigureAwait(false))
+            try
             {
-                await invoker.InvokeTimerAsync(function, new TimerContext(function.Name, next.Value, pastDue), stop).ConfigureAwait(false);
+                if (await TryClaimAsync(claims, function.Name, next.Value, stop).ConfigureAwait(false))
+                {
+                    await invoker.InvokeTimerAsync(function, new TimerContext(function.Name, next.Value, pastDue), stop).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (!stop.IsCancellationRequested)
+            {
+                // One failed occurrence must not end the schedule, nor (through the hosted service) the host.
+                LogOccurrenceFailed(logger, function.Name, e.GetType().Name + ": " + e.Message);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
             }
         }
     }
@@ -90,9 +113,10 @@ public sealed partial class TimerDispatcher(
         {
             return false;
         }
-        catch (Exception e) when (e is StorageException or HttpRequestException)
+        catch (Exception e) when (!stop.IsCancellationRequested)
         {
-            LogClaimFailed(logger, function, e.Message);
+            // Storage down or slow (a client timeout surfaces as a cancellation of its own): skip this occurrence.
+            LogClaimFailed(logger, function, e.GetType().Name + ": " + e.Message);
             return false;
         }
     }
@@ -107,7 +131,7 @@ public sealed partial class TimerDispatcher(
                 await action().ConfigureAwait(false);
                 return;
             }
-            catch (Exception e) when (e is StorageException or HttpRequestException && !stop.IsCancellationRequested)
+            catch (Exception) when (!stop.IsCancellationRequested)
             {
                 await Task.Delay(delay, stop).ConfigureAwait(false);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
@@ -117,6 +141,9 @@ public sealed partial class TimerDispatcher(
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Timer {Function} with schedule '{Schedule}' has no next occurrence.")]
     private static partial void LogNoOccurrence(ILogger logger, string function, string schedule);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Error, Message = "Timer {Function} failed this occurrence; the schedule goes on: {Error}")]
+    private static partial void LogOccurrenceFailed(ILogger logger, string function, string error);
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Timer {Function} could not claim its occurrence: {Error}")]
     private static partial void LogClaimFailed(ILogger logger, string function, string error);
