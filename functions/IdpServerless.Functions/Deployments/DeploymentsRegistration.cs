@@ -21,6 +21,7 @@ public static class DeploymentsRegistration
         services.AddSingleton<ComponentDeliveryResolver>();
         services.AddSingleton<DeploymentService>();
         services.AddSingleton<IDeploymentService>(sp => sp.GetRequiredService<DeploymentService>());
+        services.AddSingleton(new Orchestration.ManagedOrchestrator(DeploymentFunctions.Orchestrator, "/api/deployments"));
         services.AddDurableEngine(configuration)
             .AddOrchestrator<DeploymentOrchestrator>(DeploymentFunctions.Orchestrator)
             .AddActivity<SaveDeploymentActivity>(DeploymentFunctions.Save)

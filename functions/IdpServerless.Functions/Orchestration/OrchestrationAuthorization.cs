@@ -38,23 +38,48 @@ public interface IOrchestrationAuthorizer
 }
 
 /// <summary>
-/// Default rule: reading needs <see cref="Permissions.OrchestrationRead"/>, everything else
-/// <see cref="Permissions.OrchestrationControl"/>, decided by <see cref="IAccessPolicy"/> for the instance's
-/// <c>component</c> label (ownership) and <c>environment</c> label. Without a registered policy (before identity is
-/// configured) every request is allowed, as the endpoints' own permission metadata is then not enforced either.
+/// An orchestrator that a feature drives through its own API, which checks more than the generic orchestration API
+/// can (who may approve a protected environment, who may switch traffic). Through the generic API, everything but
+/// reading it needs <see cref="Permissions.OrchestrationAdmin"/>, so that <c>raiseEvent/approval</c> is no way around
+/// the approver check.
 /// </summary>
-public sealed class DefaultOrchestrationAuthorizer(IServiceProvider services) : IOrchestrationAuthorizer
+/// <param name="Name">The orchestrator's name.</param>
+/// <param name="Api">Where callers should go instead, for the denial's message (e.g. <c>/api/deployments</c>).</param>
+public sealed record ManagedOrchestrator(string Name, string Api);
+
+/// <summary>
+/// Default rule: reading needs <see cref="Permissions.OrchestrationRead"/>, everything else
+/// <see cref="Permissions.OrchestrationControl"/> — or <see cref="Permissions.OrchestrationAdmin"/> for a
+/// <see cref="ManagedOrchestrator"/> — decided by <see cref="IAccessPolicy"/> for the instance's <c>component</c>
+/// label (ownership) and <c>environment</c> label. Without a registered policy (before identity is configured) every
+/// request is allowed, as the endpoints' own permission metadata is then not enforced either.
+/// </summary>
+public sealed class DefaultOrchestrationAuthorizer(IServiceProvider services, IEnumerable<ManagedOrchestrator> managed) : IOrchestrationAuthorizer
 {
+    private readonly Dictionary<string, ManagedOrchestrator> _managed = managed
+        .GroupBy(m => m.Name, StringComparer.OrdinalIgnoreCase)
+        .ToDictionary(g => g.Key, g => g.First(), StringComparer.OrdinalIgnoreCase);
+
     public async ValueTask<AccessDecision> AuthorizeAsync(Caller caller, OrchestrationAccessRequest request, CancellationToken cancellationToken)
     {
-        var permission = request.Operation == OrchestrationOperation.Read ? Permissions.OrchestrationRead : Permissions.OrchestrationControl;
+        var feature = request.OrchestratorName is { } name && request.Operation != OrchestrationOperation.Read
+            ? _managed.GetValueOrDefault(name)
+            : null;
+        var permission = request.Operation == OrchestrationOperation.Read ? Permissions.OrchestrationRead
+            : feature is not null ? Permissions.OrchestrationAdmin
+            : Permissions.OrchestrationControl;
         if (services.GetService<IAccessPolicy>() is not { } policy)
         {
             return AccessDecision.Allow(permission);
         }
 
         var resource = new AccessResource(request.Labels.GetValueOrDefault("component"), request.Labels.GetValueOrDefault("environment"));
-        return await policy.DecideAsync(caller, permission, resource, cancellationToken);
+        var decision = await policy.DecideAsync(caller, permission, resource, cancellationToken);
+        return decision.Allowed || feature is null
+            ? decision
+            : AccessDecision.Deny(permission,
+                $"'{feature.Name}' orchestrations are controlled through {feature.Api}, which checks approvers and release control; " +
+                $"the generic orchestration API needs '{permission}' (platform-admin) to {request.Operation.ToString().ToLowerInvariant()} them.");
     }
 }
 

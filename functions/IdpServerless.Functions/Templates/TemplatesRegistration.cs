@@ -31,6 +31,7 @@ public static class TemplatesRegistration
         services.AddSingleton<TaskExecution>();
         services.AddSingleton<TaskService>();
         services.AddSingleton<DryRunService>();
+        services.AddSingleton(new Orchestration.ManagedOrchestrator(ScaffolderTaskOrchestrator.Name, "/api/scaffolder/v2/tasks"));
         services.AddDurableEngine(configuration).AddOrchestrator<ScaffolderTaskOrchestrator>(ScaffolderTaskOrchestrator.Name)
             .AddActivity<BeginTaskActivity>(BeginTaskActivity.Name)
             .AddActivity<RunStepActivity>(RunStepActivity.Name)

@@ -22,6 +22,13 @@ public static class Permissions
     public const string AuditRead = "audit.read";
     public const string OrchestrationRead = "orchestration.read";
     public const string OrchestrationControl = "orchestration.control";
+
+    /// <summary>
+    /// Starting, raising events on, terminating, suspending, resuming or purging a feature's own orchestrations
+    /// (deployments, template tasks) through the generic orchestration API, which skips the feature's checks
+    /// (approvers, release control). No role but platform-admin holds it.
+    /// </summary>
+    public const string OrchestrationAdmin = "orchestration.admin";
     public const string NotificationRead = "notification.read";
     public const string NotificationAdmin = "notification.admin";
     public const string RbacAdmin = "rbac.admin";

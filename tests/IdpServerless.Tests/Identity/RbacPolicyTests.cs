@@ -66,6 +66,39 @@ public class RbacPolicyTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task An_owner_cannot_go_around_the_deployment_approver_check_through_the_generic_orchestration_api()
+    {
+        await using var host = await IdentityTestHost.StartAsync(azurite, Directory(), new Dictionary<string, string?> { ["IDP_BOOTSTRAP_ADMINS"] = "user:default/root" });
+        using (var root = await host.SignInAsync("user:default/root"))
+        using (var r = await root.PostAsJsonAsync("/api/rbac/bindings", new { subject = "group:default/payments", role = "application-owner" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        }
+
+        var authorizer = host.App.Services.GetRequiredService<IdpServerless.Functions.Orchestration.IOrchestrationAuthorizer>();
+        var pat = Caller("pat", PatGroups);
+        var root2 = Caller("root");
+        var labels = new Dictionary<string, string> { ["component"] = "component:default/ledger", ["environment"] = "prod" };
+        IdpServerless.Functions.Orchestration.OrchestrationAccessRequest Ask(IdpServerless.Functions.Orchestration.OrchestrationOperation op, string orchestrator, string? evt = null) =>
+            new(op, orchestrator, "i-1", labels, evt);
+        var deployment = IdpServerless.Functions.Deployments.Orchestrations.DeploymentFunctions.Orchestrator;
+        var raise = IdpServerless.Functions.Orchestration.OrchestrationOperation.RaiseEvent;
+
+        // The owner controls the orchestrations of owned apps in general...
+        Assert.True((await authorizer.AuthorizeAsync(pat, Ask(raise, IdpServerless.Functions.Orchestration.SelfTestOrchestrator.Name, "go"), default)).Allowed);
+        // ...but an approval raised straight at a deployment would skip the approvers of the protected environment.
+        var approval = await authorizer.AuthorizeAsync(pat, Ask(raise, deployment, "approval"), default);
+        Assert.False(approval.Allowed);
+        Assert.Equal(Permissions.OrchestrationAdmin, approval.Permission);
+        Assert.Contains("/api/deployments", approval.Reason, StringComparison.Ordinal);
+        Assert.False((await authorizer.AuthorizeAsync(pat, Ask(IdpServerless.Functions.Orchestration.OrchestrationOperation.Terminate, deployment), default)).Allowed);
+        Assert.False((await authorizer.AuthorizeAsync(pat, Ask(IdpServerless.Functions.Orchestration.OrchestrationOperation.Start, "ScaffolderTask"), default)).Allowed);
+        // Reading stays with orchestration.read, and a platform-admin may still repair a stuck deployment.
+        Assert.True((await authorizer.AuthorizeAsync(pat, Ask(IdpServerless.Functions.Orchestration.OrchestrationOperation.Read, deployment), default)).Allowed);
+        Assert.True((await authorizer.AuthorizeAsync(root2, Ask(raise, deployment, "approval"), default)).Allowed);
+    }
+
+    [Fact]
     public async Task A_binding_scoped_to_an_entity_grants_the_role_there_whoever_owns_it()
     {
         await using var host = await IdentityTestHost.StartAsync(azurite, Directory(), new Dictionary<string, string?> { ["IDP_BOOTSTRAP_ADMINS"] = "user:default/root" });
