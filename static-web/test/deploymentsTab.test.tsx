@@ -47,6 +47,21 @@ function mountWith(me: Me) {
 afterEach(cleanup);
 
 describe("entity Deployments tab", () => {
+  it("tells a viewer the API refused to show deployments and shows Deploy disabled with the missing permission", async () => {
+    const fetch = vi.fn(async () =>
+      new Response(JSON.stringify({ title: "Forbidden", status: 403, detail: "Requires deployment.read.", permission: "deployment.read" }), {
+        status: 403, headers: { "content-type": "application/problem+json" },
+      }));
+    setApi(createApi(createClient({ baseUrl: "http://api", getToken: () => "t", fetch })));
+    render(<MemoryRouter><DeploymentsTab entity={entity} me={viewer} /></MemoryRouter>);
+    const restricted = await screen.findByTestId("deployments-restricted");
+    expect(restricted.textContent).toContain("Requires deployment.read on this component (you are a viewer)");
+    const deploy = within(restricted).getByTestId("deploy-button");
+    expect(deploy).toHaveProperty("disabled", true);
+    expect(within(restricted).getByTestId("deploy-disabled-reason").textContent).toBe("Requires deployment.create on this component (you are a viewer)");
+    expect(within(restricted).getByTestId("rollback-button")).toHaveProperty("disabled", true);
+  });
+
   it("disables Deploy for a viewer and says which permission is missing", async () => {
     mountWith(viewer);
     const row = await screen.findByTestId("env-row-staging");

@@ -15,6 +15,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["orchestration"] = OrchestrationBenchmark.RunAsync,
     ["templates"] = TemplatesBenchmark.RunAsync,
     ["docs"] = DocsBenchmark.RunAsync,
+    ["page-load"] = PageLoadBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Text.Json;
+using IdpServerless.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace IdpServerless.Tests.Browser;
@@ -42,6 +45,94 @@ public class PortalTests(PortalFixture portal)
         await page.GetByTestId("entity-row-payments-api").WaitForAsync(Visible);
         Assert.Equal(0, await page.GetByTestId("entity-row-payments-service").CountAsync());
         Assert.Contains("kind=", page.Url, StringComparison.OrdinalIgnoreCase);
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task A_viewer_sees_the_deploy_action_refused_with_the_reason_and_the_api_refuses_it_too()
+    {
+        var (context, page, errors) = await portal.SignInAsync("viewer");
+        await using var _ = context;
+        await page.GotoAsync(new Uri(portal.WebBase, "/catalog/component/default/payments-service?tab=deployments").ToString());
+        // A viewer may not read deployments (seed 000): the tab says so and shows the actions disabled, with why.
+        var restricted = page.GetByTestId("deployments-restricted");
+        await restricted.WaitForAsync(Visible);
+        Assert.Contains("deployment.read", await restricted.InnerTextAsync(), StringComparison.Ordinal);
+        var deploy = restricted.GetByTestId("deploy-button");
+        Assert.True(await deploy.IsDisabledAsync(), "the viewer's deploy button must be disabled");
+        var reason = await restricted.GetByTestId("deploy-disabled-reason").InnerTextAsync();
+        Assert.Contains("deployment.create", reason, StringComparison.Ordinal);
+        Assert.Contains("viewer", reason, StringComparison.Ordinal);
+        Assert.True(await restricted.GetByTestId("rollback-button").IsDisabledAsync());
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(PortalFixture.ScreenshotDir, "viewer-deploy-refused.png"), FullPage = true });
+
+        // The button is only the visible half: the API itself refuses the viewer, naming the permission.
+        var token = await portal.TokenAsync("user:default/viewer");
+        using var refused = await portal.Send(HttpMethod.Post, "/api/deployments", token, new { component = "payments-service", environment = "dev", version = "9.9.9" });
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("deployment.create", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task An_owner_starts_a_canary_from_the_entity_page_and_promotes_it_to_full_traffic()
+    {
+        // checkout-service's prod runs canaries; give it a stable version first (as the platform would have).
+        var admin = await portal.TokenAsync("user:default/admin");
+        using (var first = await portal.Send(HttpMethod.Post, "/api/deployments", admin, new { component = "checkout-service", environment = "prod", version = "1.0.0" }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+            var id = JsonDocument.Parse(await first.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+            await Eventually.TrueAsync(async () =>
+            {
+                using var r = await portal.Send(HttpMethod.Get, $"/api/deployments/{id}", admin);
+                var status = JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString();
+                Assert.NotEqual("Failed", status);
+                return status == "Succeeded";
+            }, TimeSpan.FromSeconds(120), "the stable version to reach prod");
+        }
+
+        var (context, page, errors) = await portal.SignInAsync("carol");
+        await using var _ = context;
+        await page.GotoAsync(new Uri(portal.WebBase, "/catalog/component/default/checkout-service?tab=deployments").ToString());
+        var prod = page.GetByTestId("env-row-prod");
+        await prod.WaitForAsync(Visible);
+        await prod.GetByTestId("deploy-button").ClickAsync();
+        await page.GetByTestId("deploy-version-input").FillAsync("1.1.0");
+        await page.GetByTestId("deploy-submit").ClickAsync();
+
+        // The app follows the new deployment: the canary panel shows steps, weights and analysis as they happen.
+        try
+        {
+            await page.WaitForURLAsync("**/deployments/**", new PageWaitForURLOptions { Timeout = 30_000, WaitUntil = WaitUntilState.Commit });
+        }
+        catch (TimeoutException)
+        {
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(PortalFixture.ScreenshotDir, "canary-start-failed.png"), FullPage = true });
+            Assert.Fail("the deploy form did not open the new deployment; the page says: " + await page.GetByTestId("deploy-form").InnerTextAsync());
+        }
+        await page.GetByTestId("canary-panel").WaitForAsync(Visible);
+        await page.GetByTestId("canary-weights").WaitForAsync(Visible);
+        Assert.Contains("1.1.0", await page.GetByTestId("deployment-version").InnerTextAsync(), StringComparison.Ordinal);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(PortalFixture.ScreenshotDir, "canary-running.png"), FullPage = true });
+
+        var promote = page.GetByTestId("promote-full-button");
+        await promote.WaitForAsync(Visible);
+        await Eventually.TrueAsync(async () => await promote.IsEnabledAsync(), TimeSpan.FromSeconds(60), "promote to be allowed for the owner");
+        await promote.ClickAsync();
+        await page.GetByTestId("action-notice").WaitForAsync(Visible);
+
+        var status = page.GetByTestId("deployment-status");
+        await Eventually.TrueAsync(async () => (await status.InnerTextAsync()).Contains("Succeeded", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(120), "the promoted canary to succeed");
+        Assert.Equal("100%", await page.GetByTestId("canary-weight-canary").InnerTextAsync());
+        Assert.Equal("0%", await page.GetByTestId("canary-weight-stable").InnerTextAsync());
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(PortalFixture.ScreenshotDir, "canary-promoted.png"), FullPage = true });
+
+        // The entity page now shows the new version serving prod.
+        await page.GotoAsync(new Uri(portal.WebBase, "/catalog/component/default/checkout-service?tab=deployments").ToString());
+        await Eventually.TrueAsync(async () => (await page.GetByTestId("env-row-prod").GetByTestId("env-version").InnerTextAsync()) == "1.1.0",
+            TimeSpan.FromSeconds(30), "prod to show 1.1.0");
         Assert.Empty(errors);
     }
 }

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
-import { api, type Entity, type Environment, type Me } from "../../api";
+import { api, ApiError, type Entity, type Environment, type Me } from "../../api";
 import { checkPermission, Permission } from "../../auth/permissions";
 import { EntityRefLink, GuardedButton, Loading, ProblemView, StatusBadge } from "../../components/common";
 import { formatDateTime, formatRelative } from "../../format";
@@ -81,6 +81,7 @@ export function DeploymentsTab({ entity, me }: { entity: Entity; me: Me }) {
   const [pending, setPending] = useState<Pending>(null);
 
   if (envs.loading && !envs.data) return <Loading label="Loading environments…" />;
+  if (envs.error instanceof ApiError && envs.error.isForbidden) return <RestrictedDeployments entity={entity} me={me} error={envs.error} />;
   if (envs.error) return <ProblemView error={envs.error} onRetry={envs.reload} />;
   const list = [...(envs.data ?? [])].sort((a, b) => a.order - b.order);
   if (list.length === 0) return <p className="empty" data-testid="empty-state">This component has no environments configured.</p>;
@@ -147,5 +148,31 @@ export function DeploymentsTab({ entity, me }: { entity: Entity; me: Me }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/**
+ * What someone who may not read this component's deployments (a viewer) sees: why, and the actions they would need,
+ * shown disabled with the missing permission — rather than a bare error.
+ */
+function RestrictedDeployments({ entity, me, error }: { entity: Entity; me: Me; error: ApiError }) {
+  const read = checkPermission(me, "deployment.read", { entity });
+  const deploy = checkPermission(me, Permission.deploy, { entity });
+  const rollback = checkPermission(me, Permission.rollback, { entity });
+  const because = read.allowed ? error.problem.detail ?? error.problem.title : read.reason;
+  return (
+    <section data-testid="deployments-restricted">
+      <p className="notice" role="status">
+        You cannot see this component&apos;s deployments: {because}. Ask the owning team or a platform-admin for a role.
+      </p>
+      <div className="actions">
+        <GuardedButton testId="deploy-button" allowed={false} reason={deploy.allowed ? because : deploy.reason} onClick={() => undefined}>
+          Deploy
+        </GuardedButton>
+        <GuardedButton testId="rollback-button" variant="secondary" allowed={false} reason={rollback.allowed ? because : rollback.reason} onClick={() => undefined}>
+          Rollback
+        </GuardedButton>
+      </div>
+    </section>
   );
 }

@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+
+namespace IdpServerless.Benchmarks;
+
+/// <summary>
+/// Page loads of the browser app in Debian's Chromium, against the real function app (Release build, local mode, demo
+/// data) on Azurite and the app's own static server. For the catalog and an entity page it measures, cold (a new
+/// browser context each time: empty HTTP cache) and warm (the same context, cache filled), the navigation timing
+/// (<c>loadEventEnd</c>) and the time until the page's content is on screen (the first catalog row, the entity's
+/// title), and prints p50/p95. It also prints the initial JavaScript and CSS that index.html loads, raw and gzip.
+/// Needs <c>dotnet build functions/IdpServerless.Functions -c Release</c> and <c>npm run build</c> in static-web.
+/// Options: <c>--runs N</c> (default 20 per page and mode).
+/// </summary>
+public static partial class PageLoadBenchmark
+{
+    private sealed record PageSpec(string Name, string Path, string ContentSelector);
+
+    private static readonly PageSpec[] Pages =
+    [
+        new("catalog", "/catalog", "[data-testid^='entity-row-']"),
+        new("entity", "/catalog/component/default/payments-service", "[data-testid='entity-title']"),
+    ];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var runs = args.Length >= 2 && args[0] == "--runs" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+        var root = ColdStartBenchmark.RepoRoot();
+        var dll = Path.Combine(root, "functions", "IdpServerless.Functions", "bin", "Release", "net10.0", "IdpServerless.Functions.dll");
+        var dist = Path.Combine(root, "static-web", "dist");
+        if (!File.Exists(dll) || !File.Exists(Path.Combine(dist, "index.html")))
+        {
+            Console.Error.WriteLine("Build first: 'dotnet build functions/IdpServerless.Functions -c Release' and 'npm ci && npm run build' in static-web.");
+            return 1;
+        }
+
+        PrintBundle(dist);
+        var dataDir = Path.Combine(Path.GetTempPath(), "idp-bench-pageload-" + Guid.NewGuid().ToString("N"));
+        await using var azurite = await AzuriteProcess.StartAsync(TimeSpan.FromSeconds(30));
+        var apiPort = FreePort();
+        using var web = StartStaticServer(root, apiPort, out var webBase);
+        using var app = StartApp(dll, azurite.ConnectionString, apiPort, dataDir, root, webBase);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}"), Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            var session = await Until(async () =>
+            {
+                using var t = await http.PostAsJsonAsync("/api/auth/dev-token", new { user = "user:default/alice" });
+                if (!t.IsSuccessStatusCode)
+                {
+                    return null;
+                }
+
+                var body = await t.Content.ReadFromJsonAsync<JsonElement>();
+                using var probe = new HttpRequestMessage(HttpMethod.Get, "/api/catalog/entities/by-name/component/default/payments-service");
+                probe.Headers.Authorization = new("Bearer", body.GetProperty("access_token").GetString());
+                using var found = await http.SendAsync(probe);
+                return found.IsSuccessStatusCode ? body : (JsonElement?)null;
+            }, "the demo catalog to load");
+            var stored = JsonSerializer.Serialize(new
+            {
+                token = session.GetProperty("access_token").GetString(),
+                expiresAt = DateTimeOffset.UtcNow.AddSeconds(session.GetProperty("expires_in").GetInt32()).ToUnixTimeMilliseconds(),
+            });
+            var signIn = $"sessionStorage.setItem('idp.session', {JsonSerializer.Serialize(stored)});";
+
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = "/usr/bin/chromium",
+                Headless = true,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+            });
+
+            Console.WriteLine($"page loads in Chromium, {runs} runs per page and mode (ms; 'content' = first catalog row / entity title on screen)");
+            Console.WriteLine($"{"page",-8} {"mode",-5} {"load p50",9} {"load p95",9} {"content p50",12} {"content p95",12}");
+            foreach (var spec in Pages)
+            {
+                var url = new Uri(webBase, spec.Path).ToString();
+                // One unmeasured load first, so the backend's own first-call costs (JIT, caches) are not in the figures.
+                await using (var warmup = await browser.NewContextAsync())
+                {
+                    await warmup.AddInitScriptAsync(signIn);
+                    await LoadAsync(await warmup.NewPageAsync(), url, spec.ContentSelector);
+                }
+
+                var cold = new List<(double Load, double Content)>();
+                for (var i = 0; i < runs; i++)
+                {
+                    await using var context = await browser.NewContextAsync();
+                    await context.AddInitScriptAsync(signIn);
+                    cold.Add(await LoadAsync(await context.NewPageAsync(), url, spec.ContentSelector));
+                }
+
+                var warm = new List<(double Load, double Content)>();
+                await using (var context = await browser.NewContextAsync())
+                {
+                    await context.AddInitScriptAsync(signIn);
+                    var page = await context.NewPageAsync();
+                    await LoadAsync(page, url, spec.ContentSelector);
+                    for (var i = 0; i < runs; i++)
+                    {
+                        warm.Add(await LoadAsync(page, url, spec.ContentSelector));
+                    }
+                }
+
+                Print(spec.Name, "cold", cold);
+                Print(spec.Name, "warm", warm);
+            }
+
+            return 0;
+        }
+        finally
+        {
+            if (!app.HasExited)
+            {
+                app.Kill(entireProcessTree: true);
+                await app.WaitForExitAsync();
+            }
+
+            if (!web.HasExited)
+            {
+                web.Kill(entireProcessTree: true);
+                await web.WaitForExitAsync();
+            }
+
+            if (Directory.Exists(dataDir))
+            {
+                Directory.Delete(dataDir, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Navigates and returns (loadEventEnd, time the content selector first matched), both from navigation start.</summary>
+    private static async Task<(double Load, double Content)> LoadAsync(IPage page, string url, string selector)
+    {
+        await page.GotoAsync(url, new PageGotoOptions { WaitUntil = WaitUntilState.Load, Timeout = 60_000 });
+        // Polled every animation frame: the value is performance.now() at the first frame where the content exists.
+        var content = await page.WaitForFunctionAsync(
+            "s => document.querySelector(s) ? performance.now() : null", selector,
+            new PageWaitForFunctionOptions { PollingInterval = null, Timeout = 60_000 });
+        var contentMs = await content.JsonValueAsync<double>();
+        var loadMs = await page.EvaluateAsync<double>("() => performance.getEntriesByType('navigation')[0].loadEventEnd");
+        return (loadMs, contentMs);
+    }
+
+    private static void Print(string page, string mode, List<(double Load, double Content)> samples)
+    {
+        var load = samples.Select(s => s.Load).Order().ToArray();
+        var content = samples.Select(s => s.Content).Order().ToArray();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{page,-8} {mode,-5} {Pct(load, 0.50),9:F1} {Pct(load, 0.95),9:F1} {Pct(content, 0.50),12:F1} {Pct(content, 0.95),12:F1}"));
+    }
+
+    private static double Pct(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    /// <summary>The scripts and styles index.html loads before anything else (entry, module preloads, CSS).</summary>
+    private static void PrintBundle(string dist)
+    {
+        var html = File.ReadAllText(Path.Combine(dist, "index.html"));
+        var assets = InitialAsset().Matches(html).Select(m => m.Groups["u"].Value).Distinct().ToList();
+        long raw = 0, gz = 0;
+        Console.WriteLine("initial bundle (what index.html loads):");
+        foreach (var asset in assets)
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(dist, asset.TrimStart('/')));
+            using var buffer = new MemoryStream();
+            using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true))
+            {
+                gzip.Write(bytes);
+            }
+
+            raw += bytes.Length;
+            gz += buffer.Length;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {asset,-40} {bytes.Length / 1024.0,8:F1} KB  {buffer.Length / 1024.0,7:F1} KB gzip"));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"total",-40} {raw / 1024.0,8:F1} KB  {gz / 1024.0,7:F1} KB gzip"));
+    }
+
+    private static Process StartStaticServer(string root, int apiPort, out Uri webBase)
+    {
+        var psi = new ProcessStartInfo("node")
+        {
+            ArgumentList = { "serve.mjs", "--port", "0", "--api", $"http://127.0.0.1:{apiPort}" },
+            WorkingDirectory = Path.Combine(root, "static-web"),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var process = Process.Start(psi)!;
+        var url = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && Listening().Match(line) is { Success: true } m)
+            {
+                url.TrySetResult(new Uri(m.Groups[1].Value));
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        webBase = url.Task.WaitAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        return process;
+    }
+
+    private static Process StartApp(string dll, string storage, int port, string dataDir, string root, Uri webBase)
+    {
+        var psi = new ProcessStartInfo("dotnet", $"\"{dll}\"") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        psi.Environment["AzureWebJobsStorage"] = storage;
+        psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        psi.Environment["IDP_LOCAL_SETTINGS"] = "/nonexistent/local.settings.json";
+        psi.Environment["IDP_MODE"] = "local";
+        psi.Environment["IDP_DEMO_DIR"] = Path.Combine(root, "demo");
+        psi.Environment["IDP_DATA_DIR"] = dataDir;
+        psi.Environment["IDP_BOOTSTRAP_ADMINS"] = "user:default/admin";
+        psi.Environment["IDP_CORS_ORIGINS"] = webBase.GetLeftPart(UriPartial.Authority);
+        psi.Environment["IDP_RATE_LIMIT_PER_IDENTITY"] = "0";
+        psi.Environment["IDP_RATE_LIMIT_PER_ADDRESS"] = "0";
+        psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task<T> Until<T>(Func<Task<T?>> probe, string what)
+        where T : struct
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            try
+            {
+                if (await probe() is { } value)
+                {
+                    return value;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // The app is not listening yet.
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"timed out waiting for {what}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [GeneratedRegex(@"listening on (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex Listening();
+
+    [GeneratedRegex("""(?:<script[^>]*\bsrc="(?<u>[^"]+)"|<link[^>]*rel="(?:modulepreload|stylesheet)"[^>]*href="(?<u>[^"]+)")""")]
+    private static partial Regex InitialAsset();
+}
