@@ -1,47 +1,54 @@
-import { lazy, Suspense } from "react";
+import { lazy, Suspense, useState, type ComponentType } from "react";
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router";
 import { AuthProvider, useAuth } from "./auth/AuthProvider";
 import { Loading, ProblemView } from "./components/common";
 import { Shell } from "./components/Shell";
 import type { AppConfig } from "./config";
 
-const loaders = {
-  signIn: () => import("./pages/SignIn"),
-  catalog: () => import("./pages/Catalog"),
-  entity: () => import("./pages/EntityPage"),
-  create: () => import("./pages/Create"),
-  templateForm: () => import("./pages/TemplateForm"),
-  task: () => import("./pages/TaskPage"),
-  deployments: () => import("./pages/Deployments"),
-  deploymentDetail: () => import("./pages/DeploymentDetail"),
-  clusters: () => import("./pages/Clusters"),
-  audit: () => import("./pages/Audit"),
-};
+/**
+ * A lazily loaded page that renders at once, without suspending, when its chunk is already in memory. React 19 holds
+ * a Suspense boundary's fallback for at least ~300 ms once shown, so suspending on a chunk that preloadRoute fetched
+ * while sign-in was in flight would delay every first paint by that much for nothing.
+ */
+function page<P extends object>(load: () => Promise<{ default: ComponentType<P> }>) {
+  let loaded: ComponentType<P> | undefined;
+  const preload = () => load().then((m) => {
+    loaded = m.default;
+    return m;
+  });
+  const Lazy = lazy(preload);
+  function Page(props: P) {
+    // Decided once per mount, so a page never switches component type (and loses its state) mid-life.
+    const [Ready] = useState(() => loaded);
+    return Ready ? <Ready {...props} /> : <Lazy {...props} />;
+  }
+  return Object.assign(Page, { preload });
+}
+
+const SignIn = page(() => import("./pages/SignIn"));
+const Catalog = page(() => import("./pages/Catalog"));
+const EntityPage = page(() => import("./pages/EntityPage"));
+const Create = page(() => import("./pages/Create"));
+const TemplateForm = page(() => import("./pages/TemplateForm"));
+const TaskPage = page(() => import("./pages/TaskPage"));
+const Deployments = page(() => import("./pages/Deployments"));
+const DeploymentDetail = page(() => import("./pages/DeploymentDetail"));
+const Clusters = page(() => import("./pages/Clusters"));
+const Audit = page(() => import("./pages/Audit"));
 
 /** Starts downloading the chunk for the page being opened while config.json and /api/me are still in flight. */
 export function preloadRoute(pathname: string) {
   const seg = pathname.split("/").filter(Boolean);
-  const load =
-    seg[0] === "login" ? loaders.signIn
-    : seg[0] === "catalog" ? (seg.length > 1 ? loaders.entity : loaders.catalog)
-    : seg[0] === "create" ? (seg[1] === "templates" ? loaders.templateForm : seg[1] === "tasks" ? loaders.task : loaders.create)
-    : seg[0] === "deployments" ? (seg.length > 1 ? loaders.deploymentDetail : loaders.deployments)
-    : seg[0] === "clusters" ? loaders.clusters
-    : seg[0] === "audit" ? loaders.audit
-    : loaders.catalog;
-  void load().catch(() => undefined); // a failure surfaces when React.lazy retries the same import
+  const target =
+    seg[0] === "login" ? SignIn
+    : seg[0] === "catalog" ? (seg.length > 1 ? EntityPage : Catalog)
+    : seg[0] === "create" ? (seg[1] === "templates" ? TemplateForm : seg[1] === "tasks" ? TaskPage : Create)
+    : seg[0] === "deployments" ? (seg.length > 1 ? DeploymentDetail : Deployments)
+    : seg[0] === "clusters" ? Clusters
+    : seg[0] === "audit" ? Audit
+    : Catalog;
+  void target.preload().catch(() => undefined); // a failure surfaces when React.lazy retries the same import
 }
-
-const SignIn = lazy(loaders.signIn);
-const Catalog = lazy(loaders.catalog);
-const EntityPage = lazy(loaders.entity);
-const Create = lazy(loaders.create);
-const TemplateForm = lazy(loaders.templateForm);
-const TaskPage = lazy(loaders.task);
-const Deployments = lazy(loaders.deployments);
-const DeploymentDetail = lazy(loaders.deploymentDetail);
-const Clusters = lazy(loaders.clusters);
-const Audit = lazy(loaders.audit);
 
 function RequireAuth() {
   const { state, refresh } = useAuth();
