@@ -96,8 +96,8 @@ public sealed class CatalogTestApp : IAsyncDisposable
         return path;
     }
 
-    public async Task<HttpResponseMessage> RegisterAsync(string path, bool dryRun = false, HttpClient? http = null) =>
-        await (http ?? Http).PostAsJsonAsync("/api/catalog/locations" + (dryRun ? "?dryRun=true" : string.Empty), new { type = "file", target = path });
+    public async Task<HttpResponseMessage> RegisterAsync(string path, bool dryRun = false, HttpClient? http = null, string type = "file") =>
+        await (http ?? Http).PostAsJsonAsync("/api/catalog/locations" + (dryRun ? "?dryRun=true" : string.Empty), new { type, target = path });
 
     public async Task<JsonObject> RegisterOkAsync(string path)
     {
