@@ -10,9 +10,10 @@ namespace IdpServerless.Benchmarks;
 /// The catalog at scale: generates a Backstage catalog of 50,000 entities with realistic relations (groups with
 /// parents, users in teams, domains, systems, components providing and consuming APIs, resources they depend on),
 /// registers it through <c>POST /api/catalog/locations</c> on the real app (Release build, own Azurite), reports
-/// ingest time and memory, then drives 256 connections with wrk at get-by-name, by-query with a filter and cursor,
-/// full-text search and facets. Options: <c>--entities N</c>, <c>--connections N</c>, <c>--seconds N</c>,
-/// <c>--threads N</c> (wrk threads).
+/// ingest time and memory, then drives 256 connections at get-by-name, by-query with a filter and cursor, full-text
+/// search and facets: first with wrk (closed loop: maximum throughput), then open loop at a fixed rate (latency at a
+/// given load). Options: <c>--entities N</c>, <c>--connections N</c>, <c>--seconds N</c>, <c>--threads N</c> (wrk
+/// threads), <c>--rate N</c> (open-loop requests per second).
 /// </summary>
 public static class CatalogBenchmark
 {
@@ -22,6 +23,7 @@ public static class CatalogBenchmark
         var connections = Option(args, "--connections", 256);
         var seconds = Option(args, "--seconds", 15);
         var threads = Option(args, "--threads", 2);
+        var rate = Option(args, "--rate", 400);
         var root = ColdStartBenchmark.RepoRoot();
         var dll = Path.Combine(root, "functions", "IdpServerless.Functions", "bin", "Release", "net10.0", "IdpServerless.Functions.dll");
         if (!File.Exists(dll) || !File.Exists("/usr/bin/wrk"))
@@ -41,6 +43,8 @@ public static class CatalogBenchmark
             await using var azurite = await AzuriteProcess.StartAsync(TimeSpan.FromSeconds(30));
             await using var app = await AppProcess.StartAsync(dll, azurite.ConnectionString, folder);
             using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromMinutes(10) };
+            var token = await TokenAsync(http);
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
 
             watch.Restart();
             using (var registered = await http.PostAsJsonAsync("/api/catalog/locations", new { type = "file", target = catalog.RootFile }))
@@ -64,6 +68,7 @@ public static class CatalogBenchmark
             await using (var second = await AppProcess.StartAsync(dll, azurite.ConnectionString, folder))
             {
                 using var h2 = new HttpClient { BaseAddress = second.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+                h2.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
                 var loaded = await CountAsync(h2);
                 Console.WriteLine($"cold load of a second instance from Table storage: {loaded:N0} entities in {watch.Elapsed.TotalSeconds:F1} s; its RSS {second.RssMiB():F0} MiB");
             }
@@ -75,9 +80,20 @@ public static class CatalogBenchmark
             Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
             foreach (var (name, urlFile) in scenarios)
             {
-                await Wrk.RunAsync(app.BaseAddress, urlFile, threads, connections, 3);
-                var r = await Wrk.RunAsync(app.BaseAddress, urlFile, threads, connections, seconds);
+                await Wrk.RunAsync(app.BaseAddress, urlFile, threads, connections, 3, token);
+                var r = await Wrk.RunAsync(app.BaseAddress, urlFile, threads, connections, seconds, token);
                 Console.WriteLine($"| {name} | {r.RequestsPerSecond:N0} | {r.P50:F2} | {r.P95:F2} | {r.P99:F2} | {r.Non2xx} | {r.SocketErrors} |");
+            }
+
+            Console.WriteLine();
+            Console.WriteLine($"open loop: {rate} requests/s on a schedule over {connections} open connections, {seconds} s per scenario");
+            Console.WriteLine("| scenario | achieved/s | p50 ms | p95 ms | p99 ms | errors |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+            foreach (var (name, urlFile) in scenarios)
+            {
+                var urls = await File.ReadAllLinesAsync(urlFile);
+                var r = await OpenLoad.RunAsync(app.BaseAddress, token, urls, connections, rate, seconds);
+                Console.WriteLine($"| {name} | {r.AchievedPerSecond:N0} | {r.P50:F2} | {r.P95:F2} | {r.P99:F2} | {r.Errors} |");
             }
 
             Console.WriteLine();
@@ -165,6 +181,16 @@ public static class CatalogBenchmark
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
+    private const string Admin = "user:default/bench-admin";
+
+    /// <summary>A dev-issuer bearer token for the benchmark's admin.</summary>
+    private static async Task<string> TokenAsync(HttpClient http)
+    {
+        using var issued = await http.PostAsJsonAsync("/api/auth/dev-token", new { user = Admin });
+        issued.EnsureSuccessStatusCode();
+        return (await issued.Content.ReadFromJsonAsync<JsonObject>())!["access_token"]!.GetValue<string>();
+    }
+
     /// <summary>The function app as a process on a free port, file locations allowed under the catalog folder.</summary>
     private sealed class AppProcess : IAsyncDisposable
     {
@@ -193,6 +219,14 @@ public static class CatalogBenchmark
             psi.Environment["Logging__Console__FormatterName"] = "simple";
             psi.Environment["Catalog__FileRoots__0"] = folder;
             psi.Environment["Catalog__RefreshSchedule"] = "0 0 0 1 1 *";
+
+            // Identity stays on (every request carries a dev-issuer token and is authorized); only its per-caller rate
+            // limits are turned off through their documented settings, or one load generator would be throttled.
+            psi.Environment["IDP_MODE"] = "local";
+            psi.Environment["IDP_DATA_DIR"] = Path.Combine(folder, "data");
+            psi.Environment["IDP_BOOTSTRAP_ADMINS"] = Admin;
+            psi.Environment["IDP_RATE_LIMIT_PER_IDENTITY"] = "0";
+            psi.Environment["IDP_RATE_LIMIT_PER_ADDRESS"] = "0";
             var process = Process.Start(psi)!;
             process.OutputDataReceived += (_, e) => Echo(e.Data);
             process.ErrorDataReceived += (_, e) => Echo(e.Data);

@@ -55,10 +55,23 @@ public static class CatalogIndexBenchmark
             Time("by-query filter, cursor page", 2_000, () => index.Query(filter, 20, page.Next));
             var owner = new EntityQuery(EntityQueryParser.ParseFilters([$"kind=component,relations.ownedby=group:default/{catalog.Teams[5]}"]), []);
             Time("by-query relations.ownedby", 2_000, () => index.Query(owner, 20));
-            foreach (var term in new[] { "payments", "paym", "paymnts", "checkout service" })
+            foreach (var term in new[] { "payments", "paym", "paments", "invoice", "invo", "invice", "checkout service" })
             {
-                Time($"search '{term}'", 500, () => index.Query(new EntityQuery([], [], term), 20));
+                Time($"search '{term}'", 300, () => index.Query(new EntityQuery([], [], term), 20));
             }
+
+            if (Environment.GetEnvironmentVariable("CATALOG_BENCH_PROFILE") == "1")
+            {
+                var text = (FullTextIndex)typeof(CatalogIndex).GetField("_text", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(index)!;
+                Console.WriteLine($"vocabulary {text.TermCount:N0} words");
+                Time("raw text search 'payments' (no name bonus)", 300, () => text.Search("payments", ushort.MaxValue, 65536));
+                Time("raw text search 'zzzzqq' (no match)", 300, () => text.Search("zzzzqq", ushort.MaxValue, 65536));
+                Time("raw text search 'invo'", 300, () => text.Search("invo", ushort.MaxValue, 65536));
+                Console.WriteLine($"matches for payments: {text.Search("payments", ushort.MaxValue, 65536)!.Count}");
+            }
+
+            var components = EntityQueryParser.ParseFilters(["kind=component"]);
+            Time("search 'payments service' in kind=component", 300, () => index.Query(new EntityQuery(components, [], "payments service"), 20));
 
             Time("facets kind+spec.type+lifecycle, no filter", 2_000, () => index.Facets(["kind", "spec.type", "spec.lifecycle"], EntityQuery.All));
             var kindFilter = new EntityQuery(EntityQueryParser.ParseFilters(["kind=component"]), []);

@@ -15,6 +15,7 @@ public static class Wrk
         local urls = {}
         init = function(args)
           for line in io.lines(args[1]) do urls[#urls + 1] = line end
+          if args[2] and #args[2] > 0 then wrk.headers["Authorization"] = "Bearer " .. args[2] end
           math.randomseed(os.time() + math.floor(os.clock() * 1000000))
         end
         request = function()
@@ -28,12 +29,12 @@ public static class Wrk
         end
         """;
 
-    public static async Task<Result> RunAsync(Uri baseAddress, string urlFile, int threads, int connections, int seconds)
+    public static async Task<Result> RunAsync(Uri baseAddress, string urlFile, int threads, int connections, int seconds, string? bearerToken = null)
     {
         var script = Path.Combine(Path.GetDirectoryName(urlFile)!, "pick.lua");
         await File.WriteAllTextAsync(script, Script);
         var psi = new ProcessStartInfo("/usr/bin/wrk") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { $"-t{threads}", $"-c{connections}", $"-d{seconds}s", "--timeout", "10s", "-s", script, baseAddress.ToString().TrimEnd('/'), "--", urlFile })
+        foreach (var a in new[] { $"-t{threads}", $"-c{connections}", $"-d{seconds}s", "--timeout", "10s", "-s", script, baseAddress.ToString().TrimEnd('/'), "--", urlFile, bearerToken ?? string.Empty })
         {
             psi.ArgumentList.Add(a);
         }
