@@ -7,14 +7,14 @@ namespace IdpServerless.Benchmarks;
 /// Cold start: from starting the function app's process to the first 200 on <c>/api/health</c>, with Azurite already
 /// up. Each run is a fresh process (no warm JIT); the app must be built in Release first
 /// (<c>dotnet build functions/IdpServerless.Functions -c Release</c>).
-/// Options: <c>--runs N</c> (default 10).
+/// Options: <c>--runs N</c> (default 10), <c>--dll PATH</c> (another build of the app, e.g. a ReadyToRun publish).
 /// </summary>
 public static class ColdStartBenchmark
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var runs = args.Length >= 2 && args[0] == "--runs" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
-        var dll = Path.Combine(RepoRoot(), "functions", "IdpServerless.Functions", "bin", "Release", "net10.0", "IdpServerless.Functions.dll");
+        var runs = Option(args, "--runs") is { } runsText ? int.Parse(runsText, CultureInfo.InvariantCulture) : 10;
+        var dll = Option(args, "--dll") ?? Path.Combine(RepoRoot(), "functions", "IdpServerless.Functions", "bin", "Release", "net10.0", "IdpServerless.Functions.dll");
         if (!File.Exists(dll))
         {
             Console.Error.WriteLine($"{dll} not found: run 'dotnet build functions/IdpServerless.Functions -c Release' first.");
@@ -40,8 +40,9 @@ public static class ColdStartBenchmark
             psi.Environment["Logging__LogLevel__Default"] = "Warning";
             var watch = Stopwatch.StartNew();
             using var process = Process.Start(psi)!;
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
+            var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            process.OutputDataReceived += (_, e) => Keep(output, e.Data);
+            process.ErrorDataReceived += (_, e) => Keep(output, e.Data);
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             var url = $"http://127.0.0.1:{port}/api/health";
@@ -49,7 +50,13 @@ public static class ColdStartBenchmark
             {
                 if (process.HasExited)
                 {
-                    Console.Error.WriteLine($"the app exited with {process.ExitCode}");
+                    process.WaitForExit();
+                    Console.Error.WriteLine($"the app exited with {process.ExitCode}; its last lines:");
+                    foreach (var line in output)
+                    {
+                        Console.Error.WriteLine("  " + line);
+                    }
+
                     return 1;
                 }
 
@@ -94,6 +101,25 @@ public static class ColdStartBenchmark
         double P(double p) => samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(p * samples.Count) - 1)];
         Console.WriteLine($"cold start to first 200 on /api/health over {runs} runs: min {samples[0]:F0} ms, p50 {P(0.5):F0} ms, p95 {P(0.95):F0} ms, max {samples[^1]:F0} ms");
         return 0;
+    }
+
+    private static void Keep(System.Collections.Concurrent.ConcurrentQueue<string> lines, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lines.Enqueue(line);
+        while (lines.Count > 30 && lines.TryDequeue(out _))
+        {
+        }
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     private static int FreePort()
