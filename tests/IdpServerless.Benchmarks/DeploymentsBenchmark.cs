@@ -33,6 +33,8 @@ public static class DeploymentsBenchmark
         var dataDir = Directory.CreateTempSubdirectory("idp-deploy-bench-").FullName;
         await using var azurite = await AzuriteProcess.StartAsync(TimeSpan.FromSeconds(30));
         var port = FreePort();
+        // A local.settings.json left in the repository by the run command would point storage at the default Azurite.
+        Environment.SetEnvironmentVariable("IDP_LOCAL_SETTINGS", "/nonexistent/local.settings.json");
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {

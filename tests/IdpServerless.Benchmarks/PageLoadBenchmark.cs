@@ -45,7 +45,7 @@ public static partial class PageLoadBenchmark
         await using var azurite = await AzuriteProcess.StartAsync(TimeSpan.FromSeconds(30));
         var apiPort = FreePort();
         using var web = StartStaticServer(root, apiPort, out var webBase);
-        using var app = StartApp(dll, azurite.ConnectionString, apiPort, dataDir, root, webBase);
+        using var app = StartApp(dll, azurite.ConnectionString, apiPort, dataDir, webBase);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}"), Timeout = TimeSpan.FromSeconds(30) };
         try
         {
@@ -254,27 +254,8 @@ public static partial class PageLoadBenchmark
         return process;
     }
 
-    private static Process StartApp(string dll, string storage, int port, string dataDir, string root, Uri webBase)
-    {
-        var psi = new ProcessStartInfo("dotnet", $"\"{dll}\"") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
-        psi.Environment["AzureWebJobsStorage"] = storage;
-        psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        psi.Environment["IDP_LOCAL_SETTINGS"] = "/nonexistent/local.settings.json";
-        psi.Environment["IDP_MODE"] = "local";
-        psi.Environment["IDP_DEMO_DIR"] = Path.Combine(root, "demo");
-        psi.Environment["IDP_DATA_DIR"] = dataDir;
-        psi.Environment["IDP_BOOTSTRAP_ADMINS"] = "user:default/admin";
-        psi.Environment["IDP_CORS_ORIGINS"] = webBase.GetLeftPart(UriPartial.Authority);
-        psi.Environment["IDP_RATE_LIMIT_PER_IDENTITY"] = "0";
-        psi.Environment["IDP_RATE_LIMIT_PER_ADDRESS"] = "0";
-        psi.Environment["Logging__LogLevel__Default"] = "Warning";
-        var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private static Process StartApp(string dll, string storage, int port, string dataDir, Uri webBase) =>
+        LocalDemoApp.Start(dll, storage, port, dataDir, new Dictionary<string, string> { ["IDP_CORS_ORIGINS"] = webBase.GetLeftPart(UriPartial.Authority) });
 
     private static async Task<T> Until<T>(Func<Task<T?>> probe, string what)
         where T : struct

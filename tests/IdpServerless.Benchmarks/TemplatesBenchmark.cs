@@ -30,21 +30,7 @@ public static class TemplatesBenchmark
         var dataDir = Path.Combine(Path.GetTempPath(), "idp-bench-templates-" + Guid.NewGuid().ToString("N"));
         await using var azurite = await AzuriteProcess.StartAsync(TimeSpan.FromSeconds(30));
         var port = FreePort();
-        var psi = new ProcessStartInfo("dotnet", $"\"{dll}\"") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
-        psi.Environment["AzureWebJobsStorage"] = azurite.ConnectionString;
-        psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        psi.Environment["IDP_LOCAL_SETTINGS"] = "/nonexistent/local.settings.json";
-        psi.Environment["IDP_MODE"] = "local";
-        psi.Environment["IDP_DEMO_DIR"] = Path.Combine(root, "demo");
-        psi.Environment["IDP_DATA_DIR"] = dataDir;
-        psi.Environment["IDP_BOOTSTRAP_ADMINS"] = "user:default/admin";
-        psi.Environment["IDP_RATE_LIMIT_PER_IDENTITY"] = "0";
-        psi.Environment["Logging__LogLevel__Default"] = "Warning";
-        using var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        using var process = LocalDemoApp.Start(dll, azurite.ConnectionString, port, dataDir);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         try
         {
