@@ -36,6 +36,9 @@ public static class EventsBenchmark
         psi.Environment["IDP_LOCAL_SETTINGS"] = "/nonexistent/local.settings.json";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         psi.Environment["Dispatch__Enabled"] = "false";
+        // One load generator is one address: the per-address limit (100/s by default) would answer most calls with 429.
+        psi.Environment["IDP_RATE_LIMIT_PER_ADDRESS"] = "0";
+        psi.Environment["IDP_RATE_LIMIT_PER_IDENTITY"] = "0";
         psi.Environment["Webhooks__GitHub__DefaultSecret"] = "local:bench-webhook";
         psi.Environment["Secrets__bench-webhook"] = WebhookSecret;
         psi.Environment["Secrets__slack-signing-secret"] = SlackSecret;
@@ -52,6 +55,7 @@ public static class EventsBenchmark
             var signature = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(WebhookSecret), Encoding.UTF8.GetBytes(push)));
             var duration = TimeSpan.FromSeconds(seconds);
             var failures = 0L;
+            var unexpected = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
 
             async Task<int> Post(HttpRequestMessage request, int expected)
             {
@@ -59,6 +63,7 @@ public static class EventsBenchmark
                 if ((int)r.StatusCode != expected)
                 {
                     Interlocked.Increment(ref failures);
+                    unexpected.AddOrUpdate((int)r.StatusCode, 1, (_, n) => n + 1);
                 }
 
                 return 1;
@@ -97,7 +102,8 @@ public static class EventsBenchmark
                 return Post(m, 200);
             }));
 
-            Console.WriteLine($"payload {push.Length} bytes, concurrency {concurrency}, {seconds} s per phase, errors {failures}");
+            Console.WriteLine($"payload {push.Length} bytes, concurrency {concurrency}, {seconds} s per phase, errors {failures}" +
+                (unexpected.IsEmpty ? "" : " (" + string.Join(", ", unexpected.OrderBy(p => p.Key).Select(p => $"{p.Value} x HTTP {p.Key}")) + ")"));
             Console.WriteLine("| phase | req/s | requests | p50 ms | p95 ms | p99 ms |");
             Console.WriteLine("|---|---:|---:|---:|---:|---:|");
             foreach (var r in results)
