@@ -30,6 +30,7 @@ public class CanaryPrometheusTests(AzuriteFixture azurite, PrometheusFixture pro
                   - setWeight: 20
                   - analysis: {templates: [success-rate, latency-p99]}
                   - setWeight: 50
+                  - pause: {duration: 15s}
                   - analysis: {templates: [success-rate, latency-p99], failureLimit: 0}
                   - setWeight: 100
             """);
@@ -43,7 +44,9 @@ public class CanaryPrometheusTests(AzuriteFixture azurite, PrometheusFixture pro
         await h.WaitForStatusAsync(first.DeploymentId, DeploymentStatuses.Succeeded);
         var id = (await h.DeployAsync(name, "prod", "2.0.0")).DeploymentId;
 
-        var secondStep = await h.WaitForAsync(id, r => r.Release is { CurrentStep: 3, Weights.Canary: 50 }, "to reach its second set-weight step (50%)");
+        // The pause after the 50% step is the window in which the canary's errors start (without it, a quick run can
+        // finish the second analysis before the test has seen the step and changed the metrics).
+        var secondStep = await h.WaitForAsync(id, r => r.Release is { CurrentStep: 4, Weights.Canary: 50 }, "to pause after its second set-weight step (50%)");
         prometheus.Metrics.Set(name, name, "2.0.0", rps: 40, errorRate: 0.4, latencySeconds: 0.05);
         var rolledBack = await h.WaitForStatusAsync(id, DeploymentStatuses.RolledBack, seconds: 90);
 

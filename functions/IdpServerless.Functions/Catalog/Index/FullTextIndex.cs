@@ -24,6 +24,9 @@ public enum SearchField
 public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
 {
     private const int MaxPrefixExpansions = 512;
+
+    /// <summary>Entities a word must match as spelt (exactly or as a prefix) before its typo variants are not searched.</summary>
+    private const int TypoThreshold = 50;
     private const int MaxTokenLength = 64;
     private static readonly float[] Weights = [10f, 8f, 8f, 5f, 3f, 3f, 3f, 1f, 2f];
     private static readonly char[] Alphabet = "abcdefghijklmnopqrstuvwxyz0123456789".ToCharArray();
@@ -255,7 +258,10 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
             Collect(_postings[candidate], 0.7f * word.Length / candidate.Length + 0.1f);
         }
 
-        if (word.Length < 4)
+        // Typo tolerance is for words that find (almost) nothing as spelt: when the exact word and its completions
+        // already match plenty of entities, the ~600 one-edit variants (and their completions) would only add
+        // lower-ranked noise at several times the cost of the whole query.
+        if (word.Length < 4 || touched.Count >= TypoThreshold)
         {
             return;
         }
