@@ -68,6 +68,15 @@ public static class CatalogIndexBenchmark
                 Time("raw text search 'zzzzqq' (no match)", 300, () => text.Search("zzzzqq", ushort.MaxValue, 65536));
                 Time("raw text search 'invo'", 300, () => text.Search("invo", ushort.MaxValue, 65536));
                 Console.WriteLine($"matches for payments: {text.Search("payments", ushort.MaxValue, 65536)!.Count}");
+                var slots = (Array)typeof(CatalogIndex).GetField("_slots", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(index)!;
+                var names = new string[slots.Length];
+                for (var i = 0; i < slots.Length; i++)
+                {
+                    names[i] = slots.GetValue(i) is { } r ? (string)r.GetType().GetProperty("Name")!.GetValue(r)! : "";
+                }
+
+                Time("raw text search 'invo' with the name bonus", 300, () => text.Search("invo", ushort.MaxValue, slots.Length, s => names[s]));
+                Console.WriteLine($"matches for invo: {text.Search("invo", ushort.MaxValue, 65536)!.Count}");
             }
 
             var components = EntityQueryParser.ParseFilters(["kind=component"]);

@@ -73,34 +73,38 @@ public sealed partial class CatalogIndex
     /// </summary>
     private QueryPage RankedPage(Dictionary<int, float> scores, int limit, int offset, CursorKey? cursor, bool backwards)
     {
-        int Compare(int a, int b)
+        // Order: higher score first, then ref. Forward keeps the best; backwards keeps the worst before the cursor.
+        static int Compare(float scoreA, string refA, float scoreB, string refB)
         {
-            var c = scores[b].CompareTo(scores[a]);
-            return c != 0 ? c : string.CompareOrdinal(_slots[a]!.RefKey, _slots[b]!.RefKey);
-        }
-
-        int CompareToKey(int slot, CursorKey key)
-        {
-            var c = key.Score.CompareTo(scores[slot]);
-            return c != 0 ? c : string.CompareOrdinal(_slots[slot]!.RefKey, key.RefKey);
+            var c = scoreB.CompareTo(scoreA);
+            return c != 0 ? c : string.CompareOrdinal(refA, refB);
         }
 
         var keep = backwards ? limit + 1 : offset + limit + 1;
-        var buffer = new List<int>(Math.Min(keep, 1024));
+        var buffer = new List<(int Slot, float Score, string Ref)>(Math.Min(keep, 1024));
         var candidates = 0;
-        foreach (var slot in scores.Keys)
+        var slots = _slots;
+        foreach (var (slot, score) in scores)
         {
-            if (cursor is not null && (backwards ? CompareToKey(slot, cursor) >= 0 : CompareToKey(slot, cursor) <= 0))
+            var refKey = slots[slot]!.RefKey;
+            if (cursor is not null)
             {
-                continue;
+                var toKey = Compare(score, refKey, cursor.Score, cursor.RefKey);
+                if (backwards ? toKey >= 0 : toKey <= 0)
+                {
+                    continue;
+                }
             }
 
             candidates++;
-            // Forward keeps the best; backwards keeps the worst (the ones just before the cursor).
-            int Order(int a, int b) => backwards ? Compare(b, a) : Compare(a, b);
-            if (buffer.Count == keep && Order(slot, buffer[^1]) >= 0)
+            if (buffer.Count == keep)
             {
-                continue;
+                var worst = buffer[^1];
+                var vsWorst = Compare(score, refKey, worst.Score, worst.Ref);
+                if (backwards ? vsWorst <= 0 : vsWorst >= 0)
+                {
+                    continue;
+                }
             }
 
             var lo = 0;
@@ -108,7 +112,8 @@ public sealed partial class CatalogIndex
             while (lo < hi)
             {
                 var mid = (lo + hi) >>> 1;
-                if (Order(buffer[mid], slot) < 0)
+                var c = Compare(buffer[mid].Score, buffer[mid].Ref, score, refKey);
+                if (backwards ? c > 0 : c < 0)
                 {
                     lo = mid + 1;
                 }
@@ -118,14 +123,14 @@ public sealed partial class CatalogIndex
                 }
             }
 
-            buffer.Insert(lo, slot);
+            buffer.Insert(lo, (slot, score, refKey));
             if (buffer.Count > keep)
             {
                 buffer.RemoveAt(buffer.Count - 1);
             }
         }
 
-        List<int> page;
+        List<(int Slot, float Score, string Ref)> page;
         bool hasNext, hasPrev;
         if (backwards)
         {
@@ -140,10 +145,9 @@ public sealed partial class CatalogIndex
             hasPrev = cursor is not null && scores.Count > candidates;
         }
 
-        CursorKey KeyOf(int slot) => new([], _slots[slot]!.RefKey, scores[slot]);
-        return new QueryPage(page.Select(s => _slots[s]!).ToList(), scores.Count,
-            hasNext && page.Count > 0 ? KeyOf(page[^1]) : null,
-            hasPrev && page.Count > 0 ? KeyOf(page[0]) : null);
+        return new QueryPage(page.Select(p => slots[p.Slot]!).ToList(), scores.Count,
+            hasNext && page.Count > 0 ? new CursorKey([], page[^1].Ref, page[^1].Score) : null,
+            hasPrev && page.Count > 0 ? new CursorKey([], page[0].Ref, page[0].Score) : null);
     }
 
     private QueryPage Page(int[] sequence, Func<int, bool> member, int total, int limit, int offset, CursorKey? cursor, bool backwards,
@@ -479,7 +483,7 @@ public sealed partial class CatalogIndex
             }
         }
 
-        var scores = allowed == 0 ? [] : _text.Search(term, allowed, _slots.Length, slot => _slots[slot]!.Name);
+        var scores = allowed == 0 ? [] : _text.Search(term, allowed, _slots.Length, slot => _slots[slot]!.SearchName);
         if (scores is null)
         {
             return null;

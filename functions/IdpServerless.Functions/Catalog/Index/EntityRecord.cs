@@ -36,6 +36,7 @@ public sealed class EntityRecord
         Kind = Str(root, "kind") ?? string.Empty;
         var metadata = root.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
         Name = Str(metadata, "name") ?? string.Empty;
+        SearchName = Name.ToLowerInvariant();
         Namespace = Str(metadata, "namespace") ?? EntityRef.DefaultNamespace;
         Title = Str(metadata, "title");
         Description = Str(metadata, "description");
@@ -56,6 +57,9 @@ public sealed class EntityRecord
     }
 
     public StoredEntity Stored { get; }
+
+    /// <summary>The name lowercased once, for the search's name bonus (ordinal comparisons on every query).</summary>
+    public string SearchName { get; }
 
     /// <summary>Position in the index's slot table; assigned by the index under its write lock.</summary>
     public int Slot { get; internal set; } = -1;

@@ -129,7 +129,8 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
 
     /// <summary>
     /// Scores of every entity matching all words of <paramref name="term"/> in the allowed fields, or null when the
-    /// term has no words (then it filters nothing). <paramref name="capacity"/> bounds the slot numbers.
+    /// term has no words (then it filters nothing). <paramref name="capacity"/> bounds the slot numbers;
+    /// <paramref name="nameOf"/>, when given, returns an entity's lowercase name for the exact/prefix name bonus.
     /// </summary>
     public Dictionary<int, float>? Search(string term, ushort allowedFields, int capacity, Func<int, string>? nameOf = null)
     {
@@ -193,8 +194,9 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
                 var score = total[slot];
                 if (nameOf is not null && (allowedFields & 1) != 0)
                 {
+                    // nameOf gives lowercase names: ordinal comparisons, several times cheaper than ignoring case.
                     var name = nameOf(slot);
-                    score += name.Equals(whole, StringComparison.OrdinalIgnoreCase) ? 20f : name.StartsWith(whole, StringComparison.OrdinalIgnoreCase) ? 5f : 0f;
+                    score += name.StartsWith(whole, StringComparison.Ordinal) ? (name.Length == whole.Length ? 20f : 5f) : 0f;
                 }
 
                 result[slot] = score;
