@@ -22,6 +22,8 @@ public sealed partial class CatalogIndex
                 {
                     bits[slot >> 6] |= 1UL << slot;
                 }
+
+                FullTextIndex.ReturnScores(scores);
             }
 
             var result = new Dictionary<string, List<FacetValue>>(StringComparer.Ordinal);

@@ -24,18 +24,25 @@ public sealed partial class CatalogIndex
         {
             var bits = Select(query);
             var scores = query.Term is { Length: > 0 } term ? Search(term, query.TermFields, bits) : null;
-            if (scores is not null && query.Order.Count == 0)
+            try
             {
-                return RankedPage(scores, limit, offset, cursor, backwards);
-            }
-
-            if (scores is not null)
-            {
-                bits = new ulong[Words()];
-                foreach (var slot in scores.Keys)
+                if (scores is not null && query.Order.Count == 0)
                 {
-                    bits[slot >> 6] |= 1UL << slot;
+                    return RankedPage(scores, limit, offset, cursor, backwards);
                 }
+
+                if (scores is not null)
+                {
+                    bits = new ulong[Words()];
+                    foreach (var slot in scores.Keys)
+                    {
+                        bits[slot >> 6] |= 1UL << slot;
+                    }
+                }
+            }
+            finally
+            {
+                FullTextIndex.ReturnScores(scores);
             }
 
             var order = GetOrder(query.Order);

@@ -188,7 +188,7 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
             }
 
             var whole = term.Trim().ToLowerInvariant();
-            var result = new Dictionary<int, float>(matched!.Count);
+            var result = RentScores(matched!.Count);
             foreach (var slot in matched)
             {
                 var score = total[slot];
@@ -209,6 +209,34 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
             System.Buffers.ArrayPool<float>.Shared.Return(total);
             System.Buffers.ArrayPool<float>.Shared.Return(best);
         }
+    }
+
+    // Score maps of popular words hold thousands of entries (~112 KB at 7,000): allocated per query they land on the
+    // large-object heap, which only a full collection frees, and at a few hundred searches a second those collections
+    // of a heap that also holds the index dominate the tail latency. Callers hand them back when done.
+    private static readonly System.Collections.Concurrent.ConcurrentBag<Dictionary<int, float>> ScorePool = [];
+
+    private static Dictionary<int, float> RentScores(int capacity)
+    {
+        if (!ScorePool.TryTake(out var scores))
+        {
+            return new Dictionary<int, float>(capacity);
+        }
+
+        scores.EnsureCapacity(capacity);
+        return scores;
+    }
+
+    /// <summary>Gives a score map from <see cref="Search"/> back for reuse; the caller must not touch it afterwards.</summary>
+    public static void ReturnScores(Dictionary<int, float>? scores)
+    {
+        if (scores is null || scores.Count > 1 << 20 || ScorePool.Count >= 32)
+        {
+            return;
+        }
+
+        scores.Clear();
+        ScorePool.Add(scores);
     }
 
     private void Match(string word, ushort allowed, bool prefixTypos, string[] vocabulary, float[] best, List<int> touched)
