@@ -210,23 +210,15 @@ public sealed class LocationReader(IHttpClientFactory httpFactory, IServiceProvi
 
     private static (RepoRef Repo, string Path, string? Ref) ParseGit(string target)
     {
-        string? gitRef = null;
-        var q = target.IndexOf("?ref=", StringComparison.Ordinal);
-        if (q >= 0)
+        var git = GitTarget.TryParse(target);
+        if (git is null || git.Path.Length == 0)
         {
-            gitRef = target[(q + 5)..];
-            target = target[..q];
-        }
-
-        var parts = target.Trim('/').Split('/', 3);
-        if (parts.Length < 3 || parts[2].Length == 0)
-        {
-            throw new LocationReadException($"git target \"{target}\" is not of the form owner/repo/path/to/catalog-info.yaml[?ref=branch]");
+            throw new LocationReadException($"git target \"{git?.Location ?? target.Split("?ref=")[0]}\" is not of the form owner/repo/path/to/catalog-info.yaml[?ref=branch]");
         }
 
         try
         {
-            return (RepoRef.Parse(parts[0] + "/" + parts[1]), NormalizeRepoPath(parts[2], target), string.IsNullOrEmpty(gitRef) ? null : gitRef);
+            return (RepoRef.Parse(git.Owner + "/" + git.Name), NormalizeRepoPath(git.Path, git.Location), git.Ref);
         }
         catch (FormatException e)
         {

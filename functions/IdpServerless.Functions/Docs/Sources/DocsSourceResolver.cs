@@ -89,22 +89,8 @@ public sealed class DocsSourceResolver(IServiceProvider services)
     /// <summary><c>owner/repo/path[?ref=branch]</c>, the catalog's git location target.</summary>
     private static (RepoRef Repo, string Path, string? Ref) ParseGitTarget(string target)
     {
-        string? gitRef = null;
-        var q = target.IndexOf("?ref=", StringComparison.Ordinal);
-        if (q >= 0)
-        {
-            gitRef = target[(q + 5)..];
-            target = target[..q];
-        }
-
-        var parts = target.Trim('/').Split('/', 3);
-        if (parts.Length < 2)
-        {
-            throw new DocsSourceException($"git location '{target}' is not owner/repo/path.");
-        }
-
-        var path = parts.Length == 3 ? DocPaths.Normalize(parts[2]) ?? string.Empty : string.Empty;
-        return (Repo(parts[0], parts[1]), path, string.IsNullOrEmpty(gitRef) ? null : gitRef);
+        var git = GitTarget.TryParse(target) ?? throw new DocsSourceException($"git location '{target.Split("?ref=")[0]}' is not owner/repo/path.");
+        return (Repo(git.Owner, git.Name), DocPaths.Normalize(git.Path) ?? string.Empty, git.Ref);
     }
 
     /// <summary><c>https://host/owner/repo[.git][/(tree|blob|raw)/ref/path]</c>.</summary>

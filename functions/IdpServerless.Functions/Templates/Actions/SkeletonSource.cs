@@ -126,21 +126,8 @@ public sealed class SkeletonSource(IServiceProvider services)
     /// <summary><c>owner/repo/path[?ref=branch]</c>.</summary>
     internal static (RepoRef Repo, string Path, string? Ref) ParseGit(string target)
     {
-        string? gitRef = null;
-        var q = target.IndexOf("?ref=", StringComparison.Ordinal);
-        if (q >= 0)
-        {
-            gitRef = target[(q + 5)..];
-            target = target[..q];
-        }
-
-        var parts = target.Trim('/').Split('/', 3);
-        if (parts.Length < 2)
-        {
-            throw new ActionFailedException($"'git:{target}' is not of the form git:owner/repo/path.");
-        }
-
-        return (RepoRef.Parse($"{parts[0]}/{parts[1]}"), parts.Length == 3 ? parts[2] : string.Empty, gitRef);
+        var git = GitTarget.TryParse(target) ?? throw new ActionFailedException($"'git:{target.Split("?ref=")[0]}' is not of the form git:owner/repo/path.");
+        return (RepoRef.Parse($"{git.Owner}/{git.Name}"), git.Path, git.Ref);
     }
 
     private static string Folder(string url)
