@@ -74,8 +74,13 @@ public static class DeploymentsBenchmark
         }
 
         Console.WriteLine($"deployments: {triggers} triggers, concurrency {concurrency}, {Environment.ProcessorCount} cores, Azurite in memory");
-        await Phase(http, commits, "warm-up", 10, 1, quiet: true);
-        await Phase(http, commits, "one at a time", Math.Max(20, triggers / 4), 1, quiet: false);
+        foreach (var warm in await Phase(http, commits, "warm-up", 10, 1, quiet: true))
+        {
+            await WaitFinishedAsync(http, warm); // the idle phase starts with nothing else running
+        }
+
+        await Phase(http, commits, "idle", Math.Max(20, triggers / 4), 1, quiet: false, idle: true);
+        await Phase(http, commits, "back to back", Math.Max(20, triggers / 4), 1, quiet: false);
         await Phase(http, commits, $"{concurrency} concurrent", triggers, concurrency, quiet: false);
         await app.StopAsync();
         try
@@ -90,10 +95,17 @@ public static class DeploymentsBenchmark
         return 0;
     }
 
-    private static async Task Phase(HttpClient http, ConcurrentDictionary<string, long> commits, string name, int count, int concurrency, bool quiet)
+    /// <summary>
+    /// One phase. <paramref name="idle"/>: every trigger redeploys the same component once its previous deployment has
+    /// finished and the app has had <see cref="ThinkTime"/> to settle: a person pressing Deploy on a portal that is
+    /// doing nothing else. Otherwise each trigger names a new component and goes as soon as the previous one's first
+    /// commit landed, so earlier deployments are still syncing, polling health and notifying around it.
+    /// </summary>
+    private static async Task<IReadOnlyCollection<string>> Phase(HttpClient http, ConcurrentDictionary<string, long> commits, string name, int count, int concurrency, bool quiet, bool idle = false)
     {
         var trigger = new ConcurrentBag<double>();
         var firstCommit = new ConcurrentBag<double>();
+        var ids = new ConcurrentBag<string>();
         var next = -1;
         var prefix = $"bench-{Guid.NewGuid().ToString("N")[..6]}";
         var watch = Stopwatch.StartNew();
@@ -102,7 +114,8 @@ public static class DeploymentsBenchmark
             while (Interlocked.Increment(ref next) is var i && i < count)
             {
                 var started = Stopwatch.GetTimestamp();
-                using var response = await http.PostAsJsonAsync("/api/deployments", new { component = $"{prefix}-{i}", environment = "dev", version = "1.0.0" });
+                var body = idle ? new { component = prefix, environment = "dev", version = $"1.0.{i}" } : new { component = $"{prefix}-{i}", environment = "dev", version = "1.0.0" };
+                using var response = await http.PostAsJsonAsync("/api/deployments", body);
                 trigger.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 if (response.StatusCode != HttpStatusCode.Accepted)
                 {
@@ -110,6 +123,7 @@ public static class DeploymentsBenchmark
                 }
 
                 var id = (await response.Content.ReadFromJsonAsync<AcceptedBody>())!.Id;
+                ids.Add(id);
                 var deadline = Stopwatch.GetTimestamp() + (60 * Stopwatch.Frequency);
                 long committedAt;
                 while (!commits.TryGetValue(id, out committedAt))
@@ -123,11 +137,47 @@ public static class DeploymentsBenchmark
                 }
 
                 firstCommit.Add(Stopwatch.GetElapsedTime(started, committedAt).TotalMilliseconds);
+                if (idle)
+                {
+                    await WaitFinishedAsync(http, id);
+                    await Task.Delay(ThinkTime);
+                }
             }
         }));
         if (!quiet)
         {
             Console.WriteLine($"{name,-16} triggers {count,5} in {watch.Elapsed.TotalSeconds,6:0.0} s | trigger p50 {P(trigger, 0.5),7:0.0} ms p95 {P(trigger, 0.95),7:0.0} ms p99 {P(trigger, 0.99),7:0.0} ms | trigger→first commit p50 {P(firstCommit, 0.5),7:0.0} ms p95 {P(firstCommit, 0.95),7:0.0} ms");
+        }
+
+        return ids;
+    }
+
+    /// <summary>Time between one deployment finishing and the next trigger in the idle phase.</summary>
+    private static readonly TimeSpan ThinkTime = TimeSpan.FromMilliseconds(500);
+
+    private static async Task WaitFinishedAsync(HttpClient http, string id)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (60 * Stopwatch.Frequency);
+        while (true)
+        {
+            var record = await http.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/deployments/{id}");
+            var status = record.GetProperty("status").GetString() ?? string.Empty;
+            if (DeploymentStatuses.IsFinished(status))
+            {
+                if (status != DeploymentStatuses.Succeeded)
+                {
+                    throw new InvalidOperationException($"{id} ended {status}: {record.GetProperty("message")}");
+                }
+
+                return;
+            }
+
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new TimeoutException($"{id} did not finish within 60 s (status {status})");
+            }
+
+            await Task.Delay(20);
         }
     }
 

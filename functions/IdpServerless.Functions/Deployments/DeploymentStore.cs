@@ -11,14 +11,18 @@ public sealed record EnvironmentState(string Component, string Environment, stri
 /// <summary>
 /// Deployments in Azure Tables. <c>deployments</c>: one row per deployment in its component's partition, row key
 /// newest-first (inverted ticks + id) so a page of history is one range read; plus an <c>id</c> partition mapping
-/// ids to those keys. <c>deployenvs</c>: one row per component environment with the running version and the active
-/// deployment (an ETag-guarded lock: one release per environment at a time).
+/// ids to those keys. <c>deployenvs</c>: per component (partition) one row per environment with the running version,
+/// and beside it, while a release is under way, that environment's lock row (<c>~lock:{environment}</c>) naming the
+/// active deployment: one release per environment at a time. Taking a free lock is a single insert; a finished release
+/// updates its environment and deletes its lock in one entity group transaction.
 /// </summary>
 public sealed class DeploymentStore(StorageClient storage)
 {
     public const string DeploymentsTable = "deployments";
     public const string EnvironmentsTable = "deployenvs";
     private const string IdPartition = "id";
+    private const string LockPrefix = "~lock:";
+    private const string HolderProperty = "DeploymentId";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private Task? _ready;
 
@@ -67,47 +71,42 @@ public sealed class DeploymentStore(StorageClient storage)
     private async Task FinishEnvironmentAsync(DeploymentRecord record, CancellationToken ct)
     {
         var envs = storage.GetTable(EnvironmentsTable);
+        var (pk, rk) = (TableKeys.Escape(record.Component), TableKeys.Escape(record.Environment));
         for (var attempt = 0; attempt < 10; attempt++)
         {
-            var row = await envs.GetEntityAsync(TableKeys.Escape(record.Component), TableKeys.Escape(record.Environment), ct: ct).ConfigureAwait(false)
-                      ?? new TableEntity(TableKeys.Escape(record.Component), TableKeys.Escape(record.Environment));
-            var changed = false;
+            var readRow = envs.GetEntityAsync(pk, rk, ct: ct);
+            var readLock = envs.GetEntityAsync(pk, LockKey(record.Environment), ct: ct);
+            var row = await readRow.ConfigureAwait(false) ?? new TableEntity(pk, rk);
+            var held = await readLock.ConfigureAwait(false);
+            var operations = new List<TableBatchOperation>(2);
             if (record.Status == DeploymentStatuses.Succeeded && row.GetString("CurrentDeploymentId") != record.Id)
             {
                 row["CurrentVersion"] = record.Version;
                 row["CurrentDeploymentId"] = record.Id;
                 row["CurrentBy"] = record.RequestedBy;
                 row["CurrentAt"] = record.FinishedAt ?? record.UpdatedAt;
-                changed = true;
+                operations.Add(row.ETag is null ? new TableBatchOperation(TableBatchAction.Add, row) : new TableBatchOperation(TableBatchAction.UpdateReplace, row, row.ETag));
             }
 
-            if (row.GetString("ActiveDeploymentId") == record.Id)
+            if (held?.GetString(HolderProperty) == record.Id)
             {
-                row["ActiveDeploymentId"] = string.Empty;
-                changed = true;
+                operations.Add(new TableBatchOperation(TableBatchAction.Delete, held, held.ETag));
             }
 
-            if (!changed)
+            if (operations.Count == 0)
             {
                 return;
             }
 
             try
             {
-                if (row.ETag is null)
-                {
-                    await envs.AddEntityAsync(row, ct).ConfigureAwait(false);
-                }
-                else
-                {
-                    await envs.UpdateEntityAsync(row, row.ETag, ct: ct).ConfigureAwait(false);
-                }
-
+                // One transaction: nobody sees the lock free while the environment still names the previous version.
+                await envs.SubmitBatchAsync(operations, ct).ConfigureAwait(false);
                 return;
             }
-            catch (Exception e) when (e is StoragePreconditionFailedException or StorageConflictException)
+            catch (StorageException e) when (e.Status is 404 or 409 or 412)
             {
-                // Another writer changed the row: read it again.
+                // Another writer changed a row (or took over the lock) meanwhile: read both again.
             }
         }
     }
@@ -151,52 +150,79 @@ public sealed class DeploymentStore(StorageClient storage)
     public async Task<IReadOnlyList<EnvironmentState>> GetEnvironmentsAsync(string component, CancellationToken ct)
     {
         await EnsureAsync(ct).ConfigureAwait(false);
-        var list = new List<EnvironmentState>();
+        var rows = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
+        var holders = new Dictionary<string, string>(StringComparer.Ordinal);
         await foreach (var e in storage.GetTable(EnvironmentsTable).QueryAsync(TableFilter.Eq("PartitionKey", TableKeys.Escape(component)), ct: ct).ConfigureAwait(false))
         {
-            list.Add(ToState(component, e));
+            if (e.RowKey.StartsWith(LockPrefix, StringComparison.Ordinal))
+            {
+                if (e.GetString(HolderProperty) is { Length: > 0 } holder)
+                {
+                    holders[e.RowKey[LockPrefix.Length..]] = holder;
+                }
+            }
+            else
+            {
+                rows[TableKeys.Unescape(e.RowKey)] = e;
+            }
         }
 
-        return list;
+        // An environment being deployed for the first time has a lock row and no state row yet.
+        return rows.Keys.Union(holders.Keys, StringComparer.Ordinal)
+            .Select(env => rows.TryGetValue(env, out var e)
+                ? ToState(component, env, e, holders.GetValueOrDefault(env))
+                : new EnvironmentState(component, env, null, null, null, null, holders[env], null))
+            .ToList();
     }
 
     /// <summary>
-    /// Marks <paramref name="deploymentId"/> as the environment's active release unless another one holds it;
+    /// Makes <paramref name="deploymentId"/> the environment's active release unless another one holds it;
     /// <paramref name="isStale"/> says whether a holder may be replaced (it finished without freeing the lock).
-    /// Returns the holder's id when the lock is taken.
+    /// Returns the holder's id when the lock is taken. A free environment costs one insert: the trigger's hot path.
     /// </summary>
     public async Task<string?> TryAcquireAsync(string component, string environment, string deploymentId, Func<string, Task<bool>> isStale, CancellationToken ct)
     {
         await EnsureAsync(ct).ConfigureAwait(false);
         var envs = storage.GetTable(EnvironmentsTable);
-        var (pk, rk) = (TableKeys.Escape(component), TableKeys.Escape(environment));
+        var (pk, rk) = (TableKeys.Escape(component), LockKey(environment));
         for (var attempt = 0; attempt < 10; attempt++)
         {
+            try
+            {
+                await envs.AddEntityAsync(new TableEntity(pk, rk) { [HolderProperty] = deploymentId }, ct).ConfigureAwait(false);
+                return null;
+            }
+            catch (StorageConflictException)
+            {
+                // Held, or left behind by a release that ended without freeing it: look at the holder.
+            }
+
             var row = await envs.GetEntityAsync(pk, rk, ct: ct).ConfigureAwait(false);
-            var holder = row?.GetString("ActiveDeploymentId");
-            if (!string.IsNullOrEmpty(holder) && holder != deploymentId && !await isStale(holder).ConfigureAwait(false))
+            if (row?.ETag is null)
+            {
+                continue; // Freed meanwhile: insert again.
+            }
+
+            var holder = row.GetString(HolderProperty);
+            if (holder == deploymentId)
+            {
+                return null;
+            }
+
+            if (!string.IsNullOrEmpty(holder) && !await isStale(holder).ConfigureAwait(false))
             {
                 return holder;
             }
 
-            row ??= new TableEntity(pk, rk);
-            row["ActiveDeploymentId"] = deploymentId;
+            row[HolderProperty] = deploymentId;
             try
             {
-                if (row.ETag is null)
-                {
-                    await envs.AddEntityAsync(row, ct).ConfigureAwait(false);
-                }
-                else
-                {
-                    await envs.UpdateEntityAsync(row, row.ETag, ct: ct).ConfigureAwait(false);
-                }
-
+                await envs.UpdateEntityAsync(row, row.ETag, ct: ct).ConfigureAwait(false);
                 return null;
             }
-            catch (Exception e) when (e is StoragePreconditionFailedException or StorageConflictException)
+            catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
             {
-                // Lost a race with another trigger: look again.
+                // Lost a race with another trigger (or the holder just freed it): look again.
             }
         }
 
@@ -207,24 +233,26 @@ public sealed class DeploymentStore(StorageClient storage)
     public async Task ReleaseAsync(string component, string environment, string deploymentId, CancellationToken ct)
     {
         var envs = storage.GetTable(EnvironmentsTable);
-        var row = await envs.GetEntityAsync(TableKeys.Escape(component), TableKeys.Escape(environment), ct: ct).ConfigureAwait(false);
-        if (row?.GetString("ActiveDeploymentId") == deploymentId && row.ETag is not null)
+        var (pk, rk) = (TableKeys.Escape(component), LockKey(environment));
+        var row = await envs.GetEntityAsync(pk, rk, ct: ct).ConfigureAwait(false);
+        if (row?.GetString(HolderProperty) == deploymentId && row.ETag is not null)
         {
-            row["ActiveDeploymentId"] = string.Empty;
             try
             {
-                await envs.UpdateEntityAsync(row, row.ETag, ct: ct).ConfigureAwait(false);
+                await envs.DeleteEntityAsync(pk, rk, row.ETag, ct).ConfigureAwait(false);
             }
-            catch (StoragePreconditionFailedException)
+            catch (Exception e) when (e is StoragePreconditionFailedException or StorageNotFoundException)
             {
                 // Someone else changed it meanwhile; they own it now.
             }
         }
     }
 
-    private static EnvironmentState ToState(string component, TableEntity e) => new(
-        component, TableKeys.Unescape(e.RowKey), e.GetString("CurrentVersion"), e.GetString("CurrentDeploymentId"), e.GetString("CurrentBy"),
-        e.GetDateTimeOffset("CurrentAt"), e.GetString("ActiveDeploymentId") is { Length: > 0 } a ? a : null, e.ETag);
+    private static string LockKey(string environment) => LockPrefix + TableKeys.Escape(environment);
+
+    private static EnvironmentState ToState(string component, string environment, TableEntity e, string? activeDeploymentId) => new(
+        component, environment, e.GetString("CurrentVersion"), e.GetString("CurrentDeploymentId"), e.GetString("CurrentBy"),
+        e.GetDateTimeOffset("CurrentAt"), activeDeploymentId, e.ETag);
 
     private static TableEntity ToEntity(DeploymentRecord r, string pk, string rk) => new(pk, rk)
     {
