@@ -73,15 +73,16 @@ public static class DeploymentsBenchmark
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", body.GetProperty("access_token").GetString());
         }
 
+        using var stalls = new EmulatorStalls(azurite.Account.TableEndpoint);
         Console.WriteLine($"deployments: {triggers} triggers, concurrency {concurrency}, {Environment.ProcessorCount} cores, Azurite in memory");
-        foreach (var warm in await Phase(http, commits, "warm-up", 10, 1, quiet: true))
+        foreach (var warm in await Phase(http, commits, stalls, "warm-up", 10, 1, quiet: true))
         {
             await WaitFinishedAsync(http, warm); // the idle phase starts with nothing else running
         }
 
-        await Phase(http, commits, "idle", Math.Max(20, triggers / 4), 1, quiet: false, idle: true);
-        await Phase(http, commits, "back to back", Math.Max(20, triggers / 4), 1, quiet: false);
-        await Phase(http, commits, $"{concurrency} concurrent", triggers, concurrency, quiet: false);
+        await Phase(http, commits, stalls, "idle", Math.Max(20, triggers / 4), 1, quiet: false, idle: true);
+        await Phase(http, commits, stalls, "back to back", Math.Max(20, triggers / 4), 1, quiet: false);
+        await Phase(http, commits, stalls, $"{concurrency} concurrent", triggers, concurrency, quiet: false);
         await app.StopAsync();
         try
         {
@@ -101,8 +102,9 @@ public static class DeploymentsBenchmark
     /// doing nothing else. Otherwise each trigger names a new component and goes as soon as the previous one's first
     /// commit landed, so earlier deployments are still syncing, polling health and notifying around it.
     /// </summary>
-    private static async Task<IReadOnlyCollection<string>> Phase(HttpClient http, ConcurrentDictionary<string, long> commits, string name, int count, int concurrency, bool quiet, bool idle = false)
+    private static async Task<IReadOnlyCollection<string>> Phase(HttpClient http, ConcurrentDictionary<string, long> commits, EmulatorStalls stalls, string name, int count, int concurrency, bool quiet, bool idle = false)
     {
+        stalls.Reset();
         var trigger = new ConcurrentBag<double>();
         var firstCommit = new ConcurrentBag<double>();
         var ids = new ConcurrentBag<string>();
@@ -115,7 +117,10 @@ public static class DeploymentsBenchmark
             {
                 var started = Stopwatch.GetTimestamp();
                 var body = idle ? new { component = prefix, environment = "dev", version = $"1.0.{i}" } : new { component = $"{prefix}-{i}", environment = "dev", version = "1.0.0" };
-                using var response = await http.PostAsJsonAsync("/api/deployments", body);
+                // Sent with a Content-Length, as browsers and chat/webhook relays do (JsonContent would stream it chunked).
+                using var content = new ByteArrayContent(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body));
+                content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+                using var response = await http.PostAsync("/api/deployments", content);
                 trigger.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 if (response.StatusCode != HttpStatusCode.Accepted)
                 {
@@ -146,10 +151,78 @@ public static class DeploymentsBenchmark
         }));
         if (!quiet)
         {
-            Console.WriteLine($"{name,-16} triggers {count,5} in {watch.Elapsed.TotalSeconds,6:0.0} s | trigger p50 {P(trigger, 0.5),7:0.0} ms p95 {P(trigger, 0.95),7:0.0} ms p99 {P(trigger, 0.99),7:0.0} ms | trigger→first commit p50 {P(firstCommit, 0.5),7:0.0} ms p95 {P(firstCommit, 0.95),7:0.0} ms");
+            Console.WriteLine($"{name,-16} triggers {count,5} in {watch.Elapsed.TotalSeconds,6:0.0} s | trigger p50 {P(trigger, 0.5),7:0.0} ms p95 {P(trigger, 0.95),7:0.0} ms p99 {P(trigger, 0.99),7:0.0} ms max {trigger.Max(),7:0.0} ms | trigger→first commit p50 {P(firstCommit, 0.5),7:0.0} ms p95 {P(firstCommit, 0.95),7:0.0} ms");
+            if (stalls.Count > 0)
+            {
+                Console.WriteLine($"{"",-16} Azurite itself stalled {stalls.Count} time(s) in this phase, longest {stalls.Longest.TotalMilliseconds:0} ms (a probe request to the emulator, outside the app, waited that long)");
+            }
         }
 
         return ids;
+    }
+
+    /// <summary>
+    /// Asks Azurite for its table list every 20 ms from a thread of its own and counts answers slower than 150 ms: when
+    /// a trigger's outlier coincides with one, the emulator paused (it is one Node.js process holding every table and
+    /// queue in memory), not the app.
+    /// </summary>
+    private sealed class EmulatorStalls : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Thread _thread;
+        private int _count;
+        private long _longestTicks;
+
+        public EmulatorStalls(Uri tableEndpoint)
+        {
+            var probe = new Uri(tableEndpoint.ToString().TrimEnd('/') + "/Tables");
+            _thread = new Thread(() =>
+            {
+                using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+                while (!_stop.IsCancellationRequested)
+                {
+                    _stop.Token.WaitHandle.WaitOne(20);
+                    var started = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        using var request = new HttpRequestMessage(HttpMethod.Get, probe);
+                        client.Send(request, _stop.Token).Dispose();
+                    }
+                    catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+                    {
+                        continue;
+                    }
+
+                    var took = Stopwatch.GetElapsedTime(started);
+                    if (took > TimeSpan.FromMilliseconds(150))
+                    {
+                        Interlocked.Increment(ref _count);
+                        long seen;
+                        while ((seen = Interlocked.Read(ref _longestTicks)) < took.Ticks && Interlocked.CompareExchange(ref _longestTicks, took.Ticks, seen) != seen)
+                        {
+                        }
+                    }
+                }
+            }) { IsBackground = true, Name = "azurite-probe" };
+            _thread.Start();
+        }
+
+        public int Count => Volatile.Read(ref _count);
+
+        public TimeSpan Longest => TimeSpan.FromTicks(Interlocked.Read(ref _longestTicks));
+
+        public void Reset()
+        {
+            Interlocked.Exchange(ref _count, 0);
+            Interlocked.Exchange(ref _longestTicks, 0);
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _thread.Join(TimeSpan.FromSeconds(5));
+            _stop.Dispose();
+        }
     }
 
     /// <summary>Time between one deployment finishing and the next trigger in the idle phase.</summary>
