@@ -18,7 +18,21 @@ export function parseConfig(raw: unknown): AppConfig {
   return { apiBase, authMode, pollIntervalMs: Number.isFinite(poll) && poll >= 200 ? poll : defaultConfig.pollIntervalMs };
 }
 
-export async function loadConfig(fetchImpl: typeof fetch = fetch): Promise<AppConfig> {
+/** The config the static server put in index.html (`<meta name="idp-config">`), or null when it is not there. */
+export function readInlineConfig(doc: Pick<Document, "querySelector"> | undefined = globalThis.document): AppConfig | null {
+  const content = doc?.querySelector('meta[name="idp-config"]')?.getAttribute("content");
+  if (!content) return null;
+  try {
+    return parseConfig(JSON.parse(content));
+  } catch {
+    return null; // a broken tag falls back to /config.json, which reports its own errors
+  }
+}
+
+/** The app's settings: from index.html when the static server inlined them (serve.mjs), else from /config.json (SWA). */
+export async function loadConfig(fetchImpl: typeof fetch = fetch, doc: Pick<Document, "querySelector"> | undefined = globalThis.document): Promise<AppConfig> {
+  const inline = readInlineConfig(doc);
+  if (inline) return inline;
   const response = await fetchImpl("/config.json", { cache: "no-store", headers: { Accept: "application/json" } });
   if (!response.ok) throw new Error(`config.json could not be loaded (HTTP ${response.status})`);
   return parseConfig(await response.json());
