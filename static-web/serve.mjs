@@ -96,6 +96,9 @@ const configMeta = `<meta name="idp-config" content="${escapeAttr(configJson)}" 
 function withConfig(path, body) {
   if (path !== join(root, "index.html")) return body;
   const html = body.toString("utf8");
+  // The build inlines the SWA config (public/config.json); this server's flags replace it.
+  const built = /<meta name="idp-config"[^>]*>/;
+  if (built.test(html)) return Buffer.from(html.replace(built, configMeta), "utf8");
   const at = html.indexOf("</head>");
   return at < 0 ? body : Buffer.from(html.slice(0, at) + `  ${configMeta}\n  ` + html.slice(at), "utf8");
 }

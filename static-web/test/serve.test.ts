@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), "idp-serve-"));
 
 beforeAll(async () => {
   mkdirSync(join(dir, "assets"));
-  writeFileSync(join(dir, "index.html"), "<!doctype html><html><head><title>app</title></head><body></body></html>");
+  writeFileSync(join(dir, "index.html"), `<!doctype html><html><head><title>app</title><meta name="idp-config" content="{&quot;apiBase&quot;:&quot;&quot;,&quot;authMode&quot;:&quot;entra&quot;}"></head><body></body></html>`);
   writeFileSync(join(dir, "assets", "index-abc123.js"), "console.log('x');".repeat(100));
   child = spawn(process.execPath, [join(__dirname, "..", "serve.mjs"), "--port", "0", "--api", "http://127.0.0.1:7071", "--auth-mode", "entra", "--dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
   base = await new Promise<string>((resolve, reject) => {
@@ -44,9 +44,10 @@ describe("serve.mjs", () => {
     expect(await res.json()).toEqual({ apiBase: "http://127.0.0.1:7071", authMode: "entra", pollIntervalMs: 1000 });
   });
 
-  it("puts the same config in index.html, so the app need not fetch it", async () => {
+  it("puts the same config in index.html in place of the build's, so the app need not fetch it", async () => {
     const html = await (await fetch(`${base}/catalog`)).text();
-    const m = /<meta name="idp-config" content="([^"]*)" \/>\s*<\/head>/.exec(html);
+    expect(html.match(/name="idp-config"/g)).toHaveLength(1);
+    const m = /<meta name="idp-config" content="([^"]*)" \/>/.exec(html);
     expect(m).not.toBeNull();
     const decoded = m![1].replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
     expect(JSON.parse(decoded)).toEqual({ apiBase: "http://127.0.0.1:7071", authMode: "entra", pollIntervalMs: 1000 });
