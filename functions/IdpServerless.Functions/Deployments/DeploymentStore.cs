@@ -158,7 +158,7 @@ public sealed class DeploymentStore(StorageClient storage)
             {
                 if (e.GetString(HolderProperty) is { Length: > 0 } holder)
                 {
-                    holders[e.RowKey[LockPrefix.Length..]] = holder;
+                    holders[TableKeys.Unescape(e.RowKey[LockPrefix.Length..])] = holder;
                 }
             }
             else
