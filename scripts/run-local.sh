@@ -16,12 +16,20 @@ ensure_web_built
 [ -f local.settings.json ] || { cp local.settings.sample.json local.settings.json; log "created local.settings.json from the sample"; }
 mkdir -p .data/azurite .data/logs
 
-pids=()
+pids=()      # long-running services: when one of them exits, everything stops
+helpers=()   # one-shot jobs (demo deployments): they may finish on their own
 cleanup() {
   trap - INT TERM EXIT
+  for pid in "${helpers[@]}"; do kill "$pid" 2>/dev/null || true; done
   log "stopping"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # Ctrl-C reaches every child too, and Azurite given two signals can report "closed" yet never exit: give each up
+  # to 15 s, then make sure nothing is left holding the ports.
+  local deadline=$((SECONDS + 15))
+  for pid in "${pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
@@ -67,7 +75,7 @@ if [ -x "$ROOT/scripts/load-demo.sh" ]; then
   if [ -x "$ROOT/scripts/demo-deploy.sh" ] && [ "${IDP_DEMO_DEPLOY:-true}" = true ]; then
     log "starting demo deployments (a canary of checkout-service in prod; logs in .data/logs/demo-deploy.log)"
     "$ROOT/scripts/demo-deploy.sh" "http://127.0.0.1:$API_PORT" >.data/logs/demo-deploy.log 2>&1 &
-    pids+=($!)
+    helpers+=($!)
   fi
 fi
 
@@ -90,6 +98,9 @@ cat <<TXT
 
   Press Ctrl-C to stop everything.
 TXT
-wait -n "${pids[@]}"
-echo "a process exited; see .data/logs" >&2
+status=0
+wait -n "${pids[@]}" || status=$?
+# Ctrl-C reaches the children as well, so one of them may be what ended the wait: that is a stop, not a failure.
+case $status in 0|130|143) exit 0 ;; esac
+echo "a process exited with status $status; see .data/logs" >&2
 exit 1
