@@ -3,7 +3,7 @@ import { createRoot } from "react-dom/client";
 import { configureApi } from "./api";
 import { App, preloadRoute } from "./App";
 import { readToken } from "./auth/session";
-import { notifyUnauthorized } from "./auth/AuthProvider";
+import { notifyUnauthorized, startSignIn } from "./auth/AuthProvider";
 import { loadConfig } from "./config";
 import "./styles/app.css";
 
@@ -17,6 +17,7 @@ loadConfig()
       getToken: () => (config.authMode === "dev" ? readToken() : null),
       onUnauthorized: notifyUnauthorized,
     });
+    startSignIn(config);
     root.render(
       <StrictMode>
         <App config={config} />
