@@ -4,7 +4,6 @@ using System.IO.Compression;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.Playwright;
 
 namespace IdpServerless.Benchmarks;
 
@@ -13,9 +12,13 @@ namespace IdpServerless.Benchmarks;
 /// data) on Azurite and the app's own static server. For the catalog and an entity page it measures, cold (a new
 /// browser context each time: empty HTTP cache) and warm (the same context, cache filled), the navigation timing
 /// (<c>loadEventEnd</c>) and the time until the page's content is on screen (the first catalog row, the entity's
-/// title), and prints p50/p95. It also prints the initial JavaScript and CSS that index.html loads, raw and gzip.
+/// title), and prints p50/p95, with the cold loads' phases (document in, DOM interactive, DOMContentLoaded). It also
+/// prints the initial JavaScript and CSS that index.html loads, raw and gzip. Chromium is driven over DevTools with
+/// only the Page domain on (<see cref="HeadlessChromium"/>): no automation layer's instrumentation in the figures.
 /// Needs <c>dotnet build functions/IdpServerless.Functions -c Release</c> and <c>npm run build</c> in static-web.
-/// Options: <c>--runs N</c> (default 20 per page and mode), <c>--trace</c> (list the requests of one cold and one warm load).
+/// Options: <c>--runs N</c> (default 40 per page and mode); <c>--trace</c> (the requests of one cold and one warm
+/// load); <c>--profile</c> (a V8 CPU profile of one cold load per page); <c>--compare DIR</c> (another build of the
+/// app, e.g. <c>npx vite build --outDir /tmp/other</c>, loaded in turn with this one so both see the same machine).
 /// </summary>
 public static partial class PageLoadBenchmark
 {
@@ -32,8 +35,16 @@ public static partial class PageLoadBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var runs = args.Length >= 2 && args[0] == "--runs" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+        var runs = Option(args, "--runs") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 40;
         var trace = args.Contains("--trace");
+        var profile = args.Contains("--profile");
+        var compare = Option(args, "--compare") is { } c ? Path.GetFullPath(c) : null;
+        if (compare is not null && !File.Exists(Path.Combine(compare, "index.html")))
+        {
+            Console.Error.WriteLine($"--compare {compare}: no index.html there (build the other version with --outDir first)");
+            return 1;
+        }
+
         var root = ColdStartBenchmark.RepoRoot();
         var dll = Path.Combine(root, "functions", "IdpServerless.Functions", "bin", "Release", "net10.0", "IdpServerless.Functions.dll");
         var dist = Path.Combine(root, "static-web", "dist");
@@ -47,8 +58,10 @@ public static partial class PageLoadBenchmark
         var dataDir = Path.Combine(Path.GetTempPath(), "idp-bench-pageload-" + Guid.NewGuid().ToString("N"));
         await using var azurite = await AzuriteProcess.StartAsync(TimeSpan.FromSeconds(30));
         var apiPort = FreePort();
-        using var web = StartStaticServer(root, apiPort, out var webBase);
-        using var app = StartApp(dll, azurite.ConnectionString, apiPort, dataDir, webBase);
+        using var web = StartStaticServer(root, dist, apiPort, out var webBase);
+        Uri? otherBase = null;
+        using var other = compare is null ? null : StartStaticServer(root, compare, apiPort, out otherBase);
+        using var app = StartApp(dll, azurite.ConnectionString, apiPort, dataDir, otherBase is null ? [webBase] : [webBase, otherBase]);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}"), Timeout = TimeSpan.FromSeconds(30) };
         try
         {
@@ -74,56 +87,61 @@ public static partial class PageLoadBenchmark
             var signIn = $"sessionStorage.setItem('idp.session', {JsonSerializer.Serialize(stored)});" + ContentObserver;
             await SettleAsync(app, azurite);
 
-            using var playwright = await Playwright.CreateAsync();
-            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = "/usr/bin/chromium",
-                Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-            });
+            await using var browser = await HeadlessChromium.LaunchAsync();
 
             Console.WriteLine($"page loads in Chromium, {runs} runs per page and mode (ms; 'content' = first catalog row / entity title on screen)");
             Console.WriteLine($"{"page",-8} {"mode",-5} {"load p50",9} {"load p95",9} {"content p50",12} {"content p95",12}");
-            // One unmeasured load of each page first, so the backend's own first-call costs (JIT, caches) are not in the figures.
-            foreach (var spec in Pages)
+            // With --compare, every page of the other build ("<page>/B") takes its turn beside this build's.
+            var targets = Pages.Select(p => (Spec: p, Name: p.Name, Url: new Uri(webBase, p.Path).ToString())).ToList();
+            if (otherBase is not null)
             {
-                await using var warmup = await browser.NewContextAsync();
-                await warmup.AddInitScriptAsync(signIn);
-                await LoadAsync(await warmup.NewPageAsync(), new Uri(webBase, spec.Path).ToString(), spec.ContentSelector);
+                targets = targets.SelectMany(t => t.Spec.Name == "floor"
+                    ? [t]
+                    : new[] { t, (t.Spec, t.Name + "/B", new Uri(otherBase, t.Spec.Path).ToString()) }).ToList();
+                Console.WriteLine($"'/B' rows: the build in {compare}, loaded in turn with this one's");
+            }
+
+            // One unmeasured load of each page first, so the backend's own first-call costs (JIT, caches) are not in the figures.
+            foreach (var (spec, _, url) in targets)
+            {
+                await using var warmup = await browser.OpenTabAsync(signIn);
+                await LoadAsync(warmup, url, spec.ContentSelector);
             }
 
             // Cold loads alternate between the pages, so neither gets the early (or late) minutes of the run to itself.
-            var cold = Pages.ToDictionary(p => p.Name, _ => new List<(double Load, double Content)>());
+            var cold = targets.ToDictionary(t => t.Name, _ => new List<Sample>());
             for (var i = 0; i < runs; i++)
             {
-                foreach (var spec in Pages)
+                foreach (var (spec, name, url) in targets)
                 {
-                    await using var context = await browser.NewContextAsync();
-                    await context.AddInitScriptAsync(signIn);
-                    cold[spec.Name].Add(await LoadAsync(await context.NewPageAsync(), new Uri(webBase, spec.Path).ToString(), spec.ContentSelector));
+                    await using var tab = await browser.OpenTabAsync(signIn);
+                    cold[name].Add(await LoadAsync(tab, url, spec.ContentSelector));
                 }
             }
 
-            foreach (var spec in Pages)
+            foreach (var (spec, name, url) in targets)
             {
-                var url = new Uri(webBase, spec.Path).ToString();
-                var warm = new List<(double Load, double Content)>();
-                await using (var context = await browser.NewContextAsync())
+                var warm = new List<Sample>();
+                await using (var tab = await browser.OpenTabAsync(signIn))
                 {
-                    await context.AddInitScriptAsync(signIn);
-                    var page = await context.NewPageAsync();
-                    await LoadAsync(page, url, spec.ContentSelector);
+                    await LoadAsync(tab, url, spec.ContentSelector);
                     for (var i = 0; i < runs; i++)
                     {
-                        warm.Add(await LoadAsync(page, url, spec.ContentSelector));
+                        warm.Add(await LoadAsync(tab, url, spec.ContentSelector));
                     }
                 }
 
-                Print(spec.Name, "cold", cold[spec.Name]);
-                Print(spec.Name, "warm", warm);
+                Print(name, "cold", cold[name]);
+                PrintPhases(name, cold[name]);
+                Print(name, "warm", warm);
                 if (trace)
                 {
                     await TraceAsync(browser, signIn, url, spec.ContentSelector);
+                }
+
+                if (profile)
+                {
+                    await ProfileAsync(browser, signIn, url, spec.ContentSelector, name);
                 }
             }
 
@@ -137,10 +155,13 @@ public static partial class PageLoadBenchmark
                 await app.WaitForExitAsync();
             }
 
-            if (!web.HasExited)
+            foreach (var server in new[] { web, other })
             {
-                web.Kill(entireProcessTree: true);
-                await web.WaitForExitAsync();
+                if (server is { HasExited: false })
+                {
+                    server.Kill(entireProcessTree: true);
+                    await server.WaitForExitAsync();
+                }
             }
 
             if (Directory.Exists(dataDir))
@@ -168,16 +189,18 @@ public static partial class PageLoadBenchmark
         """.Replace("__SELECTORS__", JsonSerializer.Serialize(Pages.Select(p => p.ContentSelector)), StringComparison.Ordinal);
 
     /// <summary>Navigates and returns (loadEventEnd, time the content selector first matched), both from navigation start.</summary>
-    private static async Task<(double Load, double Content)> LoadAsync(IPage page, string url, string selector)
+    private static async Task<Sample> LoadAsync(HeadlessChromium.Tab tab, string url, string selector)
     {
-        await page.GotoAsync(url, new PageGotoOptions { WaitUntil = WaitUntilState.Load, Timeout = 60_000 });
+        await tab.NavigateAsync(url);
         // The observer installed by ContentObserver noted performance.now() on the DOM change that added the content.
-        var content = await page.WaitForFunctionAsync(
-            "s => (window.__idpSeen && window.__idpSeen[s]) || null", selector,
-            new PageWaitForFunctionOptions { PollingInterval = 20, Timeout = 60_000 });
-        var contentMs = await content.JsonValueAsync<double>();
-        var loadMs = await page.EvaluateAsync<double>("() => performance.getEntriesByType('navigation')[0].loadEventEnd");
-        return (loadMs, contentMs);
+        var content = await tab.WaitForAsync($"(window.__idpSeen && window.__idpSeen[{JsonSerializer.Serialize(selector)}]) || null", $"{selector} on {url}");
+        var phases = (await tab.EvaluateAsync("""
+            (() => {
+              const n = performance.getEntriesByType('navigation')[0];
+              return [n.requestStart, n.responseEnd, n.domInteractive, n.domContentLoadedEventEnd, n.loadEventEnd];
+            })()
+            """)).EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        return new Sample(phases[^1], content.GetDouble(), phases);
     }
 
     /// <summary>
@@ -185,23 +208,21 @@ public static partial class PageLoadBenchmark
     /// from navigation start): the document's milestones, then every request with when it started and ended (a
     /// cross-origin call's time includes its CORS preflight).
     /// </summary>
-    private static async Task TraceAsync(IBrowser browser, string signIn, string url, string selector)
+    private static async Task TraceAsync(HeadlessChromium browser, string signIn, string url, string selector)
     {
-        await using var context = await browser.NewContextAsync();
-        await context.AddInitScriptAsync(signIn);
-        var page = await context.NewPageAsync();
+        await using var tab = await browser.OpenTabAsync(signIn);
         foreach (var mode in new[] { "cold", "warm" })
         {
-            var (_, content) = await LoadAsync(page, url, selector);
-            var timing = await page.EvaluateAsync<JsonElement>("""
-                () => {
+            var content = (await LoadAsync(tab, url, selector)).Content;
+            var timing = await tab.EvaluateAsync("""
+                (() => {
                   const n = performance.getEntriesByType('navigation')[0];
                   return {
                     milestones: [['document received', n.responseEnd], ['DOM interactive', n.domInteractive],
                                  ['DOMContentLoaded done', n.domContentLoadedEventEnd], ['load event', n.loadEventEnd]],
                     resources: performance.getEntriesByType('resource').map(r => [r.startTime, r.responseEnd, r.initiatorType, r.name]),
                   };
-                }
+                })()
                 """);
             Console.WriteLine($"one {mode} load of {url} (ms from navigation start):");
             foreach (var m in timing.GetProperty("milestones").EnumerateArray())
@@ -217,6 +238,23 @@ public static partial class PageLoadBenchmark
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {content,7:F1}  content on screen"));
         }
+    }
+
+    /// <summary>
+    /// With <c>--profile</c>: V8's sampling profile (0.2 ms) of one cold load, from navigation until the content is on
+    /// screen, written as a .cpuprofile (open it in Chromium's DevTools, Performance panel).
+    /// </summary>
+    private static async Task ProfileAsync(HeadlessChromium browser, string signIn, string url, string selector, string name)
+    {
+        await using var tab = await browser.OpenTabAsync(signIn);
+        await tab.SendAsync("Profiler.enable");
+        await tab.SendAsync("Profiler.setSamplingInterval", new { interval = 200 });
+        await tab.SendAsync("Profiler.start");
+        var sample = await LoadAsync(tab, url, selector);
+        var profile = (await tab.SendAsync("Profiler.stop")).GetProperty("profile");
+        var file = Path.Combine(Path.GetTempPath(), $"idp-page-load-{name.Replace('/', '-')}.cpuprofile");
+        await File.WriteAllTextAsync(file, profile.GetRawText());
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"one profiled cold load of {url}: load {sample.Load:F1} ms, content {sample.Content:F1} ms → {file}"));
     }
 
     /// <summary>
@@ -244,7 +282,19 @@ public static partial class PageLoadBenchmark
             $"app and Azurite {(quiet >= 2 ? "settled" : "still busy")} after {watch.Elapsed.TotalSeconds:F1} s (measuring from here)"));
     }
 
-    private static void Print(string page, string mode, List<(double Load, double Content)> samples)
+    private sealed record Sample(double Load, double Content, double[] Phases);
+
+    private static void PrintPhases(string page, List<Sample> samples)
+    {
+        string[] names = ["request sent", "document in", "DOM interactive", "DOMContentLoaded", "load"];
+        for (var i = 0; i < names.Length; i++)
+        {
+            var v = samples.Select(s => s.Phases[i]).Order().ToArray();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {page,-8} {names[i],-18} p50 {Pct(v, 0.5),7:F1}  p95 {Pct(v, 0.95),7:F1}  max {v[^1],7:F1}"));
+        }
+    }
+
+    private static void Print(string page, string mode, List<Sample> samples)
     {
         var load = samples.Select(s => s.Load).Order().ToArray();
         var content = samples.Select(s => s.Content).Order().ToArray();
@@ -278,11 +328,17 @@ public static partial class PageLoadBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"total",-40} {raw / 1024.0,8:F1} KB  {gz / 1024.0,7:F1} KB gzip"));
     }
 
-    private static Process StartStaticServer(string root, int apiPort, out Uri webBase)
+    private static string? Option(string[] args, string name)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
+
+    private static Process StartStaticServer(string root, string dist, int apiPort, out Uri webBase)
     {
         var psi = new ProcessStartInfo("node")
         {
-            ArgumentList = { "serve.mjs", "--port", "0", "--api", $"http://127.0.0.1:{apiPort}" },
+            ArgumentList = { "serve.mjs", "--port", "0", "--api", $"http://127.0.0.1:{apiPort}", "--dir", dist },
             WorkingDirectory = Path.Combine(root, "static-web"),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -304,8 +360,11 @@ public static partial class PageLoadBenchmark
         return process;
     }
 
-    private static Process StartApp(string dll, string storage, int port, string dataDir, Uri webBase) =>
-        LocalDemoApp.Start(dll, storage, port, dataDir, new Dictionary<string, string> { ["IDP_CORS_ORIGINS"] = webBase.GetLeftPart(UriPartial.Authority) });
+    private static Process StartApp(string dll, string storage, int port, string dataDir, Uri[] webBases) =>
+        LocalDemoApp.Start(dll, storage, port, dataDir, new Dictionary<string, string>
+        {
+            ["IDP_CORS_ORIGINS"] = string.Join(',', webBases.Select(b => b.GetLeftPart(UriPartial.Authority))),
+        });
 
     private static async Task<T> Until<T>(Func<Task<T?>> probe, string what)
         where T : struct
