@@ -102,15 +102,22 @@ public class PortalTests(PortalFixture portal)
         await page.GetByTestId("deploy-submit").ClickAsync();
 
         // The app follows the new deployment: the canary panel shows steps, weights and analysis as they happen.
+        // Waits on the page's content, not on a navigation event: WaitForURLAsync checks the URL, then subscribes, and
+        // a pushState delivered in between is lost (microsoft/playwright-dotnet#3364); it then timed out here on a page
+        // that had long since moved on (twice on 2026-11-22, on a busy machine).
         try
         {
-            await page.WaitForURLAsync("**/deployments/**", new PageWaitForURLOptions { Timeout = 30_000, WaitUntil = WaitUntilState.Commit });
+            await page.GetByTestId("deployment-detail").WaitForAsync(Visible);
         }
         catch (TimeoutException)
         {
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(PortalFixture.ScreenshotDir, "canary-start-failed.png"), FullPage = true });
-            Assert.Fail("the deploy form did not open the new deployment; the page says: " + await page.GetByTestId("deploy-form").InnerTextAsync());
+            var form = page.GetByTestId("deploy-form");
+            Assert.Fail($"the deploy form did not open the new deployment (at {page.Url}); " +
+                (await form.CountAsync() > 0 ? "the form says: " + await form.InnerTextAsync() : "the form is gone"));
         }
+
+        Assert.Matches("^/deployments/dep-[^/]+$", new Uri(page.Url).AbsolutePath);
         await page.GetByTestId("canary-panel").WaitForAsync(Visible);
         await page.GetByTestId("canary-weights").WaitForAsync(Visible);
         Assert.Contains("1.1.0", await page.GetByTestId("deployment-version").InnerTextAsync(), StringComparison.Ordinal);
