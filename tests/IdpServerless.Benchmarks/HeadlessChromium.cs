@@ -46,25 +46,11 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
                 "--disable-sync", "--no-first-run", "--no-default-browser-check", "--remote-debugging-port=0",
                 $"--user-data-dir={profileDir}", "about:blank",
             },
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
         };
-        var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {executable}");
-        var endpoint = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line && DevToolsListening().Match(line) is { Success: true } m)
-            {
-                endpoint.TrySetResult(new Uri(m.Groups[1].Value));
-            }
-        };
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
+        var (process, endpoint) = AnnouncingProcess.Start(psi, DevToolsListening());
         try
         {
-            var url = await endpoint.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            var url = await endpoint.WaitAsync(TimeSpan.FromSeconds(30));
             var socket = new ClientWebSocket();
             await socket.ConnectAsync(url, CancellationToken.None);
             return new HeadlessChromium(process, profileDir, socket);

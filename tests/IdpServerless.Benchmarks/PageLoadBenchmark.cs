@@ -360,23 +360,9 @@ public static partial class PageLoadBenchmark
         {
             ArgumentList = { "serve.mjs", "--port", "0", "--api", $"http://127.0.0.1:{apiPort}", "--dir", dist },
             WorkingDirectory = Path.Combine(root, "static-web"),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
         };
-        var process = Process.Start(psi)!;
-        var url = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line && Listening().Match(line) is { Success: true } m)
-            {
-                url.TrySetResult(new Uri(m.Groups[1].Value));
-            }
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        webBase = url.Task.WaitAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        var (process, url) = AnnouncingProcess.Start(psi, Listening());
+        webBase = url.WaitAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
         return process;
     }
 
