@@ -5,6 +5,7 @@ import { App, preloadRoute } from "./App";
 import { readToken } from "./auth/session";
 import { notifyUnauthorized, startSignIn } from "./auth/AuthProvider";
 import { loadConfig } from "./config";
+import { prefetchRoute } from "./routeData";
 import "./styles/app.css";
 
 const root = createRoot(document.getElementById("root")!);
@@ -18,6 +19,8 @@ loadConfig()
       onUnauthorized: notifyUnauthorized,
     });
     startSignIn(config);
+    // Likely signed in (a cookie session, or a stored token): the page's first calls go out beside /api/me.
+    if (config.authMode === "entra" || readToken()) prefetchRoute(window.location);
     root.render(
       <StrictMode>
         <App config={config} />

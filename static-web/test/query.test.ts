@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildEntityQuery, buildFacetsQuery, entityPath, filterToString, parseEntityRef, stringifyEntityRef } from "../src/api/query";
-import { filterFromParams } from "../src/pages/Catalog";
+import { filterFromParams } from "../src/routeData";
 
 describe("catalog query builder", () => {
   it("joins keys of one filter set with commas and repeats keys for several values", () => {

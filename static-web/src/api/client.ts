@@ -35,7 +35,15 @@ export interface RequestOptions {
   body?: unknown;
   signal?: AbortSignal;
   headers?: Record<string, string>;
+  /**
+   * GET only: start the call now and keep its answer for the first identical GET (same URL, same token) made within
+   * PREFETCH_TTL_MS. A prefetch never reports a failure: it is dropped, and that later GET asks the server itself.
+   */
+  prefetch?: boolean;
 }
+
+/** How long a prefetched answer waits for the page that asked for it; older ones are dropped unread. */
+export const PREFETCH_TTL_MS = 10_000;
 
 export interface ClientOptions {
   /** Origin (and optional path prefix) of the backend; "" means same origin (behind the SWA proxy). */
@@ -139,7 +147,49 @@ export function createClient(options: ClientOptions): ApiClient {
     return token ? { Authorization: `Bearer ${token}` } : {};
   }
 
-  async function request<T>(method: string, path: string, req: RequestOptions = {}): Promise<T> {
+  /** Prefetched GETs by URL and token, each taken (once) by the first matching request. */
+  const prefetched = new Map<string, { at: number; answer: Promise<unknown> }>();
+  const prefetchKey = (url: string) => `${authHeaders().Authorization ?? ""} ${url}`;
+
+  function request<T>(method: string, path: string, req: RequestOptions = {}): Promise<T> {
+    if (method !== "GET") return send<T>(method, path, req);
+    const url = joinUrl(options.baseUrl, path, req.query);
+    const key = prefetchKey(url);
+    if (req.prefetch) {
+      const now = Date.now();
+      for (const [k, e] of prefetched) if (now - e.at > PREFETCH_TTL_MS) prefetched.delete(k);
+      const answer = send<T>(method, path, { ...req, signal: undefined }, false);
+      answer.catch(() => prefetched.get(key)?.answer === answer && prefetched.delete(key));
+      prefetched.set(key, { at: now, answer });
+      return answer;
+    }
+    const entry = prefetched.get(key);
+    if (!entry) return send<T>(method, path, req);
+    prefetched.delete(key);
+    if (Date.now() - entry.at > PREFETCH_TTL_MS) return send<T>(method, path, req);
+    return takePrefetched<T>(entry, key, () => send<T>(method, path, req), req.signal);
+  }
+
+  /**
+   * Answers from a prefetch: its value when it succeeds, a request of our own when it failed. A caller that aborts
+   * while it is still in flight hands it back, so the next identical GET (React re-running an effect) can take it.
+   */
+  function takePrefetched<T>(entry: { at: number; answer: Promise<unknown> }, key: string, own: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        if (!prefetched.has(key)) prefetched.set(key, entry);
+        reject(signal?.reason ?? new DOMException("The operation was aborted.", "AbortError"));
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      entry.answer.then(
+        (value) => resolve(value as T),
+        () => (signal?.aborted ? undefined : own().then(resolve, reject)),
+      ).finally(() => signal?.removeEventListener("abort", onAbort));
+    });
+  }
+
+  async function send<T>(method: string, path: string, req: RequestOptions, reportUnauthorized = true): Promise<T> {
     const headers: Record<string, string> = { Accept: "application/json", ...authHeaders(), ...req.headers };
     let body: BodyInit | undefined;
     if (req.body !== undefined) {
@@ -166,7 +216,7 @@ export function createClient(options: ClientOptions): ApiClient {
     }
     if (!response.ok) {
       const problem = await readProblem(response);
-      if (response.status === 401) options.onUnauthorized?.();
+      if (response.status === 401 && reportUnauthorized) options.onUnauthorized?.();
       throw new ApiError(problem);
     }
     if (response.status === 204 || response.status === 205) return undefined as T;

@@ -11,11 +11,12 @@ export * from "./types";
 export { ApiError } from "./client";
 
 const seg = encodeURIComponent;
-type Sig = { signal?: AbortSignal };
+/** Per call: an abort signal, or (GETs) `prefetch: true` to start it for a page that will ask for it shortly. */
+type Sig = { signal?: AbortSignal; prefetch?: boolean };
 
 export function createApi(client: ApiClient) {
   const get = <T>(path: string, query?: ConstructorParameters<typeof URLSearchParams>[0] | Record<string, unknown>, o: Sig = {}) =>
-    client.request<T>("GET", path, { query: query as never, signal: o.signal });
+    client.request<T>("GET", path, { query: query as never, signal: o.signal, prefetch: o.prefetch });
   const post = <T>(path: string, body?: unknown, o: Sig = {}) => client.request<T>("POST", path, { body, signal: o.signal });
 
   return {

@@ -1,36 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { api, type FacetValue } from "../api";
-import { entityPath, stringifyEntityRef, type EntityFilter } from "../api/query";
+import { entityPath, stringifyEntityRef } from "../api/query";
 import { EntityRefLink, Loading, PageHeader, ProblemView } from "../components/common";
 import { useAsync, useDebounced, useDocumentTitle } from "../hooks";
-
-const FACETS = [
-  { param: "kind", field: "kind", label: "Kind" },
-  { param: "type", field: "spec.type", label: "Type" },
-  { param: "owner", field: "spec.owner", label: "Owner" },
-  { param: "lifecycle", field: "spec.lifecycle", label: "Lifecycle" },
-  { param: "tag", field: "metadata.tags", label: "Tags" },
-] as const;
-
-const PAGE_SIZE = 20;
-const FIELDS = [
-  "kind", "metadata.name", "metadata.namespace", "metadata.title", "metadata.description", "metadata.tags",
-  "spec.type", "spec.owner", "spec.lifecycle",
-];
-
-/** The catalog filter the URL describes: selected facet values (ORed within a facet, ANDed across). */
-export function filterFromParams(params: URLSearchParams): EntityFilter {
-  const filter: EntityFilter = {};
-  for (const f of FACETS) {
-    const values = params.getAll(f.param).filter(Boolean);
-    if (values.length) filter[f.field] = values;
-  }
-  return filter;
-}
+import { CATALOG_FACETS as FACETS, catalogFacets, catalogQuery, filterFromParams, type CatalogFacet } from "../routeData";
 
 function FacetGroup({ facet, values, selected, onToggle }: {
-  facet: (typeof FACETS)[number]; values: FacetValue[]; selected: string[]; onToggle: (value: string) => void;
+  facet: CatalogFacet; values: FacetValue[]; selected: string[]; onToggle: (value: string) => void;
 }) {
   const [expanded, setExpanded] = useState(false);
   const merged = useMemo(() => {
@@ -95,25 +72,9 @@ export default function Catalog() {
   const filterKey = JSON.stringify(filter);
   const cursor = params.get("cursor");
 
-  const results = useAsync(
-    (signal) =>
-      api().catalog.query(
-        {
-          filters: Object.keys(filter).length ? [filter] : [],
-          fullTextFilterTerm: urlTerm,
-          orderField: urlTerm ? [] : [{ field: "metadata.name", order: "asc" }],
-          fields: FIELDS,
-          limit: PAGE_SIZE,
-          cursor,
-        },
-        { signal },
-      ),
-    [filterKey, urlTerm, cursor],
-  );
-  const facets = useAsync(
-    (signal) => api().catalog.facets(FACETS.map((f) => f.field), Object.keys(filter).length ? [filter] : [], { signal }),
-    [filterKey],
-  );
+  // The same calls routeData's prefetch makes at start-up, so a cold load takes those answers.
+  const results = useAsync((signal) => api().catalog.query(catalogQuery(params), { signal }), [filterKey, urlTerm, cursor]);
+  const facets = useAsync((signal) => api().catalog.facets(...catalogFacets(params), { signal }), [filterKey]);
 
   function toggle(param: string, value: string) {
     setParams((p) => {
