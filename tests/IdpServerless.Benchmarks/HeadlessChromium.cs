@@ -250,6 +250,44 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
             return result.GetProperty("result").TryGetProperty("value", out var value) ? value.Clone() : default;
         }
 
+        /// <summary>
+        /// Records a Chromium trace (the JSON the DevTools Performance panel opens) of what <paramref name="action"/>
+        /// makes this tab do, and writes it to <paramref name="file"/>.
+        /// </summary>
+        public async Task RecordTraceAsync(string file, Func<Task> action)
+        {
+            await SendAsync("Tracing.start", new
+            {
+                transferMode = "ReturnAsStream",
+                traceConfig = new
+                {
+                    includedCategories = new[]
+                    {
+                        "devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "v8", "disabled-by-default-v8.compile",
+                        "blink.user_timing", "loading", "toplevel", "blink", "cc", "gpu",
+                    },
+                },
+            });
+            await action();
+            var complete = browser.NextEvent("Tracing.tracingComplete", session);
+            await SendAsync("Tracing.end");
+            var handle = (await complete.WaitAsync(TimeSpan.FromSeconds(60))).GetProperty("stream").GetString()!;
+            await using var output = File.Create(file);
+            while (true)
+            {
+                var chunk = await SendAsync("IO.read", new { handle, size = 1 << 20 });
+                var data = chunk.GetProperty("data").GetString() ?? "";
+                var bytes = chunk.TryGetProperty("base64Encoded", out var b64) && b64.GetBoolean() ? Convert.FromBase64String(data) : System.Text.Encoding.UTF8.GetBytes(data);
+                await output.WriteAsync(bytes);
+                if (chunk.TryGetProperty("eof", out var eof) && eof.GetBoolean())
+                {
+                    break;
+                }
+            }
+
+            await SendAsync("IO.close", new { handle });
+        }
+
         /// <summary>Polls <paramref name="expression"/> every 20 ms until it is neither null nor false (at most 60 s).</summary>
         public async Task<JsonElement> WaitForAsync(string expression, string what)
         {

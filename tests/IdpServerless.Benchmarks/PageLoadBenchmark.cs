@@ -17,7 +17,8 @@ namespace IdpServerless.Benchmarks;
 /// only the Page domain on (<see cref="HeadlessChromium"/>): no automation layer's instrumentation in the figures.
 /// Needs <c>dotnet build functions/IdpServerless.Functions -c Release</c> and <c>npm run build</c> in static-web.
 /// Options: <c>--runs N</c> (default 40 per page and mode); <c>--trace</c> (the requests of one cold and one warm
-/// load); <c>--profile</c> (a V8 CPU profile of one cold load per page); <c>--compare DIR</c> (another build of the
+/// load); <c>--profile</c> (a V8 CPU profile of one cold load per page); <c>--timeline</c> (a Chromium trace of one
+/// cold load per page); <c>--compare DIR</c> (another build of the
 /// app, e.g. <c>npx vite build --outDir /tmp/other</c>, loaded in turn with this one so both see the same machine).
 /// </summary>
 public static partial class PageLoadBenchmark
@@ -38,6 +39,7 @@ public static partial class PageLoadBenchmark
         var runs = Option(args, "--runs") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 40;
         var trace = args.Contains("--trace");
         var profile = args.Contains("--profile");
+        var timeline = args.Contains("--timeline");
         var compare = Option(args, "--compare") is { } c ? Path.GetFullPath(c) : null;
         if (compare is not null && !File.Exists(Path.Combine(compare, "index.html")))
         {
@@ -145,6 +147,11 @@ public static partial class PageLoadBenchmark
                 if (profile)
                 {
                     await ProfileAsync(browser, signIn, url, spec.ContentSelector, name);
+                }
+
+                if (timeline)
+                {
+                    await TimelineAsync(browser, signIn, url, spec.ContentSelector, name);
                 }
             }
 
@@ -258,6 +265,19 @@ public static partial class PageLoadBenchmark
         var file = Path.Combine(Path.GetTempPath(), $"idp-page-load-{name.Replace('/', '-')}.cpuprofile");
         await File.WriteAllTextAsync(file, profile.GetRawText());
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"one profiled cold load of {url}: load {sample.Load:F1} ms, content {sample.Content:F1} ms → {file}"));
+    }
+
+    /// <summary>
+    /// With <c>--timeline</c>: a Chromium trace of one cold load (every task on every thread: parsing, compiling,
+    /// script, style, layout, paint, network), written as JSON to open in Chromium's DevTools, Performance panel.
+    /// </summary>
+    private static async Task TimelineAsync(HeadlessChromium browser, string signIn, string url, string selector, string name)
+    {
+        await using var tab = await browser.OpenTabAsync(signIn);
+        var file = Path.Combine(Path.GetTempPath(), $"idp-page-load-{name.Replace('/', '-')}.trace.json");
+        Sample sample = default!;
+        await tab.RecordTraceAsync(file, async () => sample = await LoadAsync(tab, url, selector));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"one traced cold load of {url}: load {sample.Load:F1} ms, content {sample.Content:F1} ms → {file}"));
     }
 
     /// <summary>
