@@ -123,7 +123,7 @@ public static partial class PageLoadBenchmark
             }
 
             // This VM shares its host: when the hypervisor takes CPU away, every figure moves, the floor included.
-            Console.WriteLine(CpuTicks.Read().Since(cpuBefore));
+            Console.WriteLine(CpuTicks.Since(cpuBefore, "during the cold loads"));
             foreach (var (spec, name, url) in targets)
             {
                 var warm = new List<Sample>();
@@ -306,22 +306,6 @@ public static partial class PageLoadBenchmark
     }
 
     /// <summary>The machine's CPU counters from /proc/stat (user..steal, in clock ticks).</summary>
-    private sealed record CpuTicks(long Total, long Idle, long Steal)
-    {
-        public static CpuTicks Read()
-        {
-            var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(long.Parse).ToArray();
-            return new CpuTicks(f.Sum(), f[3] + f[4], f[7]);
-        }
-
-        public string Since(CpuTicks start)
-        {
-            var total = Math.Max(1, Total - start.Total);
-            return string.Create(CultureInfo.InvariantCulture,
-                $"during the cold loads: CPU {100.0 * (total - (Idle - start.Idle)) / total:F0} % busy, of which {100.0 * (Steal - start.Steal) / total:F0} % stolen by the hypervisor ({Environment.ProcessorCount} cores)");
-        }
-    }
-
     private sealed record Sample(double Load, double Content, double[] Phases);
 
     private static void PrintPhases(string page, List<Sample> samples)
