@@ -1,4 +1,3 @@
-using System.Text.Json;
 using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting.Functions;
 using IdpServerless.Hosting.Security;
@@ -24,15 +23,7 @@ public sealed partial class RunChatCommand(
 
     public async Task HandleAsync(QueueMessageContext message, CancellationToken ct)
     {
-        ChatRequest request;
-        try
-        {
-            request = ChatRequest.Parse(message.Body);
-        }
-        catch (JsonException e)
-        {
-            throw new PoisonMessageException($"The chat request cannot be read: {e.Message}");
-        }
+        var request = message.Read(ChatRequest.Parse, "The chat request");
 
         var replies = await storage.TableAsync(RepliesTable, ct);
         var key = TableKeys.Escape(message.MessageId);

@@ -18,16 +18,7 @@ public sealed class DiagnosticsProbe(StorageClient storage, TimeProvider time) :
 
     public async Task HandleAsync(QueueMessageContext message, CancellationToken cancellationToken)
     {
-        ProbeRequest request;
-        try
-        {
-            request = JsonSerializer.Deserialize<ProbeRequest>(message.Body, JsonSerializerOptions.Web)
-                      ?? throw new PoisonMessageException("The probe message is empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new PoisonMessageException($"The probe message is not JSON: {e.Message}");
-        }
+        var request = message.Read(body => JsonSerializer.Deserialize<ProbeRequest>(body, JsonSerializerOptions.Web), "The probe message");
 
         if (string.IsNullOrWhiteSpace(request.ProbeId) || request.ProbeId.Length > 200)
         {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using IdpServerless.Functions.Notifications.Senders;
 using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting.Dispatch;
@@ -29,15 +28,7 @@ public sealed partial class DeliverNotification(
 
     public async Task HandleAsync(QueueMessageContext message, CancellationToken ct)
     {
-        DeliveryMessage delivery;
-        try
-        {
-            delivery = DeliveryMessage.Parse(message.Body);
-        }
-        catch (JsonException e)
-        {
-            throw new PoisonMessageException($"The delivery cannot be read: {e.Message}");
-        }
+        var delivery = message.Read(DeliveryMessage.Parse, "The delivery");
 
         var sent = await storage.TableAsync(SentTable, ct);
         var key = TableKeys.Escape(delivery.DeliveryId);

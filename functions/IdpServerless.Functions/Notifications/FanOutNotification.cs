@@ -1,4 +1,3 @@
-using System.Text.Json;
 using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting;
 using IdpServerless.Hosting.Dispatch;
@@ -27,15 +26,7 @@ public sealed partial class FanOutNotification(
 
     public async Task HandleAsync(QueueMessageContext message, CancellationToken ct)
     {
-        OutboxMessage outbox;
-        try
-        {
-            outbox = OutboxMessage.Parse(message.Body);
-        }
-        catch (JsonException ex)
-        {
-            throw new PoisonMessageException($"The notification cannot be read: {ex.Message}");
-        }
+        var outbox = message.Read(OutboxMessage.Parse, "The notification");
 
         var e = outbox.Event;
         var owners = e.Component is null ? [] : await directory.GetOwnersAsync(e.Component, ct);

@@ -52,7 +52,30 @@ public sealed record QueueMessageContext(
     string MessageId,
     string Body,
     long DequeueCount,
-    DateTimeOffset InsertionTime);
+    DateTimeOffset InsertionTime)
+{
+    /// <summary>
+    /// Reads the body with <paramref name="parse"/>. A body that is not the JSON it expects, or is JSON <c>null</c>,
+    /// can never succeed, so it goes to the poison queue at once, the reason naming <paramref name="what"/> (e.g.
+    /// "The delivery") and what the parser found; retrying it would only delay that by every attempt.
+    /// </summary>
+    public T Read<T>(Func<string, T?> parse, string what)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        T? value;
+        try
+        {
+            value = parse(Body);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new PoisonMessageException($"{what} cannot be read, it is not JSON of the expected shape: {e.Message}", e);
+        }
+
+        return value ?? throw new PoisonMessageException($"{what} is empty (JSON null).");
+    }
+}
 
 /// <summary>What a timer handler receives.</summary>
 public sealed record TimerContext(string FunctionName, DateTimeOffset ScheduledTime, bool IsPastDue);

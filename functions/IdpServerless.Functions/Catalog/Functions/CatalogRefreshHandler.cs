@@ -18,16 +18,10 @@ public sealed partial class CatalogRefreshHandler(CatalogService service, Catalo
 
     public async Task HandleAsync(QueueMessageContext message, CancellationToken cancellationToken)
     {
-        RefreshMessage request;
-        try
-        {
-            var body = message.Body.TrimStart().StartsWith('"') ? JsonSerializer.Deserialize<string>(message.Body)! : message.Body;
-            request = JsonSerializer.Deserialize<RefreshMessage>(body, JsonSerializerOptions.Web) ?? throw new PoisonMessageException("The refresh message is empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new PoisonMessageException($"The refresh message is not JSON: {e.Message}");
-        }
+        // Some senders wrap the JSON in a JSON string; both forms are accepted.
+        var request = message.Read(
+            body => JsonSerializer.Deserialize<RefreshMessage>(body.TrimStart().StartsWith('"') ? JsonSerializer.Deserialize<string>(body) ?? "null" : body, JsonSerializerOptions.Web),
+            "The refresh message");
 
         var ids = new HashSet<string>(StringComparer.Ordinal);
         if (!string.IsNullOrWhiteSpace(request.LocationId))

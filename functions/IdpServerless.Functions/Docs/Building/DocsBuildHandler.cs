@@ -11,17 +11,8 @@ public sealed partial class DocsBuildHandler(IDocsEntities entities, BuildDocsSi
 
     public async Task HandleAsync(QueueMessageContext message, CancellationToken cancellationToken)
     {
-        DocsBuildRequest? request;
-        try
-        {
-            request = JsonSerializer.Deserialize<DocsBuildRequest>(message.Body, JsonSerializerOptions.Web);
-        }
-        catch (JsonException e)
-        {
-            throw new PoisonMessageException($"The docs-build message is not JSON: {e.Message}");
-        }
-
-        if (request?.EntityRef is not { } entityRef || DocsKeys.Split(entityRef) is not var (kind, ns, name))
+        var request = message.Read(body => JsonSerializer.Deserialize<DocsBuildRequest>(body, JsonSerializerOptions.Web), "The docs-build message");
+        if (request.EntityRef is not { } entityRef || DocsKeys.Split(entityRef) is not var (kind, ns, name))
         {
             throw new PoisonMessageException("The docs-build message needs entityRef of the form kind:namespace/name.");
         }
