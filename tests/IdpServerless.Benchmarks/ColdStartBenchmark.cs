@@ -13,8 +13,8 @@ public static class ColdStartBenchmark
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var runs = Option(args, "--runs") is { } runsText ? int.Parse(runsText, CultureInfo.InvariantCulture) : 10;
-        var dll = Option(args, "--dll") ?? Path.Combine(RepoRoot(), "functions", "IdpServerless.Functions", "bin", "Release", "net10.0", "IdpServerless.Functions.dll");
+        var runs = BenchmarkArgs.Option(args, "--runs") is { } runsText ? int.Parse(runsText, CultureInfo.InvariantCulture) : 10;
+        var dll = BenchmarkArgs.Option(args, "--dll") ?? Path.Combine(RepoRoot(), "functions", "IdpServerless.Functions", "bin", "Release", "net10.0", "IdpServerless.Functions.dll");
         if (!File.Exists(dll))
         {
             Console.Error.WriteLine($"{dll} not found: run 'dotnet build functions/IdpServerless.Functions -c Release' first.");
@@ -26,7 +26,7 @@ public static class ColdStartBenchmark
         var samples = new List<double>();
         for (var i = 0; i < runs + 1; i++)
         {
-            var port = FreePort();
+            var port = BenchmarkArgs.FreePort();
             var psi = new ProcessStartInfo("dotnet", $"\"{dll}\"")
             {
                 UseShellExecute = false,
@@ -116,20 +116,7 @@ public static class ColdStartBenchmark
         }
     }
 
-    private static string? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 
-    private static int FreePort()
-    {
-        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
 
     internal static string RepoRoot()
     {

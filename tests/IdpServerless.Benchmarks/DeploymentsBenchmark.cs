@@ -32,7 +32,7 @@ public static class DeploymentsBenchmark
         var concurrency = Option(args, "--concurrency", 8);
         var dataDir = Directory.CreateTempSubdirectory("idp-deploy-bench-").FullName;
         await using var azurite = await AzuriteProcess.StartAsync(TimeSpan.FromSeconds(30));
-        var port = FreePort();
+        var port = BenchmarkArgs.FreePort();
         // A local.settings.json left in the repository by the run command would point storage at the default Azurite.
         Environment.SetEnvironmentVariable("IDP_LOCAL_SETTINGS", "/nonexistent/local.settings.json");
         var builder = WebApplication.CreateSlimBuilder();
@@ -266,12 +266,6 @@ public static class DeploymentsBenchmark
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     private sealed class BenchComponents : IComponentLookup
     {

@@ -29,7 +29,7 @@ public static class EventsBenchmark
         }
 
         await using var azurite = await AzuriteProcess.StartAsync(TimeSpan.FromSeconds(30));
-        var port = FreePort();
+        var port = BenchmarkArgs.FreePort();
         var psi = new ProcessStartInfo("dotnet", $"\"{dll}\"") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
         psi.Environment["AzureWebJobsStorage"] = azurite.ConnectionString;
         psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
@@ -155,12 +155,4 @@ public static class EventsBenchmark
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
-    private static int FreePort()
-    {
-        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
 }

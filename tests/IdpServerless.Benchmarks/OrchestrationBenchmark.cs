@@ -20,10 +20,10 @@ public static class OrchestrationBenchmark
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var processCounts = (Option(args, "--processes") ?? "1,3").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
-        var orchestrations = int.Parse(Option(args, "--orchestrations") ?? "200", CultureInfo.InvariantCulture);
-        var activities = int.Parse(Option(args, "--activities") ?? "10", CultureInfo.InvariantCulture);
-        var concurrency = int.Parse(Option(args, "--concurrency") ?? "16", CultureInfo.InvariantCulture);
+        var processCounts = (BenchmarkArgs.Option(args, "--processes") ?? "1,3").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        var orchestrations = int.Parse(BenchmarkArgs.Option(args, "--orchestrations") ?? "200", CultureInfo.InvariantCulture);
+        var activities = int.Parse(BenchmarkArgs.Option(args, "--activities") ?? "10", CultureInfo.InvariantCulture);
+        var concurrency = int.Parse(BenchmarkArgs.Option(args, "--concurrency") ?? "16", CultureInfo.InvariantCulture);
         var chain = args.Contains("--chain");
         var viaClient = args.Contains("--client");
         var dll = Path.Combine(ColdStartBenchmark.RepoRoot(), "functions", "IdpServerless.Functions", "bin", "Release", "net10.0", "IdpServerless.Functions.dll");
@@ -241,9 +241,4 @@ public static class OrchestrationBenchmark
         return p.HasExited ? 0 : p.TotalProcessorTime.TotalSeconds;
     }
 
-    private static string? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 }

@@ -36,11 +36,11 @@ public static partial class PageLoadBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var runs = Option(args, "--runs") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 40;
+        var runs = BenchmarkArgs.Option(args, "--runs") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 40;
         var trace = args.Contains("--trace");
         var profile = args.Contains("--profile");
         var timeline = args.Contains("--timeline");
-        var compare = Option(args, "--compare") is { } c ? Path.GetFullPath(c) : null;
+        var compare = BenchmarkArgs.Option(args, "--compare") is { } c ? Path.GetFullPath(c) : null;
         if (compare is not null && !File.Exists(Path.Combine(compare, "index.html")))
         {
             Console.Error.WriteLine($"--compare {compare}: no index.html there (build the other version with --outDir first)");
@@ -59,7 +59,7 @@ public static partial class PageLoadBenchmark
         PrintBundle(dist);
         var dataDir = Path.Combine(Path.GetTempPath(), "idp-bench-pageload-" + Guid.NewGuid().ToString("N"));
         await using var azurite = await AzuriteProcess.StartAsync(TimeSpan.FromSeconds(30));
-        var apiPort = FreePort();
+        var apiPort = BenchmarkArgs.FreePort();
         using var web = StartStaticServer(root, dist, apiPort, out var webBase);
         Uri? otherBase = null;
         using var other = compare is null ? null : StartStaticServer(root, compare, apiPort, out otherBase);
@@ -305,7 +305,7 @@ public static partial class PageLoadBenchmark
             $"app and Azurite {(quiet >= 2 ? "settled" : "still busy")} after {watch.Elapsed.TotalSeconds:F1} s (measuring from here)"));
     }
 
-    /// <summary>The machine's CPU counters from /proc/stat (user..steal, in clock ticks).</summary>
+    /// <summary>One load: its load event and when its content appeared, and the navigation phases, all in ms from navigation start.</summary>
     private sealed record Sample(double Load, double Content, double[] Phases);
 
     private static void PrintPhases(string page, List<Sample> samples)
@@ -352,11 +352,6 @@ public static partial class PageLoadBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"total",-40} {raw / 1024.0,8:F1} KB  {gz / 1024.0,7:F1} KB gzip"));
     }
 
-    private static string? Option(string[] args, string name)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
-    }
 
     private static Process StartStaticServer(string root, string dist, int apiPort, out Uri webBase)
     {
@@ -400,12 +395,6 @@ public static partial class PageLoadBenchmark
         throw new TimeoutException($"timed out waiting for {what}");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [GeneratedRegex(@"listening on (http://127\.0\.0\.1:\d+)")]
     private static partial Regex Listening();

@@ -17,8 +17,8 @@ public static class TemplatesBenchmark
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var runs = Option(args, "--runs") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 5;
-        var template = Option(args, "--template") ?? "dotnet-service";
+        var runs = BenchmarkArgs.Option(args, "--runs") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 5;
+        var template = BenchmarkArgs.Option(args, "--template") ?? "dotnet-service";
         var root = ColdStartBenchmark.RepoRoot();
         var dll = Path.Combine(root, "functions", "IdpServerless.Functions", "bin", "Release", "net10.0", "IdpServerless.Functions.dll");
         if (!File.Exists(dll))
@@ -29,7 +29,7 @@ public static class TemplatesBenchmark
 
         var dataDir = Path.Combine(Path.GetTempPath(), "idp-bench-templates-" + Guid.NewGuid().ToString("N"));
         await using var azurite = await AzuriteProcess.StartAsync(TimeSpan.FromSeconds(30));
-        var port = FreePort();
+        var port = BenchmarkArgs.FreePort();
         using var process = LocalDemoApp.Start(dll, azurite.ConnectionString, port, dataDir);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         try
@@ -112,14 +112,5 @@ public static class TemplatesBenchmark
         throw new TimeoutException($"timed out waiting for {what}");
     }
 
-    private static string? Option(string[] args, string name) => Array.IndexOf(args, name) is var i && i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
-    private static int FreePort()
-    {
-        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
 }
