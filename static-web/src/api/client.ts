@@ -152,22 +152,23 @@ export function createClient(options: ClientOptions): ApiClient {
   const prefetchKey = (url: string) => `${authHeaders().Authorization ?? ""} ${url}`;
 
   function request<T>(method: string, path: string, req: RequestOptions = {}): Promise<T> {
-    if (method !== "GET") return send<T>(method, path, req);
     const url = joinUrl(options.baseUrl, path, req.query);
+    // Most calls: nothing prefetched (or not a GET), so no key to build.
+    if (method !== "GET" || (!req.prefetch && prefetched.size === 0)) return send<T>(method, url, req);
     const key = prefetchKey(url);
     if (req.prefetch) {
       const now = Date.now();
       for (const [k, e] of prefetched) if (now - e.at > PREFETCH_TTL_MS) prefetched.delete(k);
-      const answer = send<T>(method, path, { ...req, signal: undefined }, false);
+      const answer = send<T>(method, url, { ...req, signal: undefined }, false);
       answer.catch(() => prefetched.get(key)?.answer === answer && prefetched.delete(key));
       prefetched.set(key, { at: now, answer });
       return answer;
     }
     const entry = prefetched.get(key);
-    if (!entry) return send<T>(method, path, req);
+    if (!entry) return send<T>(method, url, req);
     prefetched.delete(key);
-    if (Date.now() - entry.at > PREFETCH_TTL_MS) return send<T>(method, path, req);
-    return takePrefetched<T>(entry, key, () => send<T>(method, path, req), req.signal);
+    if (Date.now() - entry.at > PREFETCH_TTL_MS) return send<T>(method, url, req);
+    return takePrefetched<T>(entry, key, () => send<T>(method, url, req), req.signal);
   }
 
   /**
@@ -189,7 +190,8 @@ export function createClient(options: ClientOptions): ApiClient {
     });
   }
 
-  async function send<T>(method: string, path: string, req: RequestOptions, reportUnauthorized = true): Promise<T> {
+  /** One HTTP call to `url` (already joined with the base and query). */
+  async function send<T>(method: string, url: string, req: RequestOptions, reportUnauthorized = true): Promise<T> {
     const headers: Record<string, string> = { Accept: "application/json", ...authHeaders(), ...req.headers };
     let body: BodyInit | undefined;
     if (req.body !== undefined) {
@@ -198,7 +200,7 @@ export function createClient(options: ClientOptions): ApiClient {
     }
     let response: Response;
     try {
-      response = await doFetch(joinUrl(options.baseUrl, path, req.query), {
+      response = await doFetch(url, {
         method,
         headers,
         body,
