@@ -50,7 +50,7 @@ wait_port() { # port seconds
 }
 
 log "starting Azurite (blob $BLOB_PORT, queue $QUEUE_PORT, table $TABLE_PORT)"
-"$ROOT/node_modules/.bin/azurite" --location .data/azurite --silent --skipApiVersionCheck --loose \
+"$ROOT/node_modules/.bin/azurite" --location .data/azurite --silent --loose \
   --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 \
   --blobPort "$BLOB_PORT" --queuePort "$QUEUE_PORT" --tablePort "$TABLE_PORT" >.data/logs/azurite.log 2>&1 &
 pids+=($!)

@@ -1,13 +1,18 @@
 using System.Collections.Concurrent;
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using IdpServerless.Storage.Internal;
 
 namespace IdpServerless.Storage;
 
 /// <summary>
-/// Entry point to one storage account: hands out table, queue and container clients (cached per name, so
-/// asking twice is cheap). Create one per application (a singleton); it is thread-safe and shares the given
-/// <see cref="HttpClient"/>, which should not redirect automatically and should have an infinite timeout
-/// (per-attempt timeouts come from <see cref="StorageClientOptions.RequestTimeout"/>).
+/// Entry point to one storage account over the Azure SDK (Azure.Data.Tables, Azure.Storage.Queues,
+/// Azure.Storage.Blobs): hands out table, queue and container clients (cached per name, so asking twice is
+/// cheap). Create one per application (a singleton); it is thread-safe. What it adds to the SDK: typed
+/// exceptions (<see cref="StorageException"/> and subclasses), queue messages over 64 KiB through a blob,
+/// batch limits checked before sending, and one pinned storage API version (see <c>SdkClients</c>).
 /// </summary>
 public sealed class StorageClient
 {
@@ -15,35 +20,53 @@ public sealed class StorageClient
     private readonly ConcurrentDictionary<string, QueueClient> _queues = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, BlobContainerClient> _containers = new(StringComparer.Ordinal);
 
-    public StorageClient(StorageAccount account, HttpClient http, IStorageTokenProvider? tokens = null, TimeProvider? time = null, StorageClientOptions? options = null)
+    /// <param name="account">The account (from <see cref="StorageAccount.Parse"/>).</param>
+    /// <param name="http">Optional HTTP client to send through (tests inject faults this way); the SDK's own otherwise.</param>
+    /// <param name="credential">Entra ID credential, required when the account has neither key nor SAS.</param>
+    /// <param name="time">Clock for payload bookkeeping.</param>
+    /// <param name="options">Retries and timeouts.</param>
+    public StorageClient(StorageAccount account, HttpClient? http = null, TokenCredential? credential = null, TimeProvider? time = null, StorageClientOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(account);
-        ArgumentNullException.ThrowIfNull(http);
-        Transport = new StorageTransport(account, http, tokens, time ?? TimeProvider.System, options ?? new StorageClientOptions());
+        options ??= new StorageClientOptions();
+        Account = account;
+        Time = time ?? TimeProvider.System;
+        TableService = SdkClients.Tables(account, options, http, credential);
+        QueueService = SdkClients.Queues(account, options, http, credential);
+        BlobService = SdkClients.Blobs(account, options, http, credential);
     }
 
-    public StorageAccount Account => Transport.Account;
+    public StorageAccount Account { get; }
 
-    internal StorageTransport Transport { get; }
+    /// <summary>The SDK's table service client, for what this wrapper does not cover.</summary>
+    public TableServiceClient TableService { get; }
+
+    /// <summary>The SDK's queue service client (raw text encoding, pinned version).</summary>
+    public QueueServiceClient QueueService { get; }
+
+    /// <summary>The SDK's blob service client (pinned version).</summary>
+    public BlobServiceClient BlobService { get; }
+
+    internal TimeProvider Time { get; }
 
     /// <summary>Client for table <paramref name="name"/> (3-63 letters/digits, starting with a letter).</summary>
     public TableClient GetTable(string name)
     {
         StorageNames.ValidateTable(name);
-        return _tables.GetOrAdd(name, static (n, self) => new TableClient(self.Transport, n), this);
+        return _tables.GetOrAdd(name, static (n, self) => new TableClient(self.TableService.GetTableClient(n), self.Account, n), this);
     }
 
     /// <summary>Client for queue <paramref name="name"/> (3-63 lowercase letters, digits, single hyphens).</summary>
     public QueueClient GetQueue(string name)
     {
         StorageNames.ValidateQueueOrContainer(name, "queue");
-        return _queues.GetOrAdd(name, static (n, self) => new QueueClient(self, n), this);
+        return _queues.GetOrAdd(name, static (n, self) => new QueueClient(self, self.QueueService.GetQueueClient(n), n), this);
     }
 
     /// <summary>Client for blob container <paramref name="name"/> (3-63 lowercase letters, digits, single hyphens).</summary>
     public BlobContainerClient GetContainer(string name)
     {
         StorageNames.ValidateQueueOrContainer(name, "container");
-        return _containers.GetOrAdd(name, static (n, self) => new BlobContainerClient(self.Transport, n), this);
+        return _containers.GetOrAdd(name, static (n, self) => new BlobContainerClient(self.BlobService.GetBlobContainerClient(n), self.Account, n), this);
     }
 }

@@ -1,4 +1,5 @@
-using System.Net;
+using Azure.Core;
+using Azure.Identity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -8,17 +9,16 @@ namespace IdpServerless.Storage;
 /// <summary>Registers the storage client the way the Functions host configures storage (<c>AzureWebJobsStorage</c>).</summary>
 public static class StorageServiceCollectionExtensions
 {
-    /// <summary>Name of the <see cref="IHttpClientFactory"/> client used for storage traffic.</summary>
-    public const string HttpClientName = "azure-storage";
-
     private const string Setting = "AzureWebJobsStorage";
 
     /// <summary>
-    /// Registers <see cref="StorageAccount"/> and <see cref="StorageClient"/> singletons from configuration:
-    /// the connection string <c>AzureWebJobsStorage</c> (app setting or ConnectionStrings section), or for
-    /// managed identity <c>AzureWebJobsStorage__accountName</c> / <c>__blobServiceUri</c> /
-    /// <c>__queueServiceUri</c> / <c>__tableServiceUri</c> (optionally <c>__clientId</c>), in which case a
-    /// <see cref="ManagedIdentityTokenProvider"/> is registered unless an <see cref="IStorageTokenProvider"/> already is.
+    /// Registers <see cref="StorageAccount"/>, the app's Entra ID <see cref="TokenCredential"/> and the
+    /// <see cref="StorageClient"/> singleton from configuration: the connection string <c>AzureWebJobsStorage</c>
+    /// (app setting or ConnectionStrings section), or for managed identity <c>AzureWebJobsStorage__accountName</c> /
+    /// <c>__blobServiceUri</c> / <c>__queueServiceUri</c> / <c>__tableServiceUri</c> with <c>__credential</c>
+    /// (<c>managedidentity</c>) and <c>__clientId</c>, as the Functions host reads them. The credential is
+    /// <see cref="ManagedIdentityCredential"/> when <c>__credential</c> says so, else <see cref="DefaultAzureCredential"/>
+    /// (managed identity in Azure, the developer's sign-in elsewhere); a registered <see cref="TokenCredential"/> wins.
     /// </summary>
     public static IServiceCollection AddAzureStorage(this IServiceCollection services, IConfiguration configuration)
     {
@@ -26,35 +26,30 @@ public static class StorageServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddHttpClient(HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-            {
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-                MaxConnectionsPerServer = 1024,
-                AllowAutoRedirect = false,
-                AutomaticDecompression = DecompressionMethods.None,
-                UseCookies = false,
-            })
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
-
         services.TryAddSingleton(_ => ReadAccount(configuration));
-        services.TryAddSingleton<IStorageTokenProvider>(sp =>
-            new ManagedIdentityTokenProvider(
-                sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName),
-                Get(configuration, "clientId"),
-                sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(_ => CreateCredential(configuration));
         services.TryAddSingleton(sp =>
         {
             var account = sp.GetRequiredService<StorageAccount>();
-            var tokens = account.CredentialKind == StorageCredentialKind.BearerToken ? sp.GetRequiredService<IStorageTokenProvider>() : null;
-            return new StorageClient(
-                account,
-                sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName),
-                tokens,
-                sp.GetRequiredService<TimeProvider>());
+            var credential = account.CredentialKind == StorageCredentialKind.BearerToken ? sp.GetRequiredService<TokenCredential>() : null;
+            return new StorageClient(account, credential: credential, time: sp.GetRequiredService<TimeProvider>());
         });
         return services;
+    }
+
+    /// <summary>The Entra ID credential the settings ask for (also used for Key Vault).</summary>
+    public static TokenCredential CreateCredential(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var clientId = Get(configuration, "clientId");
+        if (string.Equals(Get(configuration, "credential"), "managedidentity", StringComparison.OrdinalIgnoreCase))
+        {
+            return clientId is null
+                ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)
+                : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
+        }
+
+        return new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId });
     }
 
     /// <summary>Builds the account from configuration (exposed for hosts that need it before DI is built).</summary>

@@ -53,7 +53,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
         };
         foreach (var a in new[]
         {
-            "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--loose",
+            "--inMemoryPersistence", "--silent", "--loose",
             "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
             "--blobPort", ports[0].ToString(), "--queuePort", ports[1].ToString(), "--tablePort", ports[2].ToString(),
         })

@@ -1,58 +1,50 @@
-using System.Globalization;
-using System.Net;
 using System.Runtime.CompilerServices;
+using Azure;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using IdpServerless.Storage.Internal;
+using SdkContainerClient = Azure.Storage.Blobs.BlobContainerClient;
 
 namespace IdpServerless.Storage;
 
 /// <summary>
-/// Block blobs and leases in one container over the Blob REST API. Obtain from
+/// Block blobs and leases in one container through Azure.Storage.Blobs. Obtain from
 /// <see cref="StorageClient.GetContainer"/>; thread-safe.
 /// </summary>
 public sealed class BlobContainerClient
 {
-    private readonly StorageTransport _transport;
-    private readonly string _containerUri;
+    private readonly SdkContainerClient _container;
+    private readonly string _path;
     private volatile bool _knownToExist;
 
-    internal BlobContainerClient(StorageTransport transport, string name)
+    internal BlobContainerClient(SdkContainerClient container, StorageAccount account, string name)
     {
-        _transport = transport;
+        _container = container;
         Name = name;
-        _containerUri = transport.Account.BlobEndpoint.AbsoluteUri.TrimEnd('/') + "/" + name;
+        _path = StorageNames.Path(account.BlobEndpoint, name);
     }
 
     public string Name { get; }
 
-    /// <summary>Page size for listings (service default 5000); settable by tests to exercise NextMarker.</summary>
+    /// <summary>The SDK's client for this container.</summary>
+    public SdkContainerClient Sdk => _container;
+
+    /// <summary>Page size for listings (service default 5000); settable by tests to exercise continuation.</summary>
     internal int? ListPageSize { get; set; }
 
     /// <summary>Creates the container (private access); an existing container is fine.</summary>
     public async Task CreateIfNotExistsAsync(CancellationToken ct = default)
     {
-        var request = new StorageRequest(StorageService.Blob, HttpMethod.Put, _containerUri + "?restype=container", "Create container");
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (!await StorageTransport.IsErrorAsync(response, HttpStatusCode.Conflict, "ContainerAlreadyExists", ct).ConfigureAwait(false))
-        {
-            await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-        }
-
+        await StorageErrors.RunAsync("Create container", _path, c => _container.CreateIfNotExistsAsync(cancellationToken: c), ct).ConfigureAwait(false);
         _knownToExist = true;
     }
 
     /// <summary>Deletes the container and its blobs; false when it did not exist.</summary>
     public async Task<bool> DeleteContainerAsync(CancellationToken ct = default)
     {
-        var request = new StorageRequest(StorageService.Blob, HttpMethod.Delete, _containerUri + "?restype=container", "Delete container");
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
         _knownToExist = false;
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return false;
-        }
-
-        await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-        return true;
+        return await StorageErrors.RunAsync("Delete container", _path, async c =>
+            (await _container.DeleteIfExistsAsync(cancellationToken: c).ConfigureAwait(false)).Value, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -63,94 +55,100 @@ public sealed class BlobContainerClient
     public async Task<string> UploadAsync(string blobName, ReadOnlyMemory<byte> content, string contentType = "application/octet-stream", string? ifMatch = null, bool ifNoneMatchAny = false, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(contentType);
-        var request = new StorageRequest(StorageService.Blob, HttpMethod.Put, BlobUri(blobName), "Put blob")
-            .Header("x-ms-blob-type", "BlockBlob")
-            .Header("If-Match", ifMatch)
-            .Header("If-None-Match", ifNoneMatchAny ? "*" : null)
-            .Body(content, contentType);
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (ifNoneMatchAny && response.StatusCode == HttpStatusCode.PreconditionFailed)
+        StorageNames.ValidateBlobName(blobName);
+        var options = new BlobUploadOptions
+        {
+            HttpHeaders = new BlobHttpHeaders { ContentType = contentType },
+            Conditions = new BlobRequestConditions
+            {
+                IfMatch = ifMatch is null ? null : new ETag(ifMatch),
+                IfNoneMatch = ifNoneMatchAny ? ETag.All : null,
+            },
+        };
+        var resource = _path + "/" + blobName;
+        try
+        {
+            var info = await _container.GetBlobClient(blobName).UploadAsync(BinaryData.FromBytes(content), options, ct).ConfigureAwait(false);
+            return info.Value.ETag.ToString();
+        }
+        catch (RequestFailedException e) when (ifNoneMatchAny && e.Status is 409 or 412)
         {
             // Azure reports an existing blob under If-None-Match: * as 409 BlobAlreadyExists, some versions as 412.
-            var (code, _) = await StorageErrorReader.ReadAsync(response, ct).ConfigureAwait(false);
-            throw new StorageConflictException($"Put blob {StorageTransport.ResourcePath(request)} failed with 409 ({code ?? "BlobAlreadyExists"}): the blob exists.", code);
+            throw new StorageConflictException($"Put blob {resource} failed with 409 ({e.ErrorCode ?? "BlobAlreadyExists"}): the blob exists.", e.ErrorCode, e);
         }
-
-        await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-        return Header(response, "ETag") ?? string.Empty;
+        catch (Exception e) when (StorageErrors.Map(e, "Put blob", resource, ct) is { } mapped)
+        {
+            throw mapped;
+        }
     }
 
     /// <summary>Reads a whole blob; null when it does not exist.</summary>
-    public async Task<BlobContent?> DownloadAsync(string blobName, CancellationToken ct = default)
+    public Task<BlobContent?> DownloadAsync(string blobName, CancellationToken ct = default)
     {
-        var request = new StorageRequest(StorageService.Blob, HttpMethod.Get, BlobUri(blobName), "Get blob");
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        StorageNames.ValidateBlobName(blobName);
+        return StorageErrors.RunAsync<BlobContent?>("Get blob", _path + "/" + blobName, async c =>
         {
-            return null;
-        }
-
-        await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-        var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
-        var contentType = response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var ctValues)
-            ? ctValues.ToString()
-            : "application/octet-stream";
-        var lastModified = response.Content.Headers.LastModified ?? DateTimeOffset.MinValue;
-        return new BlobContent(bytes, contentType, Header(response, "ETag") ?? string.Empty, lastModified);
+            try
+            {
+                var result = (await _container.GetBlobClient(blobName).DownloadContentAsync(c).ConfigureAwait(false)).Value;
+                return new BlobContent(result.Content.ToArray(), result.Details.ContentType ?? "application/octet-stream",
+                    result.Details.ETag.ToString(), result.Details.LastModified);
+            }
+            catch (RequestFailedException e) when (e.Status == 404 && e.ErrorCode != "ContainerNotFound")
+            {
+                return null;
+            }
+        }, ct);
     }
 
-    /// <summary>Blobs (flat listing) whose names start with <paramref name="prefix"/>, following NextMarker.</summary>
+    /// <summary>Blobs (flat listing) whose names start with <paramref name="prefix"/>, following continuations.</summary>
     public async IAsyncEnumerable<BlobItem> ListAsync(string? prefix = null, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        string? marker = null;
+        string? continuation = null;
         do
         {
-            var uri = _containerUri + "?restype=container&comp=list";
-            if (!string.IsNullOrEmpty(prefix))
+            var page = await StorageErrors.RunAsync("List blobs", _path, async c =>
             {
-                uri += "&prefix=" + Uri.EscapeDataString(prefix);
+                var pages = _container.GetBlobsAsync(new GetBlobsOptions { Prefix = string.IsNullOrEmpty(prefix) ? null : prefix }, c)
+                    .AsPages(continuation, ListPageSize);
+                await foreach (var p in pages.ConfigureAwait(false))
+                {
+                    return p;
+                }
+
+                return null;
+            }, ct).ConfigureAwait(false);
+            if (page is null)
+            {
+                yield break;
             }
 
-            if (ListPageSize is { } pageSize)
+            foreach (var item in page.Values)
             {
-                uri += "&maxresults=" + pageSize.ToString(CultureInfo.InvariantCulture);
+                yield return new BlobItem(item.Name, item.Properties.ContentLength ?? 0, item.Properties.ETag?.ToString() ?? string.Empty,
+                    item.Properties.LastModified ?? DateTimeOffset.MinValue, item.Properties.ContentType);
             }
 
-            if (marker is not null)
-            {
-                uri += "&marker=" + Uri.EscapeDataString(marker);
-            }
-
-            var request = new StorageRequest(StorageService.Blob, HttpMethod.Get, uri, "List blobs");
-            List<BlobItem> items;
-            using (var response = await _transport.SendAsync(request, ct).ConfigureAwait(false))
-            {
-                await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-                await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-                (items, marker) = BlobListReader.Read(stream);
-            }
-
-            foreach (var item in items)
-            {
-                yield return item;
-            }
+            continuation = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
         }
-        while (marker is not null);
+        while (continuation is not null);
     }
 
     /// <summary>Deletes a blob (and its snapshots); false when it did not exist.</summary>
-    public async Task<bool> DeleteAsync(string blobName, CancellationToken ct = default)
+    public Task<bool> DeleteAsync(string blobName, CancellationToken ct = default)
     {
-        var request = new StorageRequest(StorageService.Blob, HttpMethod.Delete, BlobUri(blobName), "Delete blob")
-            .Header("x-ms-delete-snapshots", "include");
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        StorageNames.ValidateBlobName(blobName);
+        return StorageErrors.RunAsync("Delete blob", _path + "/" + blobName, async c =>
         {
-            return false;
-        }
-
-        await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-        return true;
+            try
+            {
+                return (await _container.GetBlobClient(blobName).DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: c).ConfigureAwait(false)).Value;
+            }
+            catch (RequestFailedException e) when (e.Status == 404 && e.ErrorCode == "ContainerNotFound")
+            {
+                return false;
+            }
+        }, ct);
     }
 
     /// <summary>
@@ -160,95 +158,72 @@ public sealed class BlobContainerClient
     /// </summary>
     public async Task<string?> TryAcquireLeaseAsync(string blobName, TimeSpan duration, CancellationToken ct = default)
     {
-        var seconds = LeaseSeconds(duration);
-        var leaseId = Guid.NewGuid().ToString("D");
+        CheckLeaseDuration(duration);
+        StorageNames.ValidateBlobName(blobName);
+        var blob = _container.GetBlobClient(blobName);
+        var lease = blob.GetBlobLeaseClient(Guid.NewGuid().ToString("D"));
+        var resource = _path + "/" + blobName;
         for (var attempt = 0; ; attempt++)
         {
-            var request = LeaseRequest(blobName, "acquire", "Acquire lease")
-                .Header("x-ms-lease-duration", seconds)
-                .Header("x-ms-proposed-lease-id", leaseId);
-            using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode)
+            try
             {
-                return Header(response, "x-ms-lease-id") ?? leaseId;
+                var acquired = await lease.AcquireAsync(duration == Timeout.InfiniteTimeSpan ? BlobLeaseClient.InfiniteLeaseDuration : duration, cancellationToken: ct).ConfigureAwait(false);
+                return acquired.Value.LeaseId;
             }
-
-            if (response.StatusCode == HttpStatusCode.Conflict)
+            catch (RequestFailedException e) when (e.Status == 409 && e.ErrorCode is null or "LeaseAlreadyPresent")
             {
-                var (code, _) = await StorageErrorReader.ReadAsync(response, ct).ConfigureAwait(false);
-                if (code is null or "LeaseAlreadyPresent")
-                {
-                    return null;
-                }
+                return null;
             }
-
-            if (response.StatusCode == HttpStatusCode.NotFound && attempt == 0)
+            catch (RequestFailedException e) when (e.Status == 404 && e.ErrorCode == "BlobNotFound" && attempt == 0)
             {
                 await CreateEmptyIfMissingAsync(blobName, ct).ConfigureAwait(false);
-                continue;
             }
-
-            await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
+            catch (Exception e) when (StorageErrors.Map(e, "Acquire lease", resource, ct) is { } mapped)
+            {
+                throw mapped;
+            }
         }
     }
 
     /// <summary>Renews our lease; <see cref="StorageConflictException"/> when it was lost to someone else.</summary>
-    public async Task RenewLeaseAsync(string blobName, string leaseId, CancellationToken ct = default)
+    public Task RenewLeaseAsync(string blobName, string leaseId, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(leaseId);
-        var request = LeaseRequest(blobName, "renew", "Renew lease").Header("x-ms-lease-id", leaseId);
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
+        StorageNames.ValidateBlobName(blobName);
+        return StorageErrors.RunAsync("Renew lease", _path + "/" + blobName, c =>
+            _container.GetBlobClient(blobName).GetBlobLeaseClient(leaseId).RenewAsync(cancellationToken: c), ct);
     }
 
     /// <summary>Releases our lease so others can acquire it at once.</summary>
-    public async Task ReleaseLeaseAsync(string blobName, string leaseId, CancellationToken ct = default)
+    public Task ReleaseLeaseAsync(string blobName, string leaseId, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(leaseId);
-        var request = LeaseRequest(blobName, "release", "Release lease").Header("x-ms-lease-id", leaseId);
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
+        StorageNames.ValidateBlobName(blobName);
+        return StorageErrors.RunAsync("Release lease", _path + "/" + blobName, c =>
+            _container.GetBlobClient(blobName).GetBlobLeaseClient(leaseId).ReleaseAsync(cancellationToken: c), ct);
     }
 
     /// <summary>Creates the container once per client; later calls are free.</summary>
     internal Task EnsureExistsAsync(CancellationToken ct) => _knownToExist ? Task.CompletedTask : CreateIfNotExistsAsync(ct);
 
-    private static string? Header(HttpResponseMessage response, string name) =>
-        response.Headers.NonValidated.TryGetValues(name, out var values) ? values.ToString() : null;
-
-    private static string LeaseSeconds(TimeSpan duration)
+    private static void CheckLeaseDuration(TimeSpan duration)
     {
-        if (duration == Timeout.InfiniteTimeSpan)
-        {
-            return "-1";
-        }
-
-        if (duration < TimeSpan.FromSeconds(15) || duration > TimeSpan.FromSeconds(60) || duration.Ticks % TimeSpan.TicksPerSecond != 0)
+        if (duration != Timeout.InfiniteTimeSpan
+            && (duration < TimeSpan.FromSeconds(15) || duration > TimeSpan.FromSeconds(60) || duration.Ticks % TimeSpan.TicksPerSecond != 0))
         {
             throw new ArgumentOutOfRangeException(nameof(duration), duration, "A lease lasts 15 to 60 whole seconds, or Timeout.InfiniteTimeSpan.");
         }
-
-        return ((int)duration.TotalSeconds).ToString(CultureInfo.InvariantCulture);
     }
 
     private async Task CreateEmptyIfMissingAsync(string blobName, CancellationToken ct)
     {
-        var request = new StorageRequest(StorageService.Blob, HttpMethod.Put, BlobUri(blobName), "Put blob")
-            .Header("x-ms-blob-type", "BlockBlob")
-            .Header("If-None-Match", "*")
-            .Body(ReadOnlyMemory<byte>.Empty, "application/octet-stream");
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.PreconditionFailed)
+        try
         {
-            return; // Someone else created it (and may hold the lease); the acquire decides.
+            await UploadAsync(blobName, ReadOnlyMemory<byte>.Empty, ifNoneMatchAny: true, ct: ct).ConfigureAwait(false);
         }
-
-        await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
+        catch (StorageConflictException)
+        {
+            // Someone else created it (and may hold the lease); the acquire decides.
+        }
     }
-
-    private StorageRequest LeaseRequest(string blobName, string action, string operation) =>
-        new StorageRequest(StorageService.Blob, HttpMethod.Put, BlobUri(blobName) + "?comp=lease", operation)
-            .Header("x-ms-lease-action", action);
-
-    private string BlobUri(string blobName) => _containerUri + "/" + StorageNames.EscapeBlobName(blobName);
 }

@@ -26,15 +26,16 @@ internal static class StorageNames
         }
     }
 
-    /// <summary>Escapes a blob name for a URL path, keeping '/' as the virtual directory separator.</summary>
-    public static string EscapeBlobName(string blobName)
+    /// <summary>Checks a blob name before it goes to the service.</summary>
+    public static void ValidateBlobName(string blobName)
     {
         ArgumentException.ThrowIfNullOrEmpty(blobName);
         if (blobName.Length > 1024)
         {
             throw new ArgumentException("Blob names are at most 1024 characters.", nameof(blobName));
         }
-
-        return string.Join('/', blobName.Split('/').Select(Uri.EscapeDataString));
     }
+
+    /// <summary>The path of a resource for messages: account path plus the resource, never a query.</summary>
+    public static string Path(Uri endpoint, string resource) => endpoint.AbsolutePath.TrimEnd('/') + "/" + resource;
 }

@@ -1,11 +1,11 @@
-using System.Globalization;
-using System.Net;
+using Azure.Storage.Queues.Models;
 using IdpServerless.Storage.Internal;
+using SdkQueueClient = Azure.Storage.Queues.QueueClient;
 
 namespace IdpServerless.Storage;
 
 /// <summary>
-/// Messages of one queue over the Queue REST API. Message text is sent raw (no base64), matching
+/// Messages of one queue through Azure.Storage.Queues. Message text is sent raw (no base64), matching
 /// <c>messageEncoding: none</c> in host.json. Text over 64 KiB (after XML escaping), or text XML cannot carry,
 /// travels through a blob in container <c>queue-payloads</c> and is resolved on receive. Obtain from
 /// <see cref="StorageClient.GetQueue"/>; thread-safe.
@@ -14,49 +14,36 @@ public sealed class QueueClient
 {
     private static readonly TimeSpan MaxVisibility = TimeSpan.FromDays(7);
 
-    private readonly StorageTransport _transport;
-    private readonly string _queueUri;
+    private readonly SdkQueueClient _queue;
+    private readonly TimeProvider _time;
+    private readonly string _path;
     private readonly QueuePayloads _payloads;
 
-    internal QueueClient(StorageClient owner, string name)
+    internal QueueClient(StorageClient owner, SdkQueueClient queue, string name)
     {
-        _transport = owner.Transport;
+        _queue = queue;
+        _time = owner.Time;
         Name = name;
-        _queueUri = _transport.Account.QueueEndpoint.AbsoluteUri.TrimEnd('/') + "/" + name;
+        _path = StorageNames.Path(owner.Account.QueueEndpoint, name);
         _payloads = new QueuePayloads(owner, name);
     }
 
     public string Name { get; }
 
+    /// <summary>The SDK's client for this queue (raw text encoding).</summary>
+    public SdkQueueClient Sdk => _queue;
+
     /// <summary>Creates the queue; an existing queue is fine.</summary>
-    public async Task CreateIfNotExistsAsync(CancellationToken ct = default)
-    {
-        var request = Request(HttpMethod.Put, _queueUri, "Create queue");
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (!await StorageTransport.IsErrorAsync(response, HttpStatusCode.Conflict, "QueueAlreadyExists", ct).ConfigureAwait(false))
-        {
-            await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-        }
-    }
+    public Task CreateIfNotExistsAsync(CancellationToken ct = default) =>
+        StorageErrors.RunAsync("Create queue", _path, c => _queue.CreateIfNotExistsAsync(cancellationToken: c), ct);
 
     /// <summary>Deletes the queue; a missing queue is fine. Payload blobs of remaining messages are left behind.</summary>
-    public async Task DeleteQueueAsync(CancellationToken ct = default)
-    {
-        var request = Request(HttpMethod.Delete, _queueUri, "Delete queue");
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (response.StatusCode != HttpStatusCode.NotFound)
-        {
-            await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-        }
-    }
+    public Task DeleteQueueAsync(CancellationToken ct = default) =>
+        StorageErrors.RunAsync("Delete queue", _path, c => _queue.DeleteIfExistsAsync(c), ct);
 
     /// <summary>Deletes all messages. Payload blobs of large messages are left behind.</summary>
-    public async Task ClearAsync(CancellationToken ct = default)
-    {
-        var request = Request(HttpMethod.Delete, _queueUri + "/messages", "Clear messages");
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-    }
+    public Task ClearAsync(CancellationToken ct = default) =>
+        StorageErrors.RunAsync("Clear messages", _path, c => _queue.ClearMessagesAsync(c), ct);
 
     /// <summary>
     /// Sends a message. <paramref name="visibilityDelay"/> hides it for 0 s..7 days. <paramref name="timeToLive"/>:
@@ -65,35 +52,31 @@ public sealed class QueueClient
     public async Task<SentMessage> SendAsync(string text, TimeSpan? visibilityDelay = null, TimeSpan? timeToLive = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var query = "?visibilitytimeout=" + Seconds(visibilityDelay ?? TimeSpan.Zero, TimeSpan.Zero, nameof(visibilityDelay));
-        if (timeToLive is { } ttl)
+        var delay = Seconds(visibilityDelay ?? TimeSpan.Zero, TimeSpan.Zero, nameof(visibilityDelay));
+        TimeSpan? ttl = timeToLive switch
         {
-            query += "&messagettl=" + (ttl == TimeSpan.MinValue || ttl == TimeSpan.FromSeconds(-1)
-                ? "-1"
-                : Seconds(ttl, TimeSpan.FromSeconds(1), nameof(timeToLive), TimeSpan.MaxValue));
-        }
+            null => null,
+            { } t when t == TimeSpan.MinValue || t == TimeSpan.FromSeconds(-1) => TimeSpan.FromSeconds(-1),
+            { } t => Seconds(t, TimeSpan.FromSeconds(1), nameof(timeToLive), TimeSpan.MaxValue),
+        };
 
         string? blob = null;
-        var escaped = QueuePayloads.InlineText(text);
-        if (escaped is null)
+        var body = text;
+        if (QueuePayloads.InlineText(text) is null)
         {
-            (blob, escaped) = await _payloads.StoreAsync(text, ct).ConfigureAwait(false);
+            (blob, body) = await _payloads.StoreAsync(text, ct).ConfigureAwait(false);
         }
 
-        var request = Request(HttpMethod.Post, _queueUri + "/messages" + query, "Put message")
-            .Body(QueueXml.Envelope(escaped), "application/xml");
         try
         {
-            using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-            await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-            await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-            var raw = QueueXml.ReadList(stream).Single();
+            var receipt = await StorageErrors.RunAsync("Put message", _path, async c =>
+                (await _queue.SendMessageAsync(body, delay, ttl, c).ConfigureAwait(false)).Value, ct).ConfigureAwait(false);
             if (blob is not null)
             {
-                _payloads.Track(raw.MessageId, blob, _transport.Time.GetUtcNow());
+                _payloads.Track(receipt.MessageId, blob, _time.GetUtcNow());
             }
 
-            return new SentMessage(raw.MessageId, raw.PopReceipt, raw.InsertionTime, raw.ExpirationTime, raw.NextVisibleTime);
+            return new SentMessage(receipt.MessageId, receipt.PopReceipt, receipt.InsertionTime, receipt.ExpirationTime, receipt.TimeNextVisible);
         }
         catch when (blob is not null)
         {
@@ -107,9 +90,18 @@ public sealed class QueueClient
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxMessages, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxMessages, 32);
-        var uri = _queueUri + "/messages?numofmessages=" + maxMessages.ToString(CultureInfo.InvariantCulture)
-            + "&visibilitytimeout=" + Seconds(visibilityTimeout, TimeSpan.FromSeconds(1), nameof(visibilityTimeout));
-        return await ReadMessagesAsync(Request(HttpMethod.Get, uri, "Get messages"), track: true, ct).ConfigureAwait(false);
+        var visibility = Seconds(visibilityTimeout, TimeSpan.FromSeconds(1), nameof(visibilityTimeout));
+        var received = await StorageErrors.RunAsync("Get messages", _path, async c =>
+            (await _queue.ReceiveMessagesAsync(maxMessages, visibility, c).ConfigureAwait(false)).Value, ct).ConfigureAwait(false);
+        var messages = new QueueMessage[received.Length];
+        for (var i = 0; i < received.Length; i++)
+        {
+            var m = received[i];
+            messages[i] = new QueueMessage(m.MessageId, m.PopReceipt, m.Body.ToString(), m.DequeueCount,
+                m.InsertedOn ?? DateTimeOffset.MinValue, m.ExpiresOn ?? DateTimeOffset.MaxValue, m.NextVisibleOn ?? DateTimeOffset.MinValue);
+        }
+
+        return await ResolvePayloadsAsync(messages, track: true, ct).ConfigureAwait(false);
     }
 
     /// <summary>Looks at up to 32 messages without hiding them (no pop receipts).</summary>
@@ -117,8 +109,17 @@ public sealed class QueueClient
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxMessages, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxMessages, 32);
-        var uri = _queueUri + "/messages?peekonly=true&numofmessages=" + maxMessages.ToString(CultureInfo.InvariantCulture);
-        return await ReadMessagesAsync(Request(HttpMethod.Get, uri, "Peek messages"), track: false, ct).ConfigureAwait(false);
+        var peeked = await StorageErrors.RunAsync("Peek messages", _path, async c =>
+            (await _queue.PeekMessagesAsync(maxMessages, c).ConfigureAwait(false)).Value, ct).ConfigureAwait(false);
+        var messages = new QueueMessage[peeked.Length];
+        for (var i = 0; i < peeked.Length; i++)
+        {
+            var m = peeked[i];
+            messages[i] = new QueueMessage(m.MessageId, string.Empty, m.Body.ToString(), m.DequeueCount,
+                m.InsertedOn ?? DateTimeOffset.MinValue, m.ExpiresOn ?? DateTimeOffset.MaxValue, DateTimeOffset.MinValue);
+        }
+
+        return await ResolvePayloadsAsync(messages, track: false, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -149,30 +150,24 @@ public sealed class QueueClient
     {
         ArgumentException.ThrowIfNullOrEmpty(messageId);
         ArgumentException.ThrowIfNullOrEmpty(popReceipt);
-        var uri = MessageUri(messageId, popReceipt) + "&visibilitytimeout=" + Seconds(visibilityTimeout, TimeSpan.Zero, nameof(visibilityTimeout));
-        var request = Request(HttpMethod.Put, uri, "Update message");
+        var visibility = Seconds(visibilityTimeout, TimeSpan.Zero, nameof(visibilityTimeout));
         string? newBlob = null;
-        if (newText is not null)
+        var body = newText;
+        if (newText is not null && QueuePayloads.InlineText(newText) is null)
         {
-            var escaped = QueuePayloads.InlineText(newText);
-            if (escaped is null)
-            {
-                (newBlob, escaped) = await _payloads.StoreAsync(newText, ct).ConfigureAwait(false);
-            }
-
-            request.Body(QueueXml.Envelope(escaped), "application/xml");
+            (newBlob, body) = await _payloads.StoreAsync(newText, ct).ConfigureAwait(false);
         }
 
         try
         {
-            using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-            await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
+            var receipt = await StorageErrors.RunAsync("Update message", _path + "/messages/" + messageId, async c =>
+                (await _queue.UpdateMessageAsync(messageId, popReceipt, body, visibility, c).ConfigureAwait(false)).Value, ct).ConfigureAwait(false);
             if (newText is not null)
             {
                 var oldBlob = newBlob is null ? _payloads.Untrack(messageId) : _payloads.Tracked(messageId);
                 if (newBlob is not null)
                 {
-                    _payloads.Track(messageId, newBlob, _transport.Time.GetUtcNow());
+                    _payloads.Track(messageId, newBlob, _time.GetUtcNow());
                 }
 
                 if (oldBlob != newBlob)
@@ -181,9 +176,7 @@ public sealed class QueueClient
                 }
             }
 
-            return response.Headers.NonValidated.TryGetValues("x-ms-popreceipt", out var values)
-                ? values.ToString()
-                : throw new StorageException($"Update message {StorageTransport.ResourcePath(request)} returned no pop receipt.", (int)response.StatusCode, null);
+            return receipt.PopReceipt;
         }
         catch when (newBlob is not null)
         {
@@ -193,52 +186,31 @@ public sealed class QueueClient
     }
 
     /// <summary>The service's approximate number of messages (visible or not).</summary>
-    public async Task<int> GetApproximateCountAsync(CancellationToken ct = default)
-    {
-        var request = Request(HttpMethod.Get, _queueUri + "?comp=metadata", "Get queue metadata");
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-        return response.Headers.NonValidated.TryGetValues("x-ms-approximate-messages-count", out var values)
-            && int.TryParse(values.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var count)
-            ? count
-            : throw new StorageException($"Get queue metadata {StorageTransport.ResourcePath(request)} returned no message count.", (int)response.StatusCode, null);
-    }
+    public Task<int> GetApproximateCountAsync(CancellationToken ct = default) =>
+        StorageErrors.RunAsync("Get queue metadata", _path, async c =>
+            (await _queue.GetPropertiesAsync(c).ConfigureAwait(false)).Value.ApproximateMessagesCount, ct);
 
-    private async Task DeleteCoreAsync(string messageId, string popReceipt, CancellationToken ct)
+    private Task DeleteCoreAsync(string messageId, string popReceipt, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrEmpty(messageId);
         ArgumentException.ThrowIfNullOrEmpty(popReceipt);
-        var request = Request(HttpMethod.Delete, MessageUri(messageId, popReceipt), "Delete message");
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
+        return StorageErrors.RunAsync("Delete message", _path + "/messages/" + messageId, c => _queue.DeleteMessageAsync(messageId, popReceipt, c), ct);
     }
 
-    private async Task<IReadOnlyList<QueueMessage>> ReadMessagesAsync(StorageRequest request, bool track, CancellationToken ct)
+    private async Task<IReadOnlyList<QueueMessage>> ResolvePayloadsAsync(QueueMessage[] result, bool track, CancellationToken ct)
     {
-        List<QueueXml.RawMessage> raw;
-        using (var response = await _transport.SendAsync(request, ct).ConfigureAwait(false))
-        {
-            await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-            await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-            raw = QueueXml.ReadList(stream);
-        }
-
-        var result = new QueueMessage[raw.Count];
         var loads = new List<Task>();
-        for (var i = 0; i < raw.Count; i++)
+        for (var i = 0; i < result.Length; i++)
         {
-            var m = raw[i];
-            var message = new QueueMessage(m.MessageId, m.PopReceipt, m.Text, m.DequeueCount, m.InsertionTime, m.ExpirationTime, m.NextVisibleTime);
-            result[i] = message;
-            if (QueuePayloads.ReferencedBlob(m.Text) is { } blob)
+            var m = result[i];
+            if (QueuePayloads.ReferencedBlob(m.Body) is { } blob)
             {
                 if (track)
                 {
-                    _payloads.Track(m.MessageId, blob, _transport.Time.GetUtcNow());
+                    _payloads.Track(m.MessageId, blob, _time.GetUtcNow());
                 }
 
-                var index = i;
-                loads.Add(ResolveAsync(index, blob));
+                loads.Add(ResolveAsync(i, blob));
             }
         }
 
@@ -254,13 +226,7 @@ public sealed class QueueClient
         }
     }
 
-    private string MessageUri(string messageId, string popReceipt) =>
-        _queueUri + "/messages/" + Uri.EscapeDataString(messageId) + "?popreceipt=" + Uri.EscapeDataString(popReceipt);
-
-    private static StorageRequest Request(HttpMethod method, string uri, string operation) =>
-        new(StorageService.Queue, method, uri, operation);
-
-    private static string Seconds(TimeSpan value, TimeSpan min, string name, TimeSpan? max = null)
+    private static TimeSpan Seconds(TimeSpan value, TimeSpan min, string name, TimeSpan? max = null)
     {
         var upper = max ?? MaxVisibility;
         if (value < min || value > upper)
@@ -268,6 +234,7 @@ public sealed class QueueClient
             throw new ArgumentOutOfRangeException(name, value, $"Must be between {min} and {upper}.");
         }
 
-        return ((long)Math.Ceiling(value.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        // The service counts whole seconds; round a fraction up so a delay is never shorter than asked.
+        return value.Ticks % TimeSpan.TicksPerSecond == 0 ? value : TimeSpan.FromSeconds(Math.Ceiling(value.TotalSeconds));
     }
 }

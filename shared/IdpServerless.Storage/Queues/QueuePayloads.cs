@@ -19,7 +19,7 @@ internal sealed class QueuePayloads(StorageClient owner, string queueName)
 
     private readonly ConcurrentDictionary<string, (string Blob, DateTimeOffset Seen)> _blobsByMessageId = new(StringComparer.Ordinal);
 
-    /// <summary>The XML-escaped text when it can travel inline, else null.</summary>
+    /// <summary>The XML-escaped text when it can travel inline (the SDK escapes it the same way), else null.</summary>
     public static string? InlineText(string text)
     {
         if (text.StartsWith(Marker, StringComparison.Ordinal))
@@ -31,7 +31,7 @@ internal sealed class QueuePayloads(StorageClient owner, string queueName)
         return escaped is not null && Encoding.UTF8.GetByteCount(escaped) <= MaxInlineBytes ? escaped : null;
     }
 
-    /// <summary>Uploads the text and returns (blob name, escaped reference message text).</summary>
+    /// <summary>Uploads the text and returns (blob name, reference message text).</summary>
     public async Task<(string Blob, string Reference)> StoreAsync(string text, CancellationToken ct)
     {
         var container = owner.GetContainer(Container);
@@ -40,7 +40,7 @@ internal sealed class QueuePayloads(StorageClient owner, string queueName)
         var bytes = Encoding.UTF8.GetBytes(text);
         await container.UploadAsync(blob, bytes, "text/plain; charset=utf-8", ct: ct).ConfigureAwait(false);
         var reference = Marker + JsonSerializer.Serialize(blob) + ",\"bytes\":" + bytes.Length + "}";
-        return (blob, QueueXml.Escape(reference)!);
+        return (blob, reference);
     }
 
     /// <summary>If the text is a reference, the blob name; else null.</summary>

@@ -1,14 +1,14 @@
-using System.Buffers;
-using System.Net;
 using System.Runtime.CompilerServices;
-using System.Text;
-using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
 using IdpServerless.Storage.Internal;
+using SdkEntity = Azure.Data.Tables.TableEntity;
+using SdkTableClient = Azure.Data.Tables.TableClient;
 
 namespace IdpServerless.Storage;
 
 /// <summary>
-/// Entities of one table over the Table REST API (OData JSON, SharedKeyLite / SAS / bearer).
+/// Entities of one table through Azure.Data.Tables, with our typed exceptions and batch checks.
 /// Obtain from <see cref="StorageClient.GetTable"/>; thread-safe.
 /// </summary>
 /// <remarks>
@@ -20,147 +20,114 @@ namespace IdpServerless.Storage;
 /// </remarks>
 public sealed class TableClient
 {
-    internal const string JsonAccept = "application/json;odata=minimalmetadata";
-    private static readonly HttpMethod Merge = new("MERGE");
+    private readonly SdkTableClient _table;
+    private readonly string _path;
 
-    private readonly StorageTransport _transport;
-    private readonly string _tableUri;
-    private readonly string _serviceUri;
-
-    internal TableClient(StorageTransport transport, string name)
+    internal TableClient(SdkTableClient table, StorageAccount account, string name)
     {
-        _transport = transport;
+        _table = table;
         Name = name;
-        _serviceUri = transport.Account.TableEndpoint.AbsoluteUri.TrimEnd('/');
-        _tableUri = _serviceUri + "/" + name;
+        _path = StorageNames.Path(account.TableEndpoint, name);
     }
 
     public string Name { get; }
 
-    /// <summary>Creates the table; an existing table is fine.</summary>
-    public async Task CreateIfNotExistsAsync(CancellationToken ct = default)
-    {
-        var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["TableName"] = Name });
-        var request = NewRequest(HttpMethod.Post, _serviceUri + "/Tables", "Create table")
-            .Header("Prefer", "return-no-content")
-            .Body(body, "application/json");
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (await StorageTransport.IsErrorAsync(response, HttpStatusCode.Conflict, "TableAlreadyExists", ct).ConfigureAwait(false))
-        {
-            return;
-        }
+    /// <summary>The SDK's client for this table.</summary>
+    public SdkTableClient Sdk => _table;
 
-        await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-    }
+    /// <summary>Creates the table; an existing table is fine.</summary>
+    public Task CreateIfNotExistsAsync(CancellationToken ct = default) =>
+        StorageErrors.RunAsync("Create table", _path, c => _table.CreateIfNotExistsAsync(c), ct);
 
     /// <summary>Deletes the table; a missing table is fine.</summary>
-    public async Task DeleteTableAsync(CancellationToken ct = default)
-    {
-        var request = NewRequest(HttpMethod.Delete, $"{_serviceUri}/Tables('{TableUris.EscapeKey(Name)}')", "Delete table");
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (response.StatusCode != HttpStatusCode.NotFound)
-        {
-            await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-        }
-    }
+    public Task DeleteTableAsync(CancellationToken ct = default) =>
+        StorageErrors.RunAsync("Delete table", _path, c => _table.DeleteAsync(c), ct);
 
     /// <summary>Point read; null when the entity does not exist. With <paramref name="select"/> the keys are always included.</summary>
-    public async Task<TableEntity?> GetEntityAsync(string partitionKey, string rowKey, IEnumerable<string>? select = null, CancellationToken ct = default)
+    public Task<TableEntity?> GetEntityAsync(string partitionKey, string rowKey, IEnumerable<string>? select = null, CancellationToken ct = default)
     {
-        var uri = EntityUri(partitionKey, rowKey);
-        if (TableUris.Select(select) is { } selected)
+        ArgumentNullException.ThrowIfNull(partitionKey);
+        ArgumentNullException.ThrowIfNull(rowKey);
+        return StorageErrors.RunAsync("Get entity", _path, async c =>
         {
-            uri += "?$select=" + selected;
-        }
-
-        var request = NewRequest(HttpMethod.Get, uri, "Get entity");
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-
-        await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-        await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        using var doc = await JsonDocument.ParseAsync(stream, default, ct).ConfigureAwait(false);
-        return TableEntityJson.Read(doc.RootElement, RawETag(response));
+            var response = await _table.GetEntityIfExistsAsync<SdkEntity>(partitionKey, rowKey, TableEntities.Select(select), c).ConfigureAwait(false);
+            return response.HasValue ? TableEntities.FromSdk(response.Value!) : null;
+        }, ct);
     }
 
     /// <summary>Inserts; returns the new ETag. <see cref="StorageConflictException"/> when the entity exists.</summary>
-    public async Task<string> AddEntityAsync(TableEntity entity, CancellationToken ct = default)
+    public Task<string> AddEntityAsync(TableEntity entity, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(entity);
-        var request = NewRequest(HttpMethod.Post, _tableUri, "Insert entity")
-            .Header("Prefer", "return-no-content")
-            .Body(Serialize(entity), "application/json");
-        return await SendWriteAsync(request, ct).ConfigureAwait(false);
+        return StorageErrors.RunAsync("Insert entity", _path, async c =>
+            ETagOf(await _table.AddEntityAsync(TableEntities.ToSdk(entity), c).ConfigureAwait(false)), ct);
     }
 
     /// <summary>Insert-or-replace / insert-or-merge without a condition; returns the new ETag.</summary>
-    public async Task<string> UpsertEntityAsync(TableEntity entity, TableUpdateMode mode = TableUpdateMode.Replace, CancellationToken ct = default)
+    public Task<string> UpsertEntityAsync(TableEntity entity, TableUpdateMode mode = TableUpdateMode.Replace, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(entity);
-        var request = NewRequest(mode == TableUpdateMode.Merge ? Merge : HttpMethod.Put, EntityUri(entity.PartitionKey, entity.RowKey), "Upsert entity")
-            .Body(Serialize(entity), "application/json");
-        return await SendWriteAsync(request, ct).ConfigureAwait(false);
+        return StorageErrors.RunAsync("Upsert entity", _path, async c =>
+            ETagOf(await _table.UpsertEntityAsync(TableEntities.ToSdk(entity), Mode(mode), c).ConfigureAwait(false)), ct);
     }
 
     /// <summary>
     /// Conditional replace/merge with If-Match (an ETag or "*"); returns the new ETag.
     /// <see cref="StoragePreconditionFailedException"/> on a stale ETag, <see cref="StorageNotFoundException"/> when missing.
     /// </summary>
-    public async Task<string> UpdateEntityAsync(TableEntity entity, string ifMatch, TableUpdateMode mode = TableUpdateMode.Replace, CancellationToken ct = default)
+    public Task<string> UpdateEntityAsync(TableEntity entity, string ifMatch, TableUpdateMode mode = TableUpdateMode.Replace, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(entity);
         ArgumentException.ThrowIfNullOrEmpty(ifMatch);
-        var request = NewRequest(mode == TableUpdateMode.Merge ? Merge : HttpMethod.Put, EntityUri(entity.PartitionKey, entity.RowKey), "Update entity")
-            .Header("If-Match", ifMatch)
-            .Body(Serialize(entity), "application/json");
-        return await SendWriteAsync(request, ct).ConfigureAwait(false);
+        return StorageErrors.RunAsync("Update entity", _path, async c =>
+            ETagOf(await _table.UpdateEntityAsync(TableEntities.ToSdk(entity), new ETag(ifMatch), Mode(mode), c).ConfigureAwait(false)), ct);
     }
 
     /// <summary>Deletes with If-Match (default "*"). <see cref="StorageNotFoundException"/> when missing.</summary>
-    public async Task DeleteEntityAsync(string partitionKey, string rowKey, string ifMatch = "*", CancellationToken ct = default)
+    public Task DeleteEntityAsync(string partitionKey, string rowKey, string ifMatch = "*", CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(partitionKey);
+        ArgumentNullException.ThrowIfNull(rowKey);
         ArgumentException.ThrowIfNullOrEmpty(ifMatch);
-        var request = NewRequest(HttpMethod.Delete, EntityUri(partitionKey, rowKey), "Delete entity").Header("If-Match", ifMatch);
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
+        return StorageErrors.RunAsync("Delete entity", _path, async c =>
+        {
+            // The SDK treats a missing entity as success; our contract reports it.
+            var response = await _table.DeleteEntityAsync(partitionKey, rowKey, new ETag(ifMatch), c).ConfigureAwait(false);
+            if (response.Status == 404)
+            {
+                throw StorageErrors.Create(404, "ResourceNotFound", null, "Delete entity", _path);
+            }
+        }, ct);
     }
 
     /// <summary>
     /// One page (at most 1000, or <paramref name="top"/>) of a query. Build filters with <see cref="TableFilter"/>.
     /// With <paramref name="select"/> the keys are always included.
     /// </summary>
-    public async Task<TablePage> QueryPageAsync(string? filter = null, int? top = null, IEnumerable<string>? select = null, TableContinuation? continuation = null, CancellationToken ct = default)
+    public Task<TablePage> QueryPageAsync(string? filter = null, int? top = null, IEnumerable<string>? select = null, TableContinuation? continuation = null, CancellationToken ct = default)
     {
         if (top is < 1 or > 1000)
         {
             throw new ArgumentOutOfRangeException(nameof(top), top, "top must be 1..1000.");
         }
 
-        var request = NewRequest(HttpMethod.Get, TableUris.Query(_tableUri, filter, top, TableUris.Select(select), continuation), "Query entities");
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-
-        var items = new List<TableEntity>();
-        await using (var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false))
+        var selected = TableEntities.Select(select);
+        return StorageErrors.RunAsync("Query entities", _path, async c =>
         {
-            using var doc = await JsonDocument.ParseAsync(stream, default, ct).ConfigureAwait(false);
-            if (doc.RootElement.TryGetProperty("value", out var value))
+            var pages = _table.QueryAsync<SdkEntity>(filter, top, selected, c).AsPages(TableEntities.Token(continuation), top);
+            await foreach (var page in pages.ConfigureAwait(false))
             {
-                items.Capacity = value.GetArrayLength();
-                foreach (var element in value.EnumerateArray())
+                var items = new List<TableEntity>(page.Values.Count);
+                foreach (var e in page.Values)
                 {
-                    items.Add(TableEntityJson.Read(element));
+                    items.Add(TableEntities.FromSdk(e));
                 }
-            }
-        }
 
-        var nextPk = Header(response, "x-ms-continuation-NextPartitionKey");
-        var nextRk = Header(response, "x-ms-continuation-NextRowKey");
-        var next = nextPk is null && nextRk is null ? null : new TableContinuation(nextPk, nextRk);
-        return new TablePage(items, next);
+                return new TablePage(items, TableEntities.Continuation(page.ContinuationToken));
+            }
+
+            return new TablePage([], null);
+        }, ct);
     }
 
     /// <summary>All matching entities, following continuations (including empty pages that continue).</summary>
@@ -183,54 +150,48 @@ public sealed class TableClient
 
     /// <summary>
     /// Submits up to 100 operations on one partition (at most 4 MiB) as one atomic entity group transaction.
-    /// Limits are checked before anything is sent (<see cref="ArgumentException"/>). On failure nothing is
-    /// applied and <see cref="StorageBatchException"/> carries the failing operation's index.
+    /// Limits are checked before anything is sent (<see cref="ArgumentException"/>; Azurite does not enforce
+    /// the single-partition rule that Azure does). On failure nothing is applied and
+    /// <see cref="StorageBatchException"/> carries the failing operation's index.
     /// </summary>
     public async Task<IReadOnlyList<TableBatchResult>> SubmitBatchAsync(IEnumerable<TableBatchOperation> operations, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(operations);
         var ops = operations as IReadOnlyList<TableBatchOperation> ?? operations.ToList();
-        var batch = TableBatchWriter.Build(_tableUri, ops);
-        var request = NewRequest(HttpMethod.Post, _serviceUri + "/$batch", "Submit batch")
-            .Body(batch.Body, batch.ContentType);
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
+        TableBatches.Validate(ops);
+        var actions = new List<TableTransactionAction>(ops.Count);
+        foreach (var op in ops)
         {
-            await TableBatchReader.ThrowForTopLevelFailureAsync(response, request, ct).ConfigureAwait(false);
+            actions.Add(TableBatches.ToSdk(op));
         }
 
-        var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-        return TableBatchReader.Read(text, ops.Count, Name);
-    }
-
-    internal static string RawETag(HttpResponseMessage response) => Header(response, "ETag") ?? string.Empty;
-
-    private static string? Header(HttpResponseMessage response, string name) =>
-        response.Headers.NonValidated.TryGetValues(name, out var values) ? values.ToString() : null;
-
-    private static ReadOnlyMemory<byte> Serialize(TableEntity entity)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        try
         {
-            TableEntityJson.Write(writer, entity);
+            var response = await _table.SubmitTransactionAsync(actions, ct).ConfigureAwait(false);
+            var results = new TableBatchResult[response.Value.Count];
+            for (var i = 0; i < results.Length; i++)
+            {
+                var r = response.Value[i];
+                results[i] = new TableBatchResult(r.Status, r.Headers.ETag?.ToString());
+            }
+
+            return results;
         }
-
-        return buffer.WrittenMemory;
+        catch (TableTransactionFailedException e)
+        {
+            var index = e.FailedTransactionActionIndex ?? -1;
+            throw new StorageBatchException(
+                $"Submit batch {_path} failed at operation {index} with {e.Status} ({e.ErrorCode ?? "no error code"}).",
+                e.Status, e.ErrorCode, index, e);
+        }
+        catch (Exception e) when (StorageErrors.Map(e, "Submit batch", _path, ct) is { } mapped)
+        {
+            throw mapped;
+        }
     }
 
-    private async Task<string> SendWriteAsync(StorageRequest request, CancellationToken ct)
-    {
-        using var response = await _transport.SendAsync(request, ct).ConfigureAwait(false);
-        await StorageTransport.ThrowIfFailedAsync(response, request, ct).ConfigureAwait(false);
-        return RawETag(response);
-    }
+    private static string ETagOf(Response response) => response.Headers.ETag?.ToString() ?? string.Empty;
 
-    private StorageRequest NewRequest(HttpMethod method, string uri, string operation) =>
-        new StorageRequest(StorageService.Table, method, uri, operation)
-            .Header("Accept", JsonAccept)
-            .Header("DataServiceVersion", "3.0;NetFx")
-            .Header("MaxDataServiceVersion", "3.0;NetFx");
-
-    private string EntityUri(string partitionKey, string rowKey) => TableUris.Entity(_tableUri, partitionKey, rowKey);
+    private static Azure.Data.Tables.TableUpdateMode Mode(TableUpdateMode mode) =>
+        mode == TableUpdateMode.Merge ? Azure.Data.Tables.TableUpdateMode.Merge : Azure.Data.Tables.TableUpdateMode.Replace;
 }

@@ -71,7 +71,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         };
         foreach (var arg in new[]
         {
-            "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--loose",
+            "--inMemoryPersistence", "--silent", "--loose",
             "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
             "--blobPort", BlobPort.ToString(), "--queuePort", QueuePort.ToString(), "--tablePort", TablePort.ToString(),
         })

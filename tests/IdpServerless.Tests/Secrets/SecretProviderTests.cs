@@ -92,13 +92,10 @@ public class SecretProviderTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Key_vault_resolves_with_a_managed_identity_token_and_reports_a_refusal()
+    public async Task Key_vault_resolves_with_the_apps_credential_and_reports_a_refusal()
     {
         await using var azure = await FakeServer.StartAsync(app =>
         {
-            app.MapGet("/msi/token", (HttpRequest r) => r.Headers["X-IDENTITY-HEADER"] == "identity-header" && r.Query["resource"] == "https://vault.azure.net"
-                ? Results.Json(new { access_token = "mi-token", expires_on = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), resource = "https://vault.azure.net", token_type = "Bearer" })
-                : Results.StatusCode(400));
             app.MapGet("/secrets/{name}", (string name, HttpRequest r) =>
                 r.Query["api-version"] != "7.4" ? Results.StatusCode(400)
                 : r.Headers.Authorization != "Bearer mi-token" ? Results.Json(new { error = new { code = "Unauthorized" } }, statusCode: 401)
@@ -106,12 +103,7 @@ public class SecretProviderTests(AzuriteFixture azurite)
                 : Results.Json(new { error = new { code = "SecretNotFound" } }, statusCode: 404));
         });
         await using var host = await IdentityTestHost.StartAsync(azurite, null, new Dictionary<string, string?> { ["IDP_KEYVAULT_URL"] = azure.Url },
-            services: s => s.AddSingleton<IStorageTokenProvider>(new ManagedIdentityTokenProvider(new HttpClient(), environment: n => n switch
-            {
-                "IDENTITY_ENDPOINT" => azure.Url + "/msi/token",
-                "IDENTITY_HEADER" => "identity-header",
-                _ => null,
-            })));
+            services: s => s.AddSingleton<Azure.Core.TokenCredential>(new KeyVaultCredential("mi-token")));
         var resolver = host.App.Services.GetRequiredService<ISecretResolver>();
 
         Assert.Equal("kv-value", (await resolver.ResolveAsync("keyvault:payments-db", default)).Reveal());
@@ -128,5 +120,17 @@ public class SecretProviderTests(AzuriteFixture azurite)
         var e = await Assert.ThrowsAsync<SecretResolutionException>(() => resolver.ResolveAsync("local:absent", default).AsTask());
         Assert.Contains("Secrets__absent", e.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<SecretResolutionException>(() => resolver.ResolveAsync("not-a-reference", default).AsTask());
+    }
+
+    /// <summary>The app's Entra ID credential, answering only for Key Vault's scope.</summary>
+    private sealed class KeyVaultCredential(string token) : Azure.Core.TokenCredential
+    {
+        public override Azure.Core.AccessToken GetToken(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            requestContext.Scopes.SequenceEqual(["https://vault.azure.net/.default"])
+                ? new Azure.Core.AccessToken(token, DateTimeOffset.UtcNow.AddHours(1))
+                : throw new Azure.Identity.AuthenticationFailedException("wrong scope " + string.Join(' ', requestContext.Scopes));
+
+        public override ValueTask<Azure.Core.AccessToken> GetTokenAsync(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(GetToken(requestContext, cancellationToken));
     }
 }

@@ -1,118 +1,107 @@
 using System.Net;
-using System.Text;
+using Azure.Identity;
 using IdpServerless.Storage;
+using IdpServerless.Tests.Identity;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace IdpServerless.Tests.Storage;
 
+/// <summary>Process-wide environment variables (App Service's managed identity endpoint): not run beside other tests.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessEnvironmentCollection
+{
+    public const string Name = "process-environment";
+}
+
+[Collection(ProcessEnvironmentCollection.Name)]
 public class ManagedIdentityAndDiTests
 {
-    private static HttpResponseMessage Token(string token, DateTimeOffset expiresOn) => new(HttpStatusCode.OK)
-    {
-        Content = new StringContent(
-            $"{{\"access_token\":\"{token}\",\"expires_on\":\"{expiresOn.ToUnixTimeSeconds()}\",\"resource\":\"https://storage.azure.com/\",\"token_type\":\"Bearer\"}}",
-            Encoding.UTF8, "application/json"),
-    };
+    private static IConfiguration Config(Dictionary<string, string?> values) => new ConfigurationBuilder().AddInMemoryCollection(values).Build();
 
     [Fact]
-    public async Task App_service_endpoint_is_used_with_its_header_and_tokens_are_cached()
+    public async Task An_app_service_managed_identity_token_is_fetched_once_and_sent_to_storage()
     {
-        var clock = new ManualClock(DateTimeOffset.Parse("2026-11-21T10:00:00Z"));
-        var calls = 0;
-        var handler = new FakeStorageHandler((_, _) => Token("tok" + ++calls, clock.GetUtcNow().AddHours(1)));
-        var env = new Dictionary<string, string?> { ["IDENTITY_ENDPOINT"] = "http://127.0.0.1:41234/msi/token", ["IDENTITY_HEADER"] = "hdr" };
-        using var provider = new ManagedIdentityTokenProvider(new HttpClient(handler), "client-1", clock, n => env.GetValueOrDefault(n));
+        var tokenCalls = 0;
+        await using var identity = await FakeServer.StartAsync(app => app.MapGet("/msi/token", (HttpRequest r) =>
+        {
+            Interlocked.Increment(ref tokenCalls);
+            return r.Headers["X-IDENTITY-HEADER"] == "identity-header" && r.Query["resource"] == "https://storage.azure.com" && r.Query["client_id"] == "client-1"
+                ? Results.Json(new { access_token = "mi-token", expires_on = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), resource = "https://storage.azure.com", token_type = "Bearer" })
+                : Results.StatusCode(400);
+        }));
+        var storage = new FakeStorageHandler((_, _) => FakeStorageHandler.Status(HttpStatusCode.NoContent));
+        var config = Config(new()
+        {
+            ["AzureWebJobsStorage:accountName"] = "acme",
+            ["AzureWebJobsStorage:credential"] = "managedidentity",
+            ["AzureWebJobsStorage:clientId"] = "client-1",
+        });
+        Environment.SetEnvironmentVariable("IDENTITY_ENDPOINT", identity.Url + "/msi/token");
+        Environment.SetEnvironmentVariable("IDENTITY_HEADER", "identity-header");
+        try
+        {
+            var credential = StorageServiceCollectionExtensions.CreateCredential(config);
+            var client = new StorageClient(StorageServiceCollectionExtensions.ReadAccount(config), new HttpClient(storage), credential);
 
-        var first = await provider.GetTokenAsync("https://storage.azure.com/", default);
-        var second = await provider.GetTokenAsync("https://storage.azure.com/", default);
+            await client.GetQueue("jobs").ClearAsync();
+            await client.GetQueue("jobs").ClearAsync();
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("IDENTITY_ENDPOINT", null);
+            Environment.SetEnvironmentVariable("IDENTITY_HEADER", null);
+        }
 
-        Assert.Equal("tok1", first);
-        Assert.Equal("tok1", second);
-        var request = Assert.Single(handler.Requests);
-        Assert.Equal("hdr", request.Headers["X-IDENTITY-HEADER"]);
-        Assert.StartsWith("http://127.0.0.1:41234/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Fstorage.azure.com%2F", request.Uri.AbsoluteUri);
-        Assert.Contains("client_id=client-1", request.Uri.Query);
-    }
-
-    [Fact]
-    public async Task Token_is_refreshed_within_five_minutes_of_expiry()
-    {
-        var clock = new ManualClock(DateTimeOffset.Parse("2026-11-21T10:00:00Z"));
-        var calls = 0;
-        var handler = new FakeStorageHandler((_, _) => Token("tok" + ++calls, clock.GetUtcNow().AddMinutes(60)));
-        using var provider = new ManagedIdentityTokenProvider(new HttpClient(handler), time: clock, environment: _ => null);
-
-        Assert.Equal("tok1", await provider.GetTokenAsync("r", default));
-        clock.Now = clock.Now.AddMinutes(54);
-        Assert.Equal("tok1", await provider.GetTokenAsync("r", default));
-        clock.Now = clock.Now.AddMinutes(2);
-        Assert.Equal("tok2", await provider.GetTokenAsync("r", default));
-        Assert.Equal("true", handler.Requests[0].Headers["Metadata"]);
-        Assert.StartsWith("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01", handler.Requests[0].Uri.AbsoluteUri);
-    }
-
-    [Fact]
-    public async Task Failed_token_request_throws_without_retrying_in_a_loop()
-    {
-        var handler = new FakeStorageHandler((_, _) => FakeStorageHandler.Status(HttpStatusCode.BadRequest));
-        using var provider = new ManagedIdentityTokenProvider(new HttpClient(handler), environment: _ => null);
-
-        var ex = await Assert.ThrowsAsync<StorageException>(() => provider.GetTokenAsync("r", default).AsTask());
-
-        Assert.Equal("ManagedIdentityUnavailable", ex.ErrorCode);
-        Assert.Single(handler.Requests);
+        Assert.Equal(1, tokenCalls);
+        Assert.All(storage.Requests, r => Assert.Equal("Bearer mi-token", r.Headers["Authorization"]));
+        Assert.Equal("https://acme.queue.core.windows.net/jobs/messages", storage.Requests[0].Uri.AbsoluteUri);
     }
 
     [Fact]
     public void AddAzureStorage_reads_the_connection_string()
     {
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
-        }).Build();
-        using var sp = new ServiceCollection().AddAzureStorage(config).BuildServiceProvider();
+        using var sp = new ServiceCollection().AddAzureStorage(Config(new() { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true" })).BuildServiceProvider();
 
         var client = sp.GetRequiredService<StorageClient>();
 
         Assert.Same(sp.GetRequiredService<StorageAccount>(), client.Account);
         Assert.Equal("devstoreaccount1", client.Account.AccountName);
+        Assert.Equal(new Uri("http://127.0.0.1:10001/devstoreaccount1"), client.QueueService.Uri);
         Assert.Same(client, sp.GetRequiredService<StorageClient>());
         Assert.Same(TimeProvider.System, sp.GetRequiredService<TimeProvider>());
     }
 
     [Fact]
-    public void AddAzureStorage_supports_identity_based_settings()
+    public void AddAzureStorage_supports_identity_based_settings_as_the_functions_host_names_them()
     {
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var config = Config(new()
         {
             ["AzureWebJobsStorage:blobServiceUri"] = "https://acme.blob.core.windows.net",
             ["AzureWebJobsStorage:queueServiceUri"] = "https://acme.queue.core.windows.net",
             ["AzureWebJobsStorage__tableServiceUri"] = "https://acme.table.core.windows.net",
-        }).Build();
+        });
         using var sp = new ServiceCollection().AddAzureStorage(config).BuildServiceProvider();
 
         var client = sp.GetRequiredService<StorageClient>();
 
         Assert.Equal(StorageCredentialKind.BearerToken, client.Account.CredentialKind);
         Assert.Equal("acme", client.Account.AccountName);
-        Assert.IsType<ManagedIdentityTokenProvider>(sp.GetRequiredService<IStorageTokenProvider>());
+        Assert.Equal(new Uri("https://acme.table.core.windows.net"), client.TableService.Uri);
+        Assert.IsType<DefaultAzureCredential>(sp.GetRequiredService<Azure.Core.TokenCredential>());
+
+        config["AzureWebJobsStorage:credential"] = "managedidentity";
+        Assert.IsType<ManagedIdentityCredential>(StorageServiceCollectionExtensions.CreateCredential(config));
     }
 
     [Fact]
     public void AddAzureStorage_without_settings_fails_with_a_clear_message()
     {
-        var config = new ConfigurationBuilder().Build();
-        using var sp = new ServiceCollection().AddAzureStorage(config).BuildServiceProvider();
+        using var sp = new ServiceCollection().AddAzureStorage(Config([])).BuildServiceProvider();
 
         var ex = Assert.Throws<InvalidOperationException>(() => sp.GetRequiredService<StorageClient>());
         Assert.Contains("AzureWebJobsStorage", ex.Message);
-    }
-
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-
-        public override DateTimeOffset GetUtcNow() => Now;
     }
 }

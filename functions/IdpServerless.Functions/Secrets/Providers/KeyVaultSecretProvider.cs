@@ -1,18 +1,19 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using IdpServerless.Storage;
+using Azure.Core;
+using Azure.Identity;
 
 namespace IdpServerless.Functions.Secrets.Providers;
 
 /// <summary>
 /// <c>keyvault:&lt;name&gt;</c> from Azure Key Vault's REST API (<c>GET {IDP_KEYVAULT_URL}/secrets/{name}?api-version=7.4</c>)
-/// with a managed-identity token for <c>https://vault.azure.net</c>.
+/// with a token for <c>https://vault.azure.net</c> from the app's Entra ID credential (managed identity in Azure).
 /// </summary>
-public sealed class KeyVaultSecretProvider(IHttpClientFactory httpClients, IConfiguration configuration, IStorageTokenProvider tokens) : ISecretProvider
+public sealed class KeyVaultSecretProvider(IHttpClientFactory httpClients, IConfiguration configuration, TokenCredential credential) : ISecretProvider
 {
     public const string HttpClientName = "keyvault";
-    public const string Resource = "https://vault.azure.net";
+    public const string Scope = "https://vault.azure.net/.default";
 
     public string Scheme => SecretReference.KeyVault;
 
@@ -24,11 +25,11 @@ public sealed class KeyVaultSecretProvider(IHttpClientFactory httpClients, IConf
         string token;
         try
         {
-            token = await tokens.GetTokenAsync(Resource, cancellationToken).ConfigureAwait(false);
+            token = (await credential.GetTokenAsync(new TokenRequestContext([Scope]), cancellationToken).ConfigureAwait(false)).Token;
         }
-        catch (StorageException e)
+        catch (AuthenticationFailedException e)
         {
-            throw new SecretResolutionException(reference, $"no managed identity token for Key Vault ({e.Status}).");
+            throw new SecretResolutionException(reference, $"no Entra ID token for Key Vault ({e.GetType().Name}).");
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Get, $"{vault.AbsoluteUri.TrimEnd('/')}/secrets/{Uri.EscapeDataString(reference.Path)}?api-version=7.4");

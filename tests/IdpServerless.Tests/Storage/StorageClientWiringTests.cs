@@ -1,11 +1,15 @@
 using System.Diagnostics;
 using System.Net;
+using Azure.Core;
 using IdpServerless.Storage;
 
 namespace IdpServerless.Tests.Storage;
 
-/// <summary>Retry, timeout, error mapping and secret hygiene of the transport, against a scripted handler.</summary>
-public class StorageTransportTests
+/// <summary>
+/// How our client drives the Azure SDK: retries, timeouts, the pinned API version, error mapping and secret
+/// hygiene, against a scripted handler (the SDK sends through the HttpClient we give it).
+/// </summary>
+public class StorageClientWiringTests
 {
     private static readonly StorageClientOptions FastRetries = new() { RetryBaseDelay = TimeSpan.FromMilliseconds(1), MaxRetryDelay = TimeSpan.FromMilliseconds(200) };
 
@@ -20,29 +24,38 @@ public class StorageTransportTests
     [InlineData(HttpStatusCode.GatewayTimeout)]
     public async Task Transient_status_is_retried_until_success(HttpStatusCode transient)
     {
-        var handler = new FakeStorageHandler((_, i) => FakeStorageHandler.Status(i < 2 ? transient : HttpStatusCode.OK));
+        var handler = new FakeStorageHandler((_, i) => FakeStorageHandler.Status(i < 2 ? transient : HttpStatusCode.NoContent));
 
-        var deleted = await Client(handler).GetContainer("c1x").DeleteAsync("blob");
+        await Client(handler).GetQueue("q1x").ClearAsync();
 
-        Assert.True(deleted);
         Assert.Equal(3, handler.Requests.Count);
     }
 
     [Fact]
-    public async Task Each_attempt_is_signed_afresh()
+    public async Task Every_attempt_is_signed_and_sends_the_pinned_api_version()
     {
-        var handler = new FakeStorageHandler((_, i) => FakeStorageHandler.Status(i == 0 ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.Accepted));
+        var handler = new FakeStorageHandler((r, i) => FakeStorageHandler.Status(
+            i == 0 ? HttpStatusCode.ServiceUnavailable : r.RequestUri!.AbsolutePath.EndsWith("/messages", StringComparison.Ordinal) ? HttpStatusCode.NoContent : HttpStatusCode.Accepted));
+        var client = Client(handler);
 
-        await Client(handler).GetContainer("c1x").DeleteAsync("blob");
+        await client.GetContainer("c1x").DeleteAsync("blob");
+        await client.GetQueue("q1x").ClearAsync();
+        await Assert.ThrowsAsync<StorageException>(() => client.GetTable("t1x").AddEntityAsync(new TableEntity("p", "r")));
 
-        Assert.All(handler.Requests, r => Assert.StartsWith("SharedKey devstoreaccount1:", r.Headers["Authorization"]));
-        Assert.All(handler.Requests, r => Assert.Equal("2021-12-02", r.Headers["x-ms-version"]));
+        Assert.All(handler.Requests, r => Assert.StartsWith("SharedKey", r.Headers["Authorization"]));
+        // Azurite 3.37 knows versions up to 2026-06-06; the SDKs' own defaults are newer.
+        Assert.Equal(["2026-06-06", "2026-06-06", "2026-06-06"], handler.Requests.Take(3).Select(r => r.Headers["x-ms-version"]));
+        Assert.Equal("2020-12-06", handler.Requests[^1].Headers["x-ms-version"]);
     }
 
     [Fact]
     public async Task Client_errors_are_not_retried_and_map_to_typed_exceptions()
     {
-        var handler = new FakeStorageHandler((_, _) => FakeStorageHandler.Status(HttpStatusCode.Conflict, "EntityAlreadyExists"));
+        // The Table service names the error in an OData JSON body.
+        var handler = new FakeStorageHandler((_, _) => new HttpResponseMessage(HttpStatusCode.Conflict)
+        {
+            Content = new StringContent("{\"odata.error\":{\"code\":\"EntityAlreadyExists\",\"message\":{\"lang\":\"en-US\",\"value\":\"The specified entity already exists.\\nRequestId:1\"}}}", System.Text.Encoding.UTF8, "application/json"),
+        });
 
         var ex = await Assert.ThrowsAsync<StorageConflictException>(() => Client(handler).GetTable("t1x").AddEntityAsync(new TableEntity("p", "r")));
 
@@ -50,6 +63,7 @@ public class StorageTransportTests
         Assert.Equal("EntityAlreadyExists", ex.ErrorCode);
         Assert.Contains("Insert entity", ex.Message);
         Assert.Contains("/devstoreaccount1/t1x", ex.Message);
+        Assert.DoesNotContain("\n", ex.Message);
     }
 
     [Fact]
@@ -102,7 +116,7 @@ public class StorageTransportTests
 
         Assert.Equal(4, handler.Requests.Count);
         Assert.Equal(0, ex.Status);
-        Assert.IsType<HttpRequestException>(ex.InnerException);
+        Assert.Equal("NetworkError", ex.ErrorCode);
     }
 
     [Fact]
@@ -125,7 +139,21 @@ public class StorageTransportTests
     }
 
     [Fact]
-    public async Task Sas_is_appended_to_the_url_but_never_appears_in_errors()
+    public async Task The_callers_own_cancellation_stays_a_cancellation()
+    {
+        var slow = new DelegatingStub(async ct =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(30), ct);
+            return FakeStorageHandler.Status(HttpStatusCode.OK);
+        });
+        var client = new StorageClient(StorageAccount.ForAzurite(1, 2, 3), new HttpClient(slow), options: FastRetries);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetQueue("q1x").ClearAsync(cts.Token));
+    }
+
+    [Fact]
+    public async Task Sas_is_sent_but_never_appears_in_errors()
     {
         var handler = new FakeStorageHandler((_, _) => FakeStorageHandler.Status(HttpStatusCode.Forbidden, "AuthorizationFailure"));
         var account = StorageAccount.Parse(
@@ -137,18 +165,18 @@ public class StorageTransportTests
         Assert.Contains("sig=TOPSECRETSIG", handler.Requests[0].Uri.Query);
         Assert.Contains("comp=metadata", handler.Requests[0].Uri.Query);
         Assert.False(handler.Requests[0].Headers.ContainsKey("Authorization"));
-        Assert.DoesNotContain("TOPSECRETSIG", ex.Message);
+        Assert.DoesNotContain("TOPSECRETSIG", ex.ToString());
         Assert.Equal(403, ex.Status);
     }
 
     [Fact]
-    public async Task Bearer_accounts_send_the_token_and_require_a_provider()
+    public async Task Bearer_accounts_send_the_token_and_require_a_credential()
     {
         var handler = new FakeStorageHandler((_, _) => FakeStorageHandler.Status(HttpStatusCode.NoContent));
         var account = StorageAccount.Parse("AccountName=acme");
 
         Assert.Throws<ArgumentException>(() => new StorageClient(account, new HttpClient(handler)));
-        var client = new StorageClient(account, new HttpClient(handler), new StaticTokens("tok123"));
+        var client = new StorageClient(account, new HttpClient(handler), new StaticCredential("tok123"));
         await client.GetQueue("q1x").ClearAsync();
 
         Assert.Equal("Bearer tok123", handler.Requests[0].Headers["Authorization"]);
@@ -167,10 +195,16 @@ public class StorageTransportTests
         Assert.Same(client.GetTable("Catalog"), client.GetTable("Catalog"));
     }
 
-    private sealed class StaticTokens(string token) : IStorageTokenProvider
+    /// <summary>A credential that hands out one token for Azure Storage's scope.</summary>
+    internal sealed class StaticCredential(string token) : TokenCredential
     {
-        public ValueTask<string> GetTokenAsync(string resource, CancellationToken ct) =>
-            resource == "https://storage.azure.com/" ? ValueTask.FromResult(token) : throw new ArgumentException(resource);
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            requestContext.Scopes.Contains("https://storage.azure.com/.default")
+                ? new AccessToken(token, DateTimeOffset.UtcNow.AddHours(1))
+                : throw new ArgumentException(string.Join(' ', requestContext.Scopes));
+
+        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(GetToken(requestContext, cancellationToken));
     }
 
     private sealed class DelegatingStub(Func<CancellationToken, Task<HttpResponseMessage>> send) : HttpMessageHandler
