@@ -36,7 +36,7 @@ public sealed partial class TimerDispatcher(
 
     private async Task RunAsync(TimerFunction function, TableClient claims, CancellationToken stop)
     {
-        var schedule = NCrontab.Parse(function.Schedule);
+        var schedule = CronSchedule.Parse(function.Schedule);
         if (function.RunOnStartup)
         {
             try

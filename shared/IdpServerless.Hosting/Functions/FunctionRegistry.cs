@@ -29,7 +29,7 @@ public sealed class FunctionRegistry
         foreach (var t in timerFunctions)
         {
             Validate(t.Name);
-            _ = NCrontab.Parse(t.Schedule);
+            _ = CronSchedule.Parse(t.Schedule);
             if (!_timers.TryAdd(t.Name, t) || _queues.ContainsKey(t.Name))
             {
                 throw new InvalidOperationException($"Function '{t.Name}' is declared twice.");
