@@ -13,6 +13,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["deployments"] = DeploymentsBenchmark.RunAsync,
     ["events"] = EventsBenchmark.RunAsync,
     ["orchestration"] = OrchestrationBenchmark.RunAsync,
+    ["durable-engines"] = DurableEnginesBenchmark.RunAsync,
     ["templates"] = TemplatesBenchmark.RunAsync,
     ["docs"] = DocsBenchmark.RunAsync,
     ["page-load"] = PageLoadBenchmark.RunAsync,
