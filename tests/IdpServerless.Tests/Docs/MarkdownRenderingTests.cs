@@ -90,7 +90,7 @@ public sealed class MarkdownRenderingTests
         Assert.DoesNotContain(tags, t => t.Contains("javascript", StringComparison.OrdinalIgnoreCase) || t.Contains("data:", StringComparison.OrdinalIgnoreCase));
         // Raw HTML is shown as text, not dropped silently: the reader sees what the author wrote.
         Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html);
-        Assert.Contains("&lt;a href=&quot;javascript:alert(3)&quot;&gt;raw link", html);
+        Assert.Contains("&lt;a href=\"javascript:alert(3)\"&gt;raw link", html);
         // Safe parts of the same input survive.
         Assert.Contains("id=\"ok-id\"", html);
         Assert.Contains("class=\"fine\"", html);
@@ -100,9 +100,18 @@ public sealed class MarkdownRenderingTests
     [Fact]
     public void The_sanitizer_drops_unknown_tags_attributes_and_script_content_from_any_html()
     {
-        var html = HtmlSanitizer.Sanitize("<p onclick=\"x()\" id=\"a b\">ok<script>bad()</script><style>p{}</style><b>bold</b><a href=\" javascript:x\">l</a><img src=\"data:image/png;base64,AAA\"><form action=\"/x\"><input type=\"text\" value=\"x\"></form><input type=\"checkbox\" checked>");
+        var html = DocsHtml.Sanitize("<p onclick=\"x()\" id=\"a b\">ok<script>bad()</script><style>p{}</style><b>bold</b><a href=\" javascript:x\">l</a><img src=\"data:image/png;base64,AAA\"><form action=\"/x\"><input type=\"text\" value=\"x\"></form><input type=\"checkbox\" checked>");
 
-        Assert.Equal("<p>ok<b>bold</b><a>l</a><input type=\"checkbox\" checked disabled></p>", html);
+        // Parsed as a browser parses it (HTML5: a <form> start tag closes the open <p>), then only the allowed part kept.
+        Assert.Equal("<p>ok<b>bold</b><a>l</a></p><input type=\"checkbox\" checked=\"\" disabled=\"\">", html);
+    }
+
+    [Fact]
+    public void The_sanitizer_refuses_protocol_relative_links_non_http_images_and_foreign_content()
+    {
+        var html = DocsHtml.Sanitize("<p><a href=\"//evil.example/x\">p</a> <a href=\"mailto:a@b.c\">m</a> <img src=\"mailto:a@b.c\"> <a href=\"https://x.example/a?b=1&amp;c=2\">q</a><svg><a href=x>in svg</a></svg><math><mi>x</mi></math>after</p>");
+
+        Assert.Equal("<p><a>p</a> <a href=\"mailto:a@b.c\">m</a>  <a href=\"https://x.example/a?b=1&amp;c=2\" rel=\"noopener noreferrer nofollow\">q</a>after</p>", html);
     }
 
     [Fact]

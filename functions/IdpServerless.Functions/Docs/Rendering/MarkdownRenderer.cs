@@ -51,13 +51,13 @@ public static class MarkdownRenderer
             var text = PlainText(heading.Inline).Trim();
             first ??= heading.Level == 1 ? text : null;
             var id = heading.GetAttributes().Id;
-            if (!string.IsNullOrEmpty(id) && HtmlSanitizer.IsSafeId(id))
+            if (!string.IsNullOrEmpty(id) && DocsHtml.IsSafeId(id))
             {
                 toc.Add(new TocEntry(id, text, heading.Level));
             }
         }
 
-        var html = HtmlSanitizer.Sanitize(document.ToHtml(Pipeline));
+        var html = DocsHtml.Sanitize(document.ToHtml(Pipeline));
         return new RenderedPage(first, html, toc, DocumentText(document));
     }
 
