@@ -147,7 +147,7 @@ public sealed class ManageSubscriptions(SubscriptionStore store, IAccessPolicy p
     {
         try
         {
-            _ = Senders.SmtpMailClient.Address(a);
+            _ = Senders.MailAddresses.Check(a);
             return true;
         }
         catch (Senders.DeliveryFailedException)

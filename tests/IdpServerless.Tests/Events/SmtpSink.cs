@@ -27,6 +27,9 @@ public sealed class SmtpSink : IAsyncDisposable
 
     public ConcurrentQueue<string> Commands { get; } = new();
 
+    /// <summary>When set, the reply to RCPT TO for that recipient (e.g. "550 5.1.1 No such user"), instead of 250.</summary>
+    public Func<string, string?> RecipientReply { get; set; } = _ => null;
+
     private async Task AcceptAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -70,8 +73,20 @@ public sealed class SmtpSink : IAsyncDisposable
                     await writer.WriteLineAsync("250 2.1.0 Ok");
                     break;
                 case "RCPT":
-                    to.Add(line[(line.IndexOf('<', StringComparison.Ordinal) + 1)..line.IndexOf('>', StringComparison.Ordinal)]);
+                    var recipient = line[(line.IndexOf('<', StringComparison.Ordinal) + 1)..line.IndexOf('>', StringComparison.Ordinal)];
+                    if (RecipientReply(recipient) is { } refusal)
+                    {
+                        await writer.WriteLineAsync(refusal);
+                        break;
+                    }
+
+                    to.Add(recipient);
                     await writer.WriteLineAsync("250 2.1.5 Ok");
+                    break;
+                case "RSET":
+                    from = null;
+                    to.Clear();
+                    await writer.WriteLineAsync("250 2.0.0 Ok");
                     break;
                 case "DATA":
                     await writer.WriteLineAsync("354 End data with <CR><LF>.<CR><LF>");

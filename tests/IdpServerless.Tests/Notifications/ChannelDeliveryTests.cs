@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using IdpServerless.Functions.Notifications;
+using IdpServerless.Hosting.Dispatch;
 using IdpServerless.Tests.Events;
 using IdpServerless.Tests.Infrastructure;
 
@@ -96,13 +97,51 @@ public class ChannelDeliveryTests(AzuriteFixture azurite)
         var mail = await Eventually.ValueAsync(() => Task.FromResult(smtp.Mails.FirstOrDefault()), Wait, "the mail");
         Assert.Equal("idp@example.com", mail.From);
         Assert.Equal(["oncall@example.com", "lead@example.com"], mail.To);
-        var subjectLine = mail.Data.Split("\r\n").Single(l => l.StartsWith("Subject: ", StringComparison.Ordinal));
-        var subject = Encoding.UTF8.GetString(Convert.FromBase64String(subjectLine["Subject: =?utf-8?B?".Length..^2]));
-        Assert.Contains("Rolled back", subject, StringComparison.Ordinal);
-        var bodyBase64 = string.Concat(mail.Data.Split("\r\n\r\n", 2)[1].Split("\r\n"));
-        Assert.Contains("Details of dep-mail.", Encoding.UTF8.GetString(Convert.FromBase64String(bodyBase64)), StringComparison.Ordinal);
+        // Read as any mail client reads it: MIME, whatever transfer encoding the sender chose.
+        var mime = MimeKit.MimeMessage.Load(new MemoryStream(Encoding.UTF8.GetBytes(mail.Data)));
+        Assert.Contains("Rolled back", mime.Subject, StringComparison.Ordinal);
+        Assert.Equal(["idp@example.com"], mime.From.Mailboxes.Select(m => m.Address));
+        Assert.Equal(["oncall@example.com", "lead@example.com"], mime.To.Mailboxes.Select(m => m.Address));
+        Assert.Contains("Details of dep-mail.", mime.TextBody, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(mime.MessageId));
         // The client says QUIT after the server accepted the message, so it can arrive just after the mail is recorded.
         await Eventually.TrueAsync(() => Task.FromResult(smtp.Commands.ToList().Any(c => c.StartsWith("QUIT", StringComparison.Ordinal))), Wait, "the client to close the session with QUIT");
+    }
+
+    [Fact]
+    public async Task A_relay_that_refuses_a_recipient_for_good_poisons_the_mail_at_once_and_a_busy_one_is_tried_again()
+    {
+        await using var smtp = new SmtpSink
+        {
+            RecipientReply = r => r.StartsWith("gone@", StringComparison.Ordinal) ? "550 5.1.1 No such user"
+                : r.StartsWith("busy@", StringComparison.Ordinal) ? "451 4.3.0 Try again later" : null,
+        };
+        await using var host = await EventsAppHost.StartAsync(azurite, new Dictionary<string, string?>
+        {
+            ["Notifications__Provider"] = "live",
+            ["Notifications__Smtp__Host"] = "127.0.0.1",
+            ["Notifications__Smtp__Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture),
+            ["Notifications__Smtp__From"] = "idp@example.com",
+            ["Notifications__Delivery__RetryDelay"] = "00:00:00.200",
+        });
+        var (team, component, owner) = NotificationTestKit.Team(host);
+        await NotificationTestKit.SubscribeAsync(host, owner, new { team, channel = new { type = "email", to = new[] { "gone@example.com" } } });
+        await NotificationTestKit.SubscribeAsync(host, owner, new { team, channel = new { type = "email", to = new[] { "busy@example.com" } } });
+        var subject = "dep-smtp-" + Guid.NewGuid().ToString("N")[..8];
+
+        await NotificationTestKit.PublishAsync(host, NotificationTestKit.Event(NotificationEvents.DeploymentFailed, component, "prod", subject));
+
+        var poison = host.Storage.GetQueue(DeliveryMessage.QueueName + "-poison");
+        var record = await Eventually.ValueAsync(async () =>
+        {
+            await poison.CreateIfNotExistsAsync();
+            return (await poison.PeekAsync(32)).Select(m => PoisonRecord.TryParse(m.Body))
+                .FirstOrDefault(p => p?.Body.Contains(subject, StringComparison.Ordinal) == true && p.Body.Contains("gone@", StringComparison.Ordinal));
+        }, Wait, "the poison record of the refused recipient");
+        Assert.Contains("550", record.Reason, StringComparison.Ordinal);
+        Assert.Equal(1, DeliveryMessage.Parse(record.Body).Attempt);
+        // The busy relay's 451 is transient: the same delivery comes back for a second RCPT.
+        await Eventually.TrueAsync(() => Task.FromResult(smtp.Commands.Count(c => c.Contains("busy@example.com", StringComparison.Ordinal)) >= 2), Wait, "a second attempt for the busy recipient");
     }
 
     [Fact]
