@@ -89,10 +89,15 @@ public static class FunctionAppExtensions
                 return;
             }
 
+            if (status == StatusCodes.Status405MethodNotAllowed)
+            {
+                await ProblemMiddleware.WriteAsync(ctx.HttpContext, MethodNotAllowed.Problem(ctx.HttpContext), "Allow").ConfigureAwait(false);
+                return;
+            }
+
             var (type, title) = status switch
             {
                 404 => (ProblemTypes.NotFound, "No function answers this route."),
-                405 => (ProblemTypes.BadRequest, "This method is not allowed on this route."),
                 415 => (ProblemTypes.BadRequest, "Unsupported content type; send application/json."),
                 401 => (ProblemTypes.Unauthenticated, "Sign in: a valid bearer token is required."),
                 403 => (ProblemTypes.Forbidden, "Forbidden."),

@@ -22,6 +22,8 @@ public static class ProblemTypes
     public const string Unavailable = Base + "unavailable";
     public const string Internal = Base + "internal";
     public const string PreconditionFailed = Base + "precondition-failed";
+    public const string MethodNotAllowed = Base + "method-not-allowed";
+    public const string NotConfigured = Base + "not-configured";
 }
 
 /// <summary>An error a handler throws to answer the caller with a ProblemDetails (mapped by the error middleware).</summary>

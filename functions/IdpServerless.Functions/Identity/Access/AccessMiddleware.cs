@@ -38,7 +38,7 @@ public sealed partial class AccessMiddleware
     public async Task InvokeAsync(HttpContext context)
     {
         var endpoint = context.GetEndpoint();
-        if (endpoint is null || IsHostInvocation(_registry, endpoint))
+        if (endpoint is null || IsHostInvocation(_registry, endpoint) || MethodNotAllowed.IsRejectionEndpoint(endpoint))
         {
             await _next(context).ConfigureAwait(false);
             return;
