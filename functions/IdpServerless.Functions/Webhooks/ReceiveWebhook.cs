@@ -39,6 +39,7 @@ public sealed partial class ReceiveWebhook(
 
     public async Task<IResult> GitHubAsync(HttpContext http, CancellationToken ct)
     {
+        EnsureConfigured(GitHosts.GitHub);
         var body = await ReadBodyAsync(http, ct);
         var signature = http.Request.Headers["X-Hub-Signature-256"].ToString();
         if (string.IsNullOrEmpty(signature))
@@ -68,6 +69,7 @@ public sealed partial class ReceiveWebhook(
 
     public async Task<IResult> GitLabAsync(HttpContext http, CancellationToken ct)
     {
+        EnsureConfigured(GitHosts.GitLab);
         var body = await ReadBodyAsync(http, ct);
         var token = http.Request.Headers["X-Gitlab-Token"].ToString();
         if (string.IsNullOrEmpty(token))
@@ -137,6 +139,19 @@ public sealed partial class ReceiveWebhook(
         wakeup.Notify(WebhookEnvelope.QueueName);
         LogAccepted(logger, provider, eventName, deliveryId, repository ?? "(none)");
         return Results.Accepted(value: new WebhookReceipt(deliveryId, eventName, false, true));
+    }
+
+    private void EnsureConfigured(string provider)
+    {
+        try
+        {
+            secrets.EnsureConfigured(provider);
+        }
+        catch (ProblemException e)
+        {
+            LogRejected(logger, provider, "(any)", e.Detail ?? e.Title);
+            throw;
+        }
     }
 
     private async Task<byte[]> ReadBodyAsync(HttpContext http, CancellationToken ct)

@@ -1,3 +1,4 @@
+using IdpServerless.Hosting.Features;
 using IdpServerless.Hosting.Functions;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
@@ -40,6 +41,7 @@ public static class WebhooksApi
         services.AddSingleton<StorageOnce>();
         services.AddSingleton<ISecretReferences, ResolverSecretReferences>();
         services.AddSingleton<WebhookSecrets>();
+        services.AddFeatureCheck(_ => WebhookSecrets.Check(configuration));
         services.AddSingleton<ReceiveWebhook>();
         services.AddSingleton<IEventCatalog, CatalogEventCatalog>();
         services.AddScoped<PullRequestStore>();

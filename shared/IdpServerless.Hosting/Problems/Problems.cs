@@ -75,6 +75,17 @@ public class ProblemException : Exception
     public static ProblemException TooLarge(string detail) =>
         new(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge, "Payload too large.", detail);
 
+    /// <summary>
+    /// 503: a feature cannot answer because the operator has not configured it. Names the settings to set (never a
+    /// value) in <paramref name="detail"/> and the <c>settings</c> member.
+    /// </summary>
+    public static ProblemException NotConfigured(string feature, string detail, IEnumerable<string> settings)
+    {
+        var e = new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.NotConfigured, $"{feature} is not configured on this installation.", detail);
+        e.Extensions["settings"] = settings.ToArray();
+        return e;
+    }
+
     public static ProblemException Forbidden(string permission, string reason)
     {
         var e = new ProblemException(StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Forbidden.", reason);
