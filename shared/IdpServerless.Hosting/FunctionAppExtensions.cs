@@ -91,6 +91,7 @@ public static class FunctionAppExtensions
         // Start listening to instruments now: measurements made before the first scrape must count.
         _ = app.Services.GetRequiredService<PrometheusMetrics>();
         app.UseMiddleware<ProblemMiddleware>();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.UseStatusCodePages(async ctx =>
         {
             var status = ctx.HttpContext.Response.StatusCode;

@@ -156,7 +156,7 @@ public sealed partial class ReceiveWebhook(
 
     private async Task<byte[]> ReadBodyAsync(HttpContext http, CancellationToken ct)
     {
-        var max = long.TryParse(configuration["Webhooks:MaxPayloadBytes"], out var m) && m > 0 ? m : DefaultMaxPayloadBytes;
+        var max = MaxPayloadBytes(configuration);
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
             limit.MaxRequestBodySize = max;
@@ -171,6 +171,10 @@ public sealed partial class ReceiveWebhook(
         await http.Request.Body.CopyToAsync(buffer, ct);
         return buffer.Length > max ? throw ProblemException.TooLarge($"Webhook payloads are limited to {max} bytes.") : buffer.ToArray();
     }
+
+    /// <summary>The largest payload accepted (<c>Webhooks:MaxPayloadBytes</c>, default GitHub's own cap).</summary>
+    public static long MaxPayloadBytes(IConfiguration configuration) =>
+        long.TryParse(configuration["Webhooks:MaxPayloadBytes"], out var m) && m > 0 ? m : DefaultMaxPayloadBytes;
 
     /// <summary>The JSON payload: the body itself, or GitHub's form encoding (<c>payload=...</c>); null when neither parses.</summary>
     private static JsonElement? TryReadPayload(string? contentType, byte[] body)

@@ -10,7 +10,8 @@ public static class WebhooksApi
 {
     public static IEndpointRouteBuilder MapWebhooksApi(this IEndpointRouteBuilder app)
     {
-        var hooks = app.MapGroup("/api/webhooks").WithTags("Webhooks");
+        var limit = new RequestBodyLimit(ReceiveWebhook.MaxPayloadBytes(app.ServiceProvider.GetRequiredService<IConfiguration>()));
+        var hooks = app.MapGroup("/api/webhooks").WithTags("Webhooks").WithMetadata(limit);
         hooks.MapPost("/github", (HttpContext http, ReceiveWebhook intake, CancellationToken ct) => intake.GitHubAsync(http, ct))
             .WithName("ReceiveGitHubWebhook").AllowAnonymousFunction("signature-verified webhook");
         hooks.MapPost("/gitlab", (HttpContext http, ReceiveWebhook intake, CancellationToken ct) => intake.GitLabAsync(http, ct))
