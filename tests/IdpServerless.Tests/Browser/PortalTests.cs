@@ -51,6 +51,34 @@ public class PortalTests(PortalFixture portal)
     }
 
     [Fact]
+    public async Task The_deployments_list_tells_rows_apart_by_id()
+    {
+        var admin = await portal.TokenAsync("user:default/admin");
+        var ids = new List<string>();
+        foreach (var component in new[] { "refund-worker", "fraud-detector" })
+        {
+            using var started = await portal.Send(HttpMethod.Post, "/api/deployments", admin, new { component, environment = "dev", version = "2.0.0" });
+            Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+            ids.Add(JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!);
+        }
+
+        var (context, page, errors) = await portal.SignInAsync("admin");
+        await using var _ = context;
+        await page.GotoAsync(new Uri(portal.WebBase, "/deployments").ToString());
+        var shown = new List<string>();
+        foreach (var id in ids)
+        {
+            var link = page.GetByTestId($"deployment-row-{id}").GetByTestId("deployment-id");
+            await link.WaitForAsync(Visible);
+            Assert.Equal(id, await link.GetAttributeAsync("title"));
+            shown.Add(await link.InnerTextAsync());
+        }
+
+        Assert.Equal(ids.Count, shown.Distinct(StringComparer.Ordinal).Count());
+        Assert.Empty(errors);
+    }
+
+    [Fact]
     public async Task The_catalog_facets_narrow_the_results()
     {
         var (context, page, errors) = await portal.SignInAsync("viewer");
