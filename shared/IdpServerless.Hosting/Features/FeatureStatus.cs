@@ -57,6 +57,6 @@ public sealed partial class FeatureStatusLogger(FeatureStatus status, ILogger<Fe
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "{Feature} is off: {Reason} To turn it on, set {Settings}.")]
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "Feature off: {Feature}: {Reason} Settings: {Settings}.")]
     private static partial void LogFeatureOff(ILogger logger, string feature, string reason, string settings);
 }

@@ -81,7 +81,7 @@ public class ProblemException : Exception
     /// </summary>
     public static ProblemException NotConfigured(string feature, string detail, IEnumerable<string> settings)
     {
-        var e = new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.NotConfigured, $"{feature} is not configured on this installation.", detail);
+        var e = new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.NotConfigured, $"Not configured on this installation: {feature}.", detail);
         e.Extensions["settings"] = settings.ToArray();
         return e;
     }

@@ -50,7 +50,7 @@ public class ChatOpsNotConfiguredTests(AzuriteFixture azurite)
 
         Assert.Empty(host.Deployments.Started);
         Assert.Equal(4, host.Logs.Entries.Count(e => e.EventId == 8301 && e.Message.Contains(setting, StringComparison.Ordinal)));
-        var startup = Assert.Single(host.Logs.Entries, e => e.EventId == 1401 && e.Message.StartsWith("ChatOps", StringComparison.Ordinal));
+        var startup = Assert.Single(host.Logs.Entries, e => e.EventId == 1401 && e.Message.StartsWith("Feature off: ChatOps", StringComparison.Ordinal));
         Assert.Contains(setting, startup.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(host.Logs.Entries, e => e.Message.Contains(VaultToken, StringComparison.Ordinal));
     }

@@ -39,13 +39,13 @@ public class StartupChecksTests(AzuriteFixture azurite)
         Assert.Equal(OffWithoutSettings.Select(o => o.Feature).Order(StringComparer.Ordinal), listed.Keys.Order(StringComparer.Ordinal));
 
         // The log lines come through the process's stdout: wait until the last one is there, then count.
-        await Eventually.TrueAsync(() => Task.FromResult(OffWithoutSettings.All(o => app.Output.Contains(o.Feature + " is off", StringComparison.Ordinal))),
+        await Eventually.TrueAsync(() => Task.FromResult(OffWithoutSettings.All(o => app.Output.Contains($"Feature off: {o.Feature}:", StringComparison.Ordinal))),
             TimeSpan.FromSeconds(10), "every feature-off line in the start-up log");
         foreach (var (feature, setting) in OffWithoutSettings)
         {
             Assert.Contains(setting, listed[feature].Settings);
             Assert.False(string.IsNullOrWhiteSpace(listed[feature].Reason));
-            var lines = app.Output.Split('\n').Where(l => l.TrimStart().StartsWith(feature + " is off", StringComparison.Ordinal)).ToList();
+            var lines = app.Output.Split('\n').Where(l => l.TrimStart().StartsWith($"Feature off: {feature}:", StringComparison.Ordinal)).ToList();
             var line = Assert.Single(lines);
             Assert.Contains(setting, line, StringComparison.Ordinal);
         }
@@ -76,6 +76,6 @@ public class StartupChecksTests(AzuriteFixture azurite)
         var body = await ready.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Equal(0, body.GetProperty("featuresOff").GetArrayLength());
-        Assert.DoesNotContain(" is off: ", app.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Feature off: ", app.Output, StringComparison.Ordinal);
     }
 }

@@ -34,8 +34,8 @@ public class WebhooksNotConfiguredTests(AzuriteFixture azurite)
         problem = await ProblemAsync(gitlab, HttpStatusCode.ServiceUnavailable);
         Assert.Contains("Webhooks__GitLab__DefaultSecret", problem.GetProperty("settings").EnumerateArray().Select(s => s.GetString()));
 
-        Assert.Single(host.Logs.Entries, e => e.EventId == 1401 && e.Message.StartsWith("GitHub webhooks is off", StringComparison.Ordinal));
-        Assert.Single(host.Logs.Entries, e => e.EventId == 1401 && e.Message.StartsWith("GitLab webhooks is off", StringComparison.Ordinal));
+        Assert.Single(host.Logs.Entries, e => e.EventId == 1401 && e.Message.StartsWith("Feature off: GitHub webhooks:", StringComparison.Ordinal));
+        Assert.Single(host.Logs.Entries, e => e.EventId == 1401 && e.Message.StartsWith("Feature off: GitLab webhooks:", StringComparison.Ordinal));
     }
 
     [Fact]
