@@ -29,6 +29,8 @@ public class CrossCuttingTests(AzuriteFixture azurite)
         using var notReady = await broken.Http.GetAsync("/api/health/ready");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
         Assert.Equal("application/problem+json", notReady.Content.Headers.ContentType?.MediaType);
+        var problem = await notReady.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains(problem.GetProperty("featuresOff").EnumerateArray(), f => f.GetProperty("feature").GetString() == "Bearer sign-in");
     }
 
     [Fact]
