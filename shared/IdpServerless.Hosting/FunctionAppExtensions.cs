@@ -1,6 +1,7 @@
 using IdpServerless.Hosting.Configuration;
 using IdpServerless.Hosting.CustomHandler;
 using IdpServerless.Hosting.Dispatch;
+using IdpServerless.Hosting.Features;
 using IdpServerless.Hosting.Functions;
 using IdpServerless.Hosting.Observability;
 using IdpServerless.Hosting.Problems;
@@ -45,6 +46,8 @@ public static class FunctionAppExtensions
         services.AddSingleton(new FunctionAppInfo(mode, HostingModeDetector.IsLocal(config)));
         services.AddOptions<DispatchOptions>().BindConfiguration(DispatchOptions.Section);
         services.AddProblemDetails();
+        services.AddSingleton<FeatureStatus>();
+        services.AddHostedService<FeatureStatusLogger>();
         services.AddSingleton(_ => new PrometheusMetrics([FunctionTelemetry.Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel"]));
         if (mode == HostingMode.Standalone)
         {
@@ -54,6 +57,13 @@ public static class FunctionAppExtensions
 
         var origins = (config["IDP_CORS_ORIGINS"] ?? config["Host:CORS"] ?? string.Empty)
             .Split([',', ' '], StringSplitOptions.RemoveEmptyEntries);
+        if (origins.Length == 0)
+        {
+            services.AddFeatureCheck(_ => [new FeatureOff("Cross-origin browser calls",
+                "no origin may call the API from a browser, so a browser app on another origin cannot reach it (one served through the same origin, e.g. a Static Web Apps linked backend, can).",
+                ["IDP_CORS_ORIGINS"])]);
+        }
+
         var credentials = string.Equals(config["Host:CORSCredentials"], "true", StringComparison.OrdinalIgnoreCase);
         services.AddCors(o => o.AddDefaultPolicy(p =>
         {
@@ -81,6 +91,7 @@ public static class FunctionAppExtensions
         // Start listening to instruments now: measurements made before the first scrape must count.
         _ = app.Services.GetRequiredService<PrometheusMetrics>();
         app.UseMiddleware<ProblemMiddleware>();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.UseStatusCodePages(async ctx =>
         {
             var status = ctx.HttpContext.Response.StatusCode;
@@ -89,10 +100,15 @@ public static class FunctionAppExtensions
                 return;
             }
 
+            if (status == StatusCodes.Status405MethodNotAllowed)
+            {
+                await ProblemMiddleware.WriteAsync(ctx.HttpContext, MethodNotAllowed.Problem(ctx.HttpContext), "Allow").ConfigureAwait(false);
+                return;
+            }
+
             var (type, title) = status switch
             {
                 404 => (ProblemTypes.NotFound, "No function answers this route."),
-                405 => (ProblemTypes.BadRequest, "This method is not allowed on this route."),
                 415 => (ProblemTypes.BadRequest, "Unsupported content type; send application/json."),
                 401 => (ProblemTypes.Unauthenticated, "Sign in: a valid bearer token is required."),
                 403 => (ProblemTypes.Forbidden, "Forbidden."),
@@ -117,20 +133,22 @@ public static class FunctionAppExtensions
     {
         app.MapGet("/api/health", (FunctionAppInfo info) => Results.Ok(new { status = "Healthy", mode = info.Mode.ToString() }))
             .WithName("Health").WithTags("Operations").AllowAnonymousFunction("liveness probe");
-        app.MapGet("/api/health/ready", async (StorageClient storage, CancellationToken ct) =>
+        // featuresOff: what is off for lack of settings (it does not make the app unready: the rest works).
+        app.MapGet("/api/health/ready", async (StorageClient storage, FeatureStatus features, CancellationToken ct) =>
         {
             try
             {
                 await storage.GetTable(TimerDispatcher.ClaimsTable).QueryPageAsync(top: 1, ct: ct).ConfigureAwait(false);
-                return Results.Ok(new { status = "Ready", storage = "reachable" });
+                return Results.Ok(new { status = "Ready", storage = "reachable", featuresOff = features.Off });
             }
             catch (StorageNotFoundException)
             {
-                return Results.Ok(new { status = "Ready", storage = "reachable" });
+                return Results.Ok(new { status = "Ready", storage = "reachable", featuresOff = features.Off });
             }
             catch (Exception e) when (e is StorageException or HttpRequestException or TaskCanceledException)
             {
-                return Results.Problem(statusCode: 503, type: ProblemTypes.Unavailable, title: "Storage is not reachable.", detail: e.GetType().Name);
+                return Results.Problem(statusCode: 503, type: ProblemTypes.Unavailable, title: "Storage is not reachable.", detail: e.GetType().Name,
+                    extensions: new Dictionary<string, object?> { ["featuresOff"] = features.Off });
             }
         }).WithName("Readiness").WithTags("Operations").AllowAnonymousFunction("readiness probe");
         app.MapGet("/metrics", (PrometheusMetrics metrics) => Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"))

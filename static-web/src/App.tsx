@@ -1,9 +1,10 @@
 import { lazy, Suspense, useState, type ComponentType } from "react";
-import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router";
+import { BrowserRouter, Navigate, Route, Routes, useLocation, useParams } from "react-router";
 import { AuthProvider, useAuth } from "./auth/AuthProvider";
 import { Loading, ProblemView } from "./components/common";
 import { Shell } from "./components/Shell";
 import type { AppConfig } from "./config";
+import { ENTITY_KINDS, parseEntityRoute } from "./routeData";
 
 /**
  * A lazily loaded page that renders at once, without suspending, when its chunk is already in memory. React 19 holds
@@ -68,6 +69,28 @@ function RequireAuth() {
   return <Shell />;
 }
 
+/**
+ * `/catalog/a/b/c`: Backstage's `{namespace}/{kind}/{name}` is the page; our former `{kind}/{namespace}/{name}` is
+ * redirected to it (query and fragment kept), so old bookmarks and docs links keep working.
+ */
+export function EntityRoute() {
+  const { first = "", second = "", name = "" } = useParams();
+  const location = useLocation();
+  const route = parseEntityRoute([first, second, name]);
+  if (!route) {
+    return (
+      <section data-testid="entity-not-found">
+        <h1>Page not found</h1>
+        <p>
+          Entity pages live at <code>/catalog/&lt;namespace&gt;/&lt;kind&gt;/&lt;name&gt;</code>, where the kind is one of {ENTITY_KINDS.join(", ")}.
+        </p>
+      </section>
+    );
+  }
+  if (route.legacy) return <Navigate to={route.canonical + location.search + location.hash} replace />;
+  return <EntityPage kind={route.kind} namespace={route.namespace} name={route.name} otherReading={route.otherReading} />;
+}
+
 function NotFound() {
   return (
     <section>
@@ -85,7 +108,7 @@ export function AppRoutes() {
         <Route element={<RequireAuth />}>
           <Route index element={<Navigate to="/catalog" replace />} />
           <Route path="/catalog" element={<Catalog />} />
-          <Route path="/catalog/:kind/:namespace/:name" element={<EntityPage />} />
+          <Route path="/catalog/:first/:second/:name" element={<EntityRoute />} />
           <Route path="/create" element={<Create />} />
           <Route path="/create/templates/:namespace/:name" element={<TemplateForm />} />
           <Route path="/create/tasks/:taskId" element={<TaskPage />} />

@@ -42,3 +42,14 @@ export function percent(used: number, capacity: number): number {
   if (!capacity || capacity <= 0) return 0;
   return Math.max(0, Math.min(100, Math.round((used / capacity) * 100)));
 }
+
+/**
+ * What a list shows of a deployment id: ids are `dep-<UTC yyyyMMddHHmmss>-<random hex>`, so every deployment of a day
+ * shares its first 12 characters; the random tail is what tells rows apart (the list shows the time beside it, and the
+ * full id in the link's title). Other ids are shown whole when short, else by their last 12 characters.
+ */
+export function shortDeploymentId(id: string): string {
+  const m = /^dep-\d{14}-([0-9a-f]+)$/i.exec(id);
+  if (m) return m[1];
+  return id.length <= 16 ? id : `…${id.slice(-12)}`;
+}

@@ -1,7 +1,7 @@
 // What the catalog and entity pages ask the backend for first. It lives outside the pages' lazy chunks so that
 // main.tsx can start those calls at once, beside sign-in, and the pages then ask for exactly the same URLs.
 import { api } from "./api";
-import type { EntityFilter, EntityQuery } from "./api/query";
+import { entityPath, type EntityFilter, type EntityQuery } from "./api/query";
 
 export const CATALOG_FACETS = [
   { param: "kind", field: "kind", label: "Kind" },
@@ -49,6 +49,60 @@ export function catalogFacets(params: URLSearchParams): [fields: string[], filte
   return [CATALOG_FACETS.map((f) => f.field), Object.keys(filter).length ? [filter] : []];
 }
 
+/** The kinds Backstage's catalog knows; entity URLs use them to tell their two forms apart. */
+export const ENTITY_KINDS = ["component", "api", "system", "domain", "resource", "group", "user", "template", "location"] as const;
+
+const isKind = (s: string) => (ENTITY_KINDS as readonly string[]).includes(s.toLowerCase());
+
+export interface EntityRoute {
+  kind: string;
+  namespace: string;
+  name: string;
+  /** The address used our former form, `/catalog/{kind}/{namespace}/{name}`: redirect it to `canonical`. */
+  legacy: boolean;
+  /** Backstage's form, `/catalog/{namespace}/{kind}/{name}`, which every link the app makes uses. */
+  canonical: string;
+  /** Both segments are kinds (`/catalog/api/component/x`): read as Backstage's form; this is the other reading. */
+  otherReading?: { kind: string; namespace: string; name: string; canonical: string };
+}
+
+const entityRoutePath = (kind: string, namespace: string, name: string) => entityPath({ kind, namespace, name });
+
+/**
+ * Reads the three decoded segments after `/catalog/`. Backstage's form (namespace, kind, name) wins whenever its
+ * second segment is a kind, because that is what links from Backstage, docs and chat use; our former form (kind,
+ * namespace, name) is recognised only when the first segment is a kind and the second is not. Kinds are compared
+ * without case and given lowercased; neither segment a kind is not an entity address (null).
+ */
+export function parseEntityRoute(segments: readonly string[]): EntityRoute | null {
+  if (segments.length !== 3 || segments.some((s) => !s)) return null;
+  const [first, second, name] = segments;
+  if (isKind(second)) {
+    const kind = second.toLowerCase();
+    const route: EntityRoute = { kind, namespace: first, name, legacy: false, canonical: entityRoutePath(kind, first, name) };
+    if (isKind(first)) {
+      route.otherReading = { kind: first.toLowerCase(), namespace: second, name, canonical: entityRoutePath(first, second, name) };
+    }
+    return route;
+  }
+  if (isKind(first)) {
+    const kind = first.toLowerCase();
+    return { kind, namespace: second, name, legacy: true, canonical: entityRoutePath(kind, second, name) };
+  }
+  return null;
+}
+
+/** The segments after `/catalog/` of a pathname, decoded; null when one is not valid %-encoding. */
+export function entitySegments(pathname: string): string[] | null {
+  const seg = pathname.split("/").filter(Boolean);
+  if (seg[0] !== "catalog") return null;
+  try {
+    return seg.slice(1).map(decodeURIComponent);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Starts the first calls of the page being opened (the catalog's results and facets, or an entity), so they run
  * beside `/api/me` instead of after it and after the page's chunk. The page's own identical GETs take the answers;
@@ -66,13 +120,8 @@ export function prefetchRoute(location: { pathname: string; search: string }) {
       // a filter the query builder refuses (a comma in a value): the page reports it itself
     }
   } else if (seg.length === 4) {
-    let parts: string[];
-    try {
-      parts = seg.slice(1).map(decodeURIComponent);
-    } catch {
-      return; // malformed %-escape: the router will show its own answer
-    }
-    const [kind, namespace, name] = parts;
-    void api().catalog.byName(kind, namespace, name, { prefetch: true }).catch(() => undefined);
+    // Either form: a former-form address is redirected to the same entity, whose page then asks for this very URL.
+    const route = parseEntityRoute(entitySegments(location.pathname) ?? []);
+    if (route) void api().catalog.byName(route.kind, route.namespace, route.name, { prefetch: true }).catch(() => undefined);
   }
 }

@@ -34,9 +34,9 @@ function mountWith(me: Me) {
   });
   setApi(createApi(createClient({ baseUrl: "http://api", getToken: () => "t", fetch })));
   render(
-    <MemoryRouter initialEntries={["/catalog/component/default/payments-api?tab=deployments"]}>
+    <MemoryRouter initialEntries={["/catalog/default/component/payments-api?tab=deployments"]}>
       <Routes>
-        <Route path="/catalog/:kind/:namespace/:name" element={<DeploymentsTab entity={entity} me={me} />} />
+        <Route path="/catalog/:namespace/:kind/:name" element={<DeploymentsTab entity={entity} me={me} />} />
         <Route path="/deployments/:id" element={<p>deployment page</p>} />
       </Routes>
     </MemoryRouter>,

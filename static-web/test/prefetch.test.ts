@@ -122,12 +122,17 @@ describe("prefetchRoute", () => {
     ]);
   });
 
-  it("starts an entity by its decoded name, and nothing for other pages or a malformed address", () => {
+  it("starts an entity by its decoded name in either address form, and nothing for other pages, unknown kinds or a malformed address", () => {
     const { api, calls } = setup();
     setApi(api);
-    prefetchRoute({ pathname: "/catalog/component/default/pay%20ments", search: "" });
+    prefetchRoute({ pathname: "/catalog/ops/Component/pay%20ments", search: "" });
+    prefetchRoute({ pathname: "/catalog/api/default/orders", search: "" }); // the former form, redirected to this entity
     prefetchRoute({ pathname: "/deployments", search: "" });
-    prefetchRoute({ pathname: "/catalog/component/default/%E0%A4%A", search: "" });
-    expect(calls.map((c) => c.url)).toEqual(["http://api/api/catalog/entities/by-name/component/default/pay%20ments"]);
+    prefetchRoute({ pathname: "/catalog/default/widget/x", search: "" });
+    prefetchRoute({ pathname: "/catalog/default/component/%E0%A4%A", search: "" });
+    expect(calls.map((c) => c.url)).toEqual([
+      "http://api/api/catalog/entities/by-name/component/ops/pay%20ments",
+      "http://api/api/catalog/entities/by-name/api/default/orders",
+    ]);
   });
 });

@@ -57,6 +57,6 @@ describe("catalog query builder", () => {
     expect(parseEntityRef("Component:default/payments-api")).toEqual({ kind: "component", namespace: "default", name: "payments-api" });
     expect(parseEntityRef("team-a", { kind: "group" })).toEqual({ kind: "group", namespace: "default", name: "team-a" });
     expect(stringifyEntityRef({ kind: "API", name: "payments" })).toBe("api:default/payments");
-    expect(entityPath("component:ops/a b")).toBe("/catalog/component/ops/a%20b");
+    expect(entityPath("component:ops/a b")).toBe("/catalog/ops/component/a%20b");
   });
 });

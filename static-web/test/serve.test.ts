@@ -54,7 +54,7 @@ describe("serve.mjs", () => {
   });
 
   it("falls back to index.html for app routes with no-cache and a CSP allowing the API", async () => {
-    const res = await fetch(`${base}/catalog/component/default/payments-api`);
+    const res = await fetch(`${base}/catalog/default/component/payments-api`);
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("<title>app</title>");
     expect(res.headers.get("cache-control")).toBe("no-cache");

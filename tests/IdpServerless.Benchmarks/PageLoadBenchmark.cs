@@ -28,7 +28,7 @@ public static partial class PageLoadBenchmark
     private static readonly PageSpec[] Pages =
     [
         new("catalog", "/catalog", "[data-testid^='entity-row-']"),
-        new("entity", "/catalog/component/default/payments-service", "[data-testid='entity-title']"),
+        new("entity", "/catalog/default/component/payments-service", "[data-testid='entity-title']"),
         // Not a page of the app: a cold load of the static server's 60-byte /config.json, the floor this machine's
         // Chromium sets for any cold load (new context, new renderer process, one request), to read the others against.
         new("floor", "/config.json", "body"),

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IdpServerless.Hosting.Features;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
 
@@ -87,6 +88,7 @@ public static class AuditRegistration
         services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditChainWriter>());
         services.AddSingleton<AuditReader>();
         services.AddSingleton<AuditIntegrity>();
+        services.AddFeatureCheck(sp => AuditHasher.FeaturesOff(sp.GetRequiredService<IConfiguration>()));
         return services;
     }
 }

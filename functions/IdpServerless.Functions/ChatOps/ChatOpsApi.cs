@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting.Dispatch;
+using IdpServerless.Hosting.Features;
 using IdpServerless.Hosting.Functions;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
@@ -28,6 +29,7 @@ public static class ChatOpsApi
     {
         services.AddOptions<ChatOpsOptions>().BindConfiguration(ChatOpsOptions.Section);
         services.AddSingleton<SlackRequestVerifier>();
+        services.AddFeatureCheck(sp => SlackRequestVerifier.CheckSettings(configuration, sp.GetRequiredService<IOptions<ChatOpsOptions>>().Value) is { } off ? [off] : []);
         services.AddSingleton<SlackResponder>();
         services.AddScoped<ChatCommandRunner>();
         services.AddQueueFunction<RunChatCommand>(RunChatCommand.FunctionName, ChatRequest.QueueName);

@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using IdpServerless.Functions.Secrets;
 using IdpServerless.Functions.Webhooks;
+using IdpServerless.Hosting.Features;
 using IdpServerless.Hosting.Problems;
 using Microsoft.Extensions.Options;
 
@@ -12,6 +14,12 @@ namespace IdpServerless.Functions.ChatOps;
 public sealed class ChatOpsOptions
 {
     public const string Section = "ChatOps";
+
+    /// <summary>The setting that holds <see cref="SigningSecretRef"/>, as operators write it.</summary>
+    public const string SigningSecretSetting = "ChatOps__SigningSecretRef";
+
+    /// <summary>What ChatOps is called in start-up checks and 503 answers.</summary>
+    public const string Feature = "ChatOps (Slack commands and buttons)";
 
     /// <summary>Secret reference to the Slack app's signing secret.</summary>
     public string SigningSecretRef { get; set; } = "local:slack-signing-secret";
@@ -43,12 +51,15 @@ public sealed record ChatRequest(string Kind, string Text, string SlackUserId, s
 
 /// <summary>
 /// Slack's request signing (v0): <c>X-Slack-Signature = v0=hex(HMAC-SHA256(signing secret, "v0:{X-Slack-Request-Timestamp}:{raw body}"))</c>,
-/// compared in constant time; a timestamp outside the replay window is refused like a bad signature.
+/// compared in constant time; a timestamp outside the replay window is refused like a bad signature. Without a signing
+/// secret nothing can be verified: every request is refused with 503 naming the setting to set, before anything else.
 /// </summary>
-public sealed class SlackRequestVerifier(IOptions<ChatOpsOptions> options, ISecretReferences secrets, TimeProvider time)
+public sealed partial class SlackRequestVerifier(IOptions<ChatOpsOptions> options, ISecretReferences secrets, IConfiguration configuration, TimeProvider time,
+    ILogger<SlackRequestVerifier> logger)
 {
     public async Task<byte[]> ReadVerifiedBodyAsync(HttpRequest request, CancellationToken ct)
     {
+        var secret = await SigningSecretAsync(ct);
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, ct);
         var body = buffer.ToArray();
@@ -65,7 +76,6 @@ public sealed class SlackRequestVerifier(IOptions<ChatOpsOptions> options, ISecr
             throw Unauthenticated("X-Slack-Request-Timestamp is outside the replay window.");
         }
 
-        var secret = await secrets.RevealAsync(options.Value.SigningSecretRef, ct);
         var expected = Encoding.ASCII.GetBytes("v0=" + WebhookSignatures.HmacHex(secret, [.. Encoding.UTF8.GetBytes($"v0:{timestamp}:"), .. body]));
         if (!CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(signature)))
         {
@@ -75,6 +85,38 @@ public sealed class SlackRequestVerifier(IOptions<ChatOpsOptions> options, ISecr
         return body;
     }
 
+    /// <summary>What is off when the signing secret's reference cannot resolve for lack of settings (null: nothing).</summary>
+    public static FeatureOff? CheckSettings(IConfiguration configuration, ChatOpsOptions options) =>
+        SecretSettings.Lacking(configuration, options.SigningSecretRef, ChatOpsOptions.SigningSecretSetting) is { } gap
+            ? new FeatureOff(ChatOpsOptions.Feature, "Slack requests cannot be verified without the signing secret: " + gap.Reason, gap.Settings)
+            : null;
+
+    private async Task<string> SigningSecretAsync(CancellationToken ct)
+    {
+        if (CheckSettings(configuration, options.Value) is { } off)
+        {
+            LogNotConfigured(logger, off.Reason);
+            throw ProblemException.NotConfigured(ChatOpsOptions.Feature, off.Reason + " Set " + string.Join(" or ", off.Settings) + ".", off.Settings);
+        }
+
+        try
+        {
+            return await secrets.RevealAsync(options.Value.SigningSecretRef.Trim(), ct);
+        }
+        catch (SecretUnavailableException e)
+        {
+            LogSecretUnavailable(logger, e.Message);
+            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "The Slack signing secret cannot be read right now.",
+                "Its secret store did not give the value; try again shortly.");
+        }
+    }
+
     private static ProblemException Unauthenticated(string detail) =>
         new(StatusCodes.Status401Unauthorized, ProblemTypes.Unauthenticated, "The Slack signature is missing, wrong or stale.", detail);
+
+    [LoggerMessage(EventId = 8301, Level = LogLevel.Warning, Message = "Refused a Slack request: ChatOps is not configured. {Reason}")]
+    private static partial void LogNotConfigured(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 8302, Level = LogLevel.Warning, Message = "Refused a Slack request: {Reason}")]
+    private static partial void LogSecretUnavailable(ILogger logger, string reason);
 }

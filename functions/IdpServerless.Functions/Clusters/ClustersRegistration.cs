@@ -1,6 +1,7 @@
 using IdpServerless.Functions.Clusters.Simulated;
 using IdpServerless.Functions.Delivery;
 using IdpServerless.Functions.Monitoring;
+using IdpServerless.Hosting.Features;
 
 namespace IdpServerless.Functions.Clusters;
 
@@ -26,6 +27,12 @@ public static class ClustersRegistration
                 services.AddSingleton<IClusterProvider, SimulatedClusterProvider>();
                 break;
             case "kubernetes":
+                if (!RequireKubernetesEndpoints(configuration))
+                {
+                    services.AddFeatureCheck(_ => [new FeatureOff("Kubernetes clusters",
+                        "Clusters__Provider is kubernetes but no cluster is configured, so no clusters or workloads are shown.", ["Clusters__Kubernetes__<name>__Server"])]);
+                }
+
                 services.AddHttpClient(KubernetesClusterProvider.HttpClientName);
                 services.AddSingleton<IClusterProvider, KubernetesClusterProvider>();
                 break;
@@ -39,6 +46,11 @@ public static class ClustersRegistration
                 services.AddSingleton<ICdProvider, LocalReconciler>();
                 break;
             case "argocd":
+                if (string.IsNullOrWhiteSpace(configuration[$"{DeliveryOptions.Section}:ArgoCdUrl"]))
+                {
+                    throw new InvalidOperationException("Delivery:ArgoCdUrl is required when Delivery:Provider=argocd.");
+                }
+
                 services.AddHttpClient<ICdProvider, ArgoCdProvider>();
                 break;
             default:
@@ -63,5 +75,18 @@ public static class ClustersRegistration
         }
 
         return services;
+    }
+
+    /// <summary>Every configured Kubernetes cluster needs an API server (Server or Kubeconfig); none at all is a feature off.</summary>
+    private static bool RequireKubernetesEndpoints(IConfiguration configuration)
+    {
+        var clusters = configuration.GetSection($"{ClusterOptions.Section}:Kubernetes").GetChildren().ToList();
+        var missing = clusters.Where(c => string.IsNullOrWhiteSpace(c["Server"]) && string.IsNullOrWhiteSpace(c["Kubeconfig"])).Select(c => c.Key).ToList();
+        if (missing.Count > 0)
+        {
+            throw new InvalidOperationException($"Clusters:Kubernetes:<name>:Server (or Kubeconfig) is required for every cluster; missing for {string.Join(", ", missing)}.");
+        }
+
+        return clusters.Count > 0;
     }
 }

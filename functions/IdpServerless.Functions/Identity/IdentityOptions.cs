@@ -1,5 +1,6 @@
 using System.Globalization;
 using IdpServerless.Hosting.Configuration;
+using IdpServerless.Hosting.Features;
 
 namespace IdpServerless.Functions.Identity;
 
@@ -38,6 +39,23 @@ public sealed record IdentityOptions
 
     /// <summary>True when the Functions host fronts us: the client address is in <c>X-Forwarded-For</c>.</summary>
     public bool BehindFunctionsHost { get; init; }
+
+    /// <summary>Start-up check: bearer sign-in needs an OIDC issuer and its audience outside local mode.</summary>
+    public IEnumerable<FeatureOff> FeaturesOff()
+    {
+        const string Feature = "Bearer sign-in";
+        if (Authority is null && !DevIssuerEnabled)
+        {
+            yield return new FeatureOff(Feature,
+                "no OIDC issuer is configured and the local dev issuer runs only with IDP_MODE=local, so every bearer token is refused (401)" +
+                (TrustSwaPrincipal ? "; Static Web Apps' principal header is still accepted." : "."),
+                ["IDP_OIDC_AUTHORITY", "IDP_OIDC_AUDIENCE"]);
+        }
+        else if (Authority is not null && Audiences.Count == 0)
+        {
+            yield return new FeatureOff(Feature, "IDP_OIDC_AUTHORITY is set without IDP_OIDC_AUDIENCE, so no token's audience is accepted (401).", ["IDP_OIDC_AUDIENCE"]);
+        }
+    }
 
     public static IdentityOptions From(IConfiguration config)
     {

@@ -2,6 +2,7 @@ using IdpServerless.Functions.Identity.Access;
 using IdpServerless.Functions.Identity.Authentication;
 using IdpServerless.Functions.Identity.Hardening;
 using IdpServerless.Functions.Identity.Rbac;
+using IdpServerless.Hosting.Features;
 using IdpServerless.Hosting.Security;
 
 namespace IdpServerless.Functions.Identity;
@@ -27,6 +28,7 @@ public static class IdentityRegistration
         services.AddAuthentication(IdpAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, IdpAuthenticationHandler>(IdpAuthenticationHandler.SchemeName, null);
         services.AddIdpRateLimits(options);
+        services.AddFeatureCheck(_ => options.FeaturesOff());
 
         // Minimal APIs answer a body they cannot bind (too large, malformed JSON) with a bare status outside Development;
         // throwing lets the error middleware answer the ProblemDetails that names the problem (413 payload-too-large).

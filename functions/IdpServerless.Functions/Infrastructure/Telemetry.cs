@@ -1,3 +1,4 @@
+using IdpServerless.Hosting.Features;
 using IdpServerless.Hosting.Observability;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -17,7 +18,8 @@ public static class Telemetry
         var endpoint = configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
         if (string.IsNullOrWhiteSpace(endpoint))
         {
-            return services;
+            return services.AddFeatureCheck(_ => [new FeatureOff("OTLP export of traces and metrics",
+                "no OTLP endpoint is configured; Prometheus can still scrape /metrics.", ["OTEL_EXPORTER_OTLP_ENDPOINT"])]);
         }
 
         var resource = ResourceBuilder.CreateDefault().AddService(configuration["OTEL_SERVICE_NAME"] ?? "idpserverless-functions");

@@ -1,5 +1,6 @@
 using IdpServerless.Functions.Notifications.Senders;
 using IdpServerless.Functions.Webhooks;
+using IdpServerless.Hosting.Features;
 using IdpServerless.Hosting.Functions;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
@@ -71,6 +72,22 @@ public static class NotificationsApi
         services.AddSingleton<INotificationSender, WebhookSender>();
         services.AddQueueFunction<FanOutNotification>(FanOutNotification.FunctionName, OutboxMessage.QueueName);
         services.AddQueueFunction<DeliverNotification>(DeliverNotification.FunctionName, DeliveryMessage.QueueName);
+        services.AddFeatureCheck(sp => FeaturesOff(sp.GetRequiredService<NotificationMode>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<NotificationOptions>>().Value));
         return services;
+    }
+
+    /// <summary>Start-up check: the local provider sends nothing out; live e-mail needs an SMTP relay.</summary>
+    public static IEnumerable<FeatureOff> FeaturesOff(NotificationMode mode, NotificationOptions options)
+    {
+        if (mode.IsLocal)
+        {
+            yield return new FeatureOff("Outgoing notifications (Slack, e-mail, PagerDuty, webhooks)",
+                "the notification provider is local (the default in local mode): deliveries go to the outbox table only; Notifications__Provider=live sends them.",
+                ["Notifications__Provider"]);
+        }
+        else if (string.IsNullOrWhiteSpace(options.Smtp.Host))
+        {
+            yield return new FeatureOff("E-mail notifications", "no SMTP relay is configured: e-mail deliveries go to the poison queue saying so.", ["Notifications__Smtp__Host"]);
+        }
     }
 }

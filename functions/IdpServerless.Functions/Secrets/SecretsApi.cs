@@ -1,5 +1,6 @@
 using IdpServerless.Functions.Identity.Access;
 using IdpServerless.Functions.Secrets.Providers;
+using IdpServerless.Hosting.Features;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
 
@@ -59,6 +60,25 @@ public static class SecretsRegistration
         services.AddSingleton<ISecretProvider, KeyVaultSecretProvider>();
         services.AddSingleton<SecretResolver>();
         services.AddSingleton<ISecretResolver>(sp => sp.GetRequiredService<SecretResolver>());
+        services.AddFeatureCheck(sp => FeaturesOff(sp.GetRequiredService<IConfiguration>()));
         return services;
+    }
+
+    /// <summary>Start-up check: the secret stores that <c>vault:</c> and <c>keyvault:</c> references need.</summary>
+    public static IEnumerable<FeatureOff> FeaturesOff(IConfiguration configuration)
+    {
+        if (string.IsNullOrEmpty(configuration["IDP_VAULT_ADDR"]))
+        {
+            yield return new FeatureOff("vault: secret references", "they cannot resolve: IDP_VAULT_ADDR is not set.", ["IDP_VAULT_ADDR"]);
+        }
+        else if (SecretSettings.Lacking(configuration, "vault:any/path#key", "a vault: reference") is { } vault)
+        {
+            yield return new FeatureOff("vault: secret references", "they cannot resolve: Vault has no credentials.", vault.Settings);
+        }
+
+        if (string.IsNullOrEmpty(configuration["IDP_KEYVAULT_URL"]))
+        {
+            yield return new FeatureOff("keyvault: secret references", "they cannot resolve: IDP_KEYVAULT_URL is not set.", ["IDP_KEYVAULT_URL"]);
+        }
     }
 }

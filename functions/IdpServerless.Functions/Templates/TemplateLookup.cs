@@ -20,7 +20,16 @@ public sealed class TemplateLookup(IServiceProvider services)
             throw ProblemException.BadRequest(field, "is required: a Template entity ref such as template:default/dotnet-service.");
         }
 
-        var parsed = Expressions.TemplateFilters.ParseEntityRef(text, new JsonObject { ["defaultKind"] = "template" });
+        JsonObject parsed;
+        try
+        {
+            parsed = Expressions.TemplateFilters.ParseEntityRef(text, new JsonObject { ["defaultKind"] = "template" });
+        }
+        catch (Expressions.TemplateExpressionException)
+        {
+            throw ProblemException.BadRequest(field, $"'{text}' is not an entity ref (kind:namespace/name).");
+        }
+
         if (!string.Equals(parsed["kind"]!.ToString(), "template", StringComparison.OrdinalIgnoreCase))
         {
             throw ProblemException.BadRequest(field, $"'{text}' is not a Template ref (kind must be template).");

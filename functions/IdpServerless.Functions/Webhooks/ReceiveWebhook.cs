@@ -39,6 +39,7 @@ public sealed partial class ReceiveWebhook(
 
     public async Task<IResult> GitHubAsync(HttpContext http, CancellationToken ct)
     {
+        EnsureConfigured(GitHosts.GitHub);
         var body = await ReadBodyAsync(http, ct);
         var signature = http.Request.Headers["X-Hub-Signature-256"].ToString();
         if (string.IsNullOrEmpty(signature))
@@ -68,6 +69,7 @@ public sealed partial class ReceiveWebhook(
 
     public async Task<IResult> GitLabAsync(HttpContext http, CancellationToken ct)
     {
+        EnsureConfigured(GitHosts.GitLab);
         var body = await ReadBodyAsync(http, ct);
         var token = http.Request.Headers["X-Gitlab-Token"].ToString();
         if (string.IsNullOrEmpty(token))
@@ -139,9 +141,22 @@ public sealed partial class ReceiveWebhook(
         return Results.Accepted(value: new WebhookReceipt(deliveryId, eventName, false, true));
     }
 
+    private void EnsureConfigured(string provider)
+    {
+        try
+        {
+            secrets.EnsureConfigured(provider);
+        }
+        catch (ProblemException e)
+        {
+            LogRejected(logger, provider, "(any)", e.Detail ?? e.Title);
+            throw;
+        }
+    }
+
     private async Task<byte[]> ReadBodyAsync(HttpContext http, CancellationToken ct)
     {
-        var max = long.TryParse(configuration["Webhooks:MaxPayloadBytes"], out var m) && m > 0 ? m : DefaultMaxPayloadBytes;
+        var max = MaxPayloadBytes(configuration);
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
             limit.MaxRequestBodySize = max;
@@ -156,6 +171,10 @@ public sealed partial class ReceiveWebhook(
         await http.Request.Body.CopyToAsync(buffer, ct);
         return buffer.Length > max ? throw ProblemException.TooLarge($"Webhook payloads are limited to {max} bytes.") : buffer.ToArray();
     }
+
+    /// <summary>The largest payload accepted (<c>Webhooks:MaxPayloadBytes</c>, default GitHub's own cap).</summary>
+    public static long MaxPayloadBytes(IConfiguration configuration) =>
+        long.TryParse(configuration["Webhooks:MaxPayloadBytes"], out var m) && m > 0 ? m : DefaultMaxPayloadBytes;
 
     /// <summary>The JSON payload: the body itself, or GitHub's form encoding (<c>payload=...</c>); null when neither parses.</summary>
     private static JsonElement? TryReadPayload(string? contentType, byte[] body)

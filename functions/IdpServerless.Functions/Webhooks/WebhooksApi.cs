@@ -1,3 +1,4 @@
+using IdpServerless.Hosting.Features;
 using IdpServerless.Hosting.Functions;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
@@ -9,7 +10,8 @@ public static class WebhooksApi
 {
     public static IEndpointRouteBuilder MapWebhooksApi(this IEndpointRouteBuilder app)
     {
-        var hooks = app.MapGroup("/api/webhooks").WithTags("Webhooks");
+        var limit = new RequestBodyLimit(ReceiveWebhook.MaxPayloadBytes(app.ServiceProvider.GetRequiredService<IConfiguration>()));
+        var hooks = app.MapGroup("/api/webhooks").WithTags("Webhooks").WithMetadata(limit);
         hooks.MapPost("/github", (HttpContext http, ReceiveWebhook intake, CancellationToken ct) => intake.GitHubAsync(http, ct))
             .WithName("ReceiveGitHubWebhook").AllowAnonymousFunction("signature-verified webhook");
         hooks.MapPost("/gitlab", (HttpContext http, ReceiveWebhook intake, CancellationToken ct) => intake.GitLabAsync(http, ct))
@@ -40,6 +42,7 @@ public static class WebhooksApi
         services.AddSingleton<StorageOnce>();
         services.AddSingleton<ISecretReferences, ResolverSecretReferences>();
         services.AddSingleton<WebhookSecrets>();
+        services.AddFeatureCheck(_ => WebhookSecrets.Check(configuration));
         services.AddSingleton<ReceiveWebhook>();
         services.AddSingleton<IEventCatalog, CatalogEventCatalog>();
         services.AddScoped<PullRequestStore>();

@@ -31,12 +31,21 @@ public sealed partial class ProblemMiddleware(RequestDelegate next, ILogger<Prob
         }
     }
 
-    /// <summary>Writes <paramref name="problem"/> as <c>application/problem+json</c>.</summary>
-    public static async Task WriteAsync(HttpContext context, ProblemDetails problem)
+    /// <summary>
+    /// Writes <paramref name="problem"/> as <c>application/problem+json</c>, replacing whatever the response held except
+    /// the headers named in <paramref name="keepHeaders"/> (e.g. <c>Allow</c> on a 405).
+    /// </summary>
+    public static async Task WriteAsync(HttpContext context, ProblemDetails problem, params string[] keepHeaders)
     {
         problem.Instance ??= context.Request.Path;
         problem.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier;
+        var kept = keepHeaders.Select(h => (h, context.Response.Headers[h])).Where(k => k.Item2.Count > 0).ToList();
         context.Response.Clear();
+        foreach (var (name, value) in kept)
+        {
+            context.Response.Headers[name] = value;
+        }
+
         context.Response.StatusCode = problem.Status ?? 500;
         await context.Response.WriteAsJsonAsync(problem, problem.GetType(), (JsonSerializerOptions?)null, "application/problem+json", context.RequestAborted).ConfigureAwait(false);
     }

@@ -22,6 +22,8 @@ public static class ProblemTypes
     public const string Unavailable = Base + "unavailable";
     public const string Internal = Base + "internal";
     public const string PreconditionFailed = Base + "precondition-failed";
+    public const string MethodNotAllowed = Base + "method-not-allowed";
+    public const string NotConfigured = Base + "not-configured";
 }
 
 /// <summary>An error a handler throws to answer the caller with a ProblemDetails (mapped by the error middleware).</summary>
@@ -72,6 +74,17 @@ public class ProblemException : Exception
 
     public static ProblemException TooLarge(string detail) =>
         new(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge, "Payload too large.", detail);
+
+    /// <summary>
+    /// 503: a feature cannot answer because the operator has not configured it. Names the settings to set (never a
+    /// value) in <paramref name="detail"/> and the <c>settings</c> member.
+    /// </summary>
+    public static ProblemException NotConfigured(string feature, string detail, IEnumerable<string> settings)
+    {
+        var e = new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.NotConfigured, $"Not configured on this installation: {feature}.", detail);
+        e.Extensions["settings"] = settings.ToArray();
+        return e;
+    }
 
     public static ProblemException Forbidden(string permission, string reason)
     {

@@ -83,7 +83,8 @@ export function stringifyEntityRef(parts: { kind: string; namespace?: string; na
   return `${parts.kind.toLowerCase()}:${parts.namespace || "default"}/${parts.name}`;
 }
 
+/** The entity page's address in Backstage's form, `/catalog/{namespace}/{kind}/{name}` (kind lowercased). */
 export function entityPath(refOrParts: string | EntityRefParts): string {
   const p = typeof refOrParts === "string" ? parseEntityRef(refOrParts) : refOrParts;
-  return `/catalog/${encodeURIComponent(p.kind)}/${encodeURIComponent(p.namespace)}/${encodeURIComponent(p.name)}`;
+  return `/catalog/${encodeURIComponent(p.namespace)}/${encodeURIComponent(p.kind.toLowerCase())}/${encodeURIComponent(p.name)}`;
 }

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { api } from "../api";
 import { EntityRefLink, Loading, PageHeader, ProblemView, StatusBadge } from "../components/common";
-import { formatDateTime, formatRelative } from "../format";
+import { formatDateTime, formatRelative, shortDeploymentId } from "../format";
 import { useAsync, useDocumentTitle } from "../hooks";
 
 export default function Deployments() {
@@ -60,7 +60,11 @@ export default function Deployments() {
             <tbody>
               {items.map((d) => (
                 <tr key={d.id} data-testid={`deployment-row-${d.id}`}>
-                  <td><Link to={`/deployments/${encodeURIComponent(d.id)}`}><code>{d.id.slice(0, 12)}</code></Link></td>
+                  <td>
+                    <Link to={`/deployments/${encodeURIComponent(d.id)}`} title={d.id} aria-label={`Deployment ${d.id}`} data-testid="deployment-id">
+                      <code>{shortDeploymentId(d.id)}</code>
+                    </Link>
+                  </td>
                   <td><EntityRefLink entityRef={d.component} impliedKind="component" /></td>
                   <td>{d.environment}</td>
                   <td>{d.previousVersion ? <span className="muted">{d.previousVersion} → </span> : null}{d.version}</td>

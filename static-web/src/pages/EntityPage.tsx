@@ -1,5 +1,5 @@
 import { useRef, type KeyboardEvent } from "react";
-import { Link, useParams, useSearchParams } from "react-router";
+import { Link, useSearchParams } from "react-router";
 import { api, ApiError, type Entity } from "../api";
 import { stringifyEntityRef } from "../api/query";
 import { useMe } from "../auth/AuthProvider";
@@ -92,8 +92,15 @@ const ALL_TABS = [
   { id: "alerts", label: "Alerts", componentOnly: true },
 ];
 
-export default function EntityPage() {
-  const { kind = "", namespace = "default", name = "" } = useParams();
+export interface EntityPageProps {
+  kind: string;
+  namespace: string;
+  name: string;
+  /** The other reading of an address whose first two segments are both kinds (offered when this one is not found). */
+  otherReading?: { kind: string; namespace: string; name: string; canonical: string };
+}
+
+export default function EntityPage({ kind, namespace, name, otherReading }: EntityPageProps) {
   const me = useMe();
   const [params, setParams] = useSearchParams();
   const entity = useAsync((signal) => api().catalog.byName(kind, namespace, name, { signal }), [kind, namespace, name]);
@@ -107,6 +114,12 @@ export default function EntityPage() {
         <section data-testid="entity-not-found">
           <h1>Entity not found</h1>
           <p>There is no {kind} called <code>{namespace}/{name}</code> in the catalog. <Link to="/catalog">Back to the catalog</Link></p>
+          {otherReading ? (
+            <p data-testid="entity-other-reading">
+              Read the other way round, this address names the {otherReading.kind} <code>{otherReading.namespace}/{otherReading.name}</code>:{" "}
+              <Link to={otherReading.canonical}>open it</Link>.
+            </p>
+          ) : null}
         </section>
       );
     }

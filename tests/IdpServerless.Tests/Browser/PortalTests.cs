@@ -25,11 +25,56 @@ public class PortalTests(PortalFixture portal)
         await row.GetByRole(AriaRole.Link).First.ClickAsync();
         var title = page.GetByTestId("entity-title");
         await title.WaitForAsync(Visible);
+        Assert.Equal("/catalog/default/component/payments-service", new Uri(page.Url).AbsolutePath); // Backstage's form
         Assert.Contains("Payments Service", await title.InnerTextAsync(), StringComparison.Ordinal);
         Assert.Contains("payments-team", await page.GetByTestId("entity-owner").InnerTextAsync(), StringComparison.Ordinal);
         await page.GetByTestId("relations-graph").WaitForAsync(Visible);
         Assert.True(await page.GetByTestId("graph-node-group:default/payments-team").CountAsync() > 0);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(PortalFixture.ScreenshotDir, "entity-page.png"), FullPage = true });
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task A_former_entity_address_lands_on_backstages_form_of_it_with_its_tab()
+    {
+        var (context, page, errors) = await portal.SignInAsync("viewer");
+        await using var _ = context;
+        await page.GotoAsync(new Uri(portal.WebBase, "/catalog/Component/default/payments-service?tab=docs").ToString());
+        var title = page.GetByTestId("entity-title");
+        await title.WaitForAsync(Visible);
+        Assert.Contains("Payments Service", await title.InnerTextAsync(), StringComparison.Ordinal);
+        var url = new Uri(page.Url);
+        Assert.Equal("/catalog/default/component/payments-service", url.AbsolutePath);
+        Assert.Equal("?tab=docs", url.Query);
+        Assert.Equal("true", await page.GetByTestId("tab-docs").GetAttributeAsync("aria-selected"));
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task The_deployments_list_tells_rows_apart_by_id()
+    {
+        var admin = await portal.TokenAsync("user:default/admin");
+        var ids = new List<string>();
+        foreach (var component in new[] { "refund-worker", "fraud-detector" })
+        {
+            using var started = await portal.Send(HttpMethod.Post, "/api/deployments", admin, new { component, environment = "dev", version = "2.0.0" });
+            Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+            ids.Add(JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!);
+        }
+
+        var (context, page, errors) = await portal.SignInAsync("admin");
+        await using var _ = context;
+        await page.GotoAsync(new Uri(portal.WebBase, "/deployments").ToString());
+        var shown = new List<string>();
+        foreach (var id in ids)
+        {
+            var link = page.GetByTestId($"deployment-row-{id}").GetByTestId("deployment-id");
+            await link.WaitForAsync(Visible);
+            Assert.Equal(id, await link.GetAttributeAsync("title"));
+            shown.Add(await link.InnerTextAsync());
+        }
+
+        Assert.Equal(ids.Count, shown.Distinct(StringComparer.Ordinal).Count());
         Assert.Empty(errors);
     }
 
@@ -53,7 +98,7 @@ public class PortalTests(PortalFixture portal)
     {
         var (context, page, errors) = await portal.SignInAsync("viewer");
         await using var _ = context;
-        await page.GotoAsync(new Uri(portal.WebBase, "/catalog/component/default/payments-service?tab=deployments").ToString());
+        await page.GotoAsync(new Uri(portal.WebBase, "/catalog/default/component/payments-service?tab=deployments").ToString());
         // A viewer may not read deployments (seed 000): the tab says so and shows the actions disabled, with why.
         var restricted = page.GetByTestId("deployments-restricted");
         await restricted.WaitForAsync(Visible);
@@ -94,7 +139,7 @@ public class PortalTests(PortalFixture portal)
 
         var (context, page, errors) = await portal.SignInAsync("carol");
         await using var _ = context;
-        await page.GotoAsync(new Uri(portal.WebBase, "/catalog/component/default/checkout-service?tab=deployments").ToString());
+        await page.GotoAsync(new Uri(portal.WebBase, "/catalog/default/component/checkout-service?tab=deployments").ToString());
         var prod = page.GetByTestId("env-row-prod");
         await prod.WaitForAsync(Visible);
         await prod.GetByTestId("deploy-button").ClickAsync();
@@ -137,7 +182,7 @@ public class PortalTests(PortalFixture portal)
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(PortalFixture.ScreenshotDir, "canary-promoted.png"), FullPage = true });
 
         // The entity page now shows the new version serving prod.
-        await page.GotoAsync(new Uri(portal.WebBase, "/catalog/component/default/checkout-service?tab=deployments").ToString());
+        await page.GotoAsync(new Uri(portal.WebBase, "/catalog/default/component/checkout-service?tab=deployments").ToString());
         await Eventually.TrueAsync(async () => (await page.GetByTestId("env-row-prod").GetByTestId("env-version").InnerTextAsync()) == "1.1.0",
             TimeSpan.FromSeconds(30), "prod to show 1.1.0");
         Assert.Empty(errors);

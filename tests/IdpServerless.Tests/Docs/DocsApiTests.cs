@@ -181,7 +181,7 @@ public sealed class DocsApiTests(AzuriteFixture azurite, SharedDocsApp shared) :
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("Runbook", body!["title"]!.GetValue<string>());
-        Assert.Contains("href=\"/catalog/component/default/payments?tab=docs&amp;doc=index.md\"", body["html"]!.GetValue<string>());
+        Assert.Contains("href=\"/catalog/default/component/payments?tab=docs&amp;doc=index.md\"", body["html"]!.GetValue<string>());
         var toc = body["toc"]!.AsArray();
         Assert.Equal(["runbook", "restart"], toc.Select(t => t!["id"]!.GetValue<string>()));
         Assert.Equal([1, 2], toc.Select(t => t!["level"]!.GetValue<int>()));

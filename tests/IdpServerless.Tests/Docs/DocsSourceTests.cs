@@ -33,7 +33,7 @@ public sealed class DocsSourceTests
         Assert.Equal(["img/arch.png"], built.Site.Assets);
         Assert.Equal("image/png", built.Assets["img/arch.png"].ContentType);
         var index = built.Pages["index.md"];
-        Assert.Contains("href=\"/catalog/component/default/payments?tab=docs&amp;doc=ops%2Frunbook.md#restart\"", index.Html);
+        Assert.Contains("href=\"/catalog/default/component/payments?tab=docs&amp;doc=ops%2Frunbook.md#restart\"", index.Html);
         Assert.Contains("src=\"/api/docs/component/default/payments/asset?path=img%2Farch.png\"", index.Html);
         Assert.Equal("docs/index.md", index.SourcePath);
         Assert.Contains(built.Pages["ops/runbook.md"].Toc, t => t is { Id: "restart", Level: 2 });

@@ -29,6 +29,8 @@ public class CrossCuttingTests(AzuriteFixture azurite)
         using var notReady = await broken.Http.GetAsync("/api/health/ready");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
         Assert.Equal("application/problem+json", notReady.Content.Headers.ContentType?.MediaType);
+        var problem = await notReady.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains(problem.GetProperty("featuresOff").EnumerateArray(), f => f.GetProperty("feature").GetString() == "Bearer sign-in");
     }
 
     [Fact]
@@ -69,6 +71,32 @@ public class CrossCuttingTests(AzuriteFixture azurite)
         var p = await r.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(404, p.GetProperty("status").GetInt32());
         Assert.Equal("https://idpserverless.dev/problems/not-found", p.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task A_wrong_method_is_a_405_problem_details_whose_allow_header_lists_the_routes_methods()
+    {
+        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString);
+        using var anonymous = app.CreateAnonymousClient();
+        foreach (var (client, method, path, allowed) in new[]
+                 {
+                     (app.Http, HttpMethod.Get, "/api/orchestrations/some-id", new[] { "POST" }),
+                     (anonymous, HttpMethod.Get, "/api/orchestrations/some-id", ["POST"]),
+                     (app.Http, HttpMethod.Put, "/api/orchestrations/instances/some-id", ["DELETE", "GET"]),
+                     (app.Http, HttpMethod.Delete, "/api/health", ["GET"]),
+                 })
+        {
+            using var r = await client.SendAsync(new HttpRequestMessage(method, path));
+            var body = await r.Content.ReadAsStringAsync();
+            Assert.True(r.StatusCode == HttpStatusCode.MethodNotAllowed, $"{method} {path}: {(int)r.StatusCode} {body}");
+            Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(allowed, r.Content.Headers.Allow.Order(StringComparer.Ordinal));
+            var p = JsonDocument.Parse(body).RootElement;
+            Assert.Equal("https://idpserverless.dev/problems/method-not-allowed", p.GetProperty("type").GetString());
+            Assert.Equal(405, p.GetProperty("status").GetInt32());
+            Assert.Equal(allowed, p.GetProperty("allow").EnumerateArray().Select(a => a.GetString()).Order(StringComparer.Ordinal));
+            Assert.Contains(method.Method, p.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
     }
 
     [Fact]

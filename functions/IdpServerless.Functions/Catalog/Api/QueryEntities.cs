@@ -66,7 +66,10 @@ public static class QueryEntities
         var offset = CatalogRequests.ParseOffset(q["offset"]);
         if (q["after"].ToString() is { Length: > 0 } after)
         {
-            offset = int.TryParse(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(after)), out var o) ? o : throw ProblemException.BadRequest("after", "is not a cursor this catalog issued.");
+            var bytes = new byte[after.Length];
+            offset = Convert.TryFromBase64String(after, bytes, out var n) && int.TryParse(System.Text.Encoding.UTF8.GetString(bytes, 0, n), out var o) && o >= 0
+                ? o
+                : throw ProblemException.BadRequest("after", "is not a cursor this catalog issued.");
         }
 
         var limit = CatalogRequests.ParseLimit(q["limit"], CatalogRequests.MaxLimit);

@@ -92,14 +92,15 @@ public sealed class DocsSiteBuilder(IOptions<DocsOptions> options, TimeProvider 
     }
 }
 
-/// <summary>The URLs a site's pages link to.</summary>
+/// <summary>The URLs a site's pages link to: the browser app's entity page in Backstage's form (<c>/catalog/{namespace}/{kind}/{name}</c>) and our asset API.</summary>
 public sealed record Routes(string DocRoute, string AssetRoute)
 {
     public static Routes For(string kind, string ns, string name, DocsOptions options)
     {
-        var parts = $"{Uri.EscapeDataString(kind.ToLowerInvariant())}/{Uri.EscapeDataString(ns.ToLowerInvariant())}/{Uri.EscapeDataString(name.ToLowerInvariant())}";
+        string E(string s) => Uri.EscapeDataString(s.ToLowerInvariant());
+        var parts = $"{E(kind)}/{E(ns)}/{E(name)}";
         return new Routes(
-            $"{options.AppBaseUrl.TrimEnd('/')}/catalog/{parts}?tab=docs&doc=",
+            $"{options.AppBaseUrl.TrimEnd('/')}/catalog/{E(ns)}/{E(kind)}/{E(name)}?tab=docs&doc=",
             $"{options.ApiBaseUrl.TrimEnd('/')}/api/docs/{parts}/asset?path=");
     }
 }

@@ -8,7 +8,7 @@ namespace IdpServerless.Functions.Docs.Rendering;
 
 /// <summary>Where a page lives, so its links can be rewritten to the app's doc route and the asset endpoint.</summary>
 /// <param name="PagePath">The page's path relative to docs_dir.</param>
-/// <param name="DocRoute">The app's route of this entity's docs, e.g. <c>/catalog/component/default/x?tab=docs&amp;doc=</c>.</param>
+/// <param name="DocRoute">The app's route of this entity's docs, e.g. <c>/catalog/default/component/x?tab=docs&amp;doc=</c>.</param>
 /// <param name="AssetRoute">The asset endpoint, e.g. <c>/api/docs/component/default/x/asset?path=</c>.</param>
 public sealed record RenderContext(string PagePath, string DocRoute, string AssetRoute);
 

@@ -12,7 +12,8 @@ namespace IdpServerless.Functions.Identity.Access;
 /// identity, 403 naming the missing permission) and audits, after the fact, every state-changing call and every
 /// denial. The audit record is written when the response starts, before the caller sees the outcome, so an answered
 /// call is never unaudited. Its constructor runs when the pipeline is built, after every endpoint is mapped: that is
-/// where the app refuses to start if a function declares no access rule.
+/// where the app refuses to start if a function declares no access rule. ASP.NET Core's 405 endpoint (a wrong method
+/// on a route that exists) declares none and runs no function: it passes, unaudited, and becomes a 405 ProblemDetails.
 /// </summary>
 public sealed partial class AccessMiddleware
 {
@@ -38,7 +39,7 @@ public sealed partial class AccessMiddleware
     public async Task InvokeAsync(HttpContext context)
     {
         var endpoint = context.GetEndpoint();
-        if (endpoint is null || IsHostInvocation(_registry, endpoint))
+        if (endpoint is null || IsHostInvocation(_registry, endpoint) || MethodNotAllowed.IsRejectionEndpoint(endpoint))
         {
             await _next(context).ConfigureAwait(false);
             return;
