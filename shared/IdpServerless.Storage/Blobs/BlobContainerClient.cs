@@ -82,7 +82,7 @@ public sealed class BlobContainerClient
         }
     }
 
-    /// <summary>Reads a whole blob; null when it does not exist.</summary>
+    /// <summary>Reads a whole blob; null when it does not exist (also when its container does not).</summary>
     public Task<BlobContent?> DownloadAsync(string blobName, CancellationToken ct = default)
     {
         StorageNames.ValidateBlobName(blobName);
@@ -94,9 +94,9 @@ public sealed class BlobContainerClient
                 return new BlobContent(result.Content.ToArray(), result.Details.ContentType ?? "application/octet-stream",
                     result.Details.ETag.ToString(), result.Details.LastModified);
             }
-            catch (RequestFailedException e) when (e.Status == 404 && e.ErrorCode != "ContainerNotFound")
+            catch (RequestFailedException e) when (e.Status == 404)
             {
-                return null;
+                return null; // no blob, or no container yet (nothing was ever written): absent either way
             }
         }, ct);
     }

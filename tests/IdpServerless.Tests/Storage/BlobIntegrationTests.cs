@@ -116,6 +116,9 @@ public class BlobIntegrationTests(AzuriteFixture azurite)
         var ex = await Assert.ThrowsAsync<StorageNotFoundException>(() => container.UploadAsync("x", "y"u8.ToArray()));
 
         Assert.Equal("ContainerNotFound", ex.ErrorCode);
+        // Reads and deletes treat a missing container like a missing blob: a fresh installation has written nothing yet.
+        Assert.Null(await container.DownloadAsync("x"));
+        Assert.False(await container.DeleteAsync("x"));
         Assert.False(await container.DeleteContainerAsync());
     }
 }
