@@ -269,5 +269,8 @@ public class TableIntegrationTests(AzuriteFixture azurite)
 
         var ex = await Assert.ThrowsAsync<StorageNotFoundException>(() => table.AddEntityAsync(new TableEntity("p", "r")));
         Assert.Equal(404, ex.Status);
+        // A point read of a table that does not exist finds nothing, as it did before the SDK (the REST client's contract).
+        Assert.Null(await table.GetEntityAsync("p", "r"));
+        await Assert.ThrowsAsync<StorageNotFoundException>(() => table.DeleteEntityAsync("p", "r"));
     }
 }
