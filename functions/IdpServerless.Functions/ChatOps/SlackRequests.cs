@@ -96,7 +96,7 @@ public sealed partial class SlackRequestVerifier(IOptions<ChatOpsOptions> option
         if (CheckSettings(configuration, options.Value) is { } off)
         {
             LogNotConfigured(logger, off.Reason);
-            throw ProblemException.NotConfigured(ChatOpsOptions.Feature, off.Reason + " Set " + string.Join(" or ", off.Settings) + ".", off.Settings);
+            throw ProblemException.NotConfigured(ChatOpsOptions.Feature, off.Reason, off.Settings);
         }
 
         try

@@ -21,7 +21,7 @@ public sealed class WebhookSecrets(IConfiguration configuration, ISecretReferenc
     {
         if (NotConfigured(configuration, provider) is { } off)
         {
-            throw ProblemException.NotConfigured(off.Feature, off.Reason + " Set " + string.Join(" or ", off.Settings) + ".", off.Settings);
+            throw ProblemException.NotConfigured(off.Feature, off.Reason, off.Settings);
         }
     }
 
@@ -50,7 +50,7 @@ public sealed class WebhookSecrets(IConfiguration configuration, ISecretReferenc
 
         if (SecretSettings.Lacking(configuration, reference, setting) is { } gap)
         {
-            throw ProblemException.NotConfigured(Feature(provider), gap.Reason + " Set " + string.Join(" or ", gap.Settings) + ".", gap.Settings);
+            throw ProblemException.NotConfigured(Feature(provider), gap.Reason, gap.Settings);
         }
 
         try

@@ -76,12 +76,13 @@ public class ProblemException : Exception
         new(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge, "Payload too large.", detail);
 
     /// <summary>
-    /// 503: a feature cannot answer because the operator has not configured it. Names the settings to set (never a
-    /// value) in <paramref name="detail"/> and the <c>settings</c> member.
+    /// 503: a feature cannot answer because the operator has not configured it. The detail is <paramref name="reason"/>
+    /// followed by the settings to set ("Set A or B."), which the <c>settings</c> member lists too; never a value.
     /// </summary>
-    public static ProblemException NotConfigured(string feature, string detail, IEnumerable<string> settings)
+    public static ProblemException NotConfigured(string feature, string reason, IReadOnlyCollection<string> settings)
     {
-        var e = new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.NotConfigured, $"Not configured on this installation: {feature}.", detail);
+        var e = new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.NotConfigured, $"Not configured on this installation: {feature}.",
+            $"{reason} Set {string.Join(" or ", settings)}.");
         e.Extensions["settings"] = settings.ToArray();
         return e;
     }
