@@ -6,7 +6,7 @@ namespace IdpServerless.Storage;
 
 /// <summary>
 /// Messages of one queue through Azure.Storage.Queues. Message text is sent raw (no base64), matching
-/// <c>messageEncoding: none</c> in host.json. Text over 64 KiB (after XML escaping), or text XML cannot carry,
+/// <c>messageEncoding: none</c> in host.json. Text over 64 KiB as XML (counted, not built: the SDK writes the XML), or text XML cannot carry,
 /// travels through a blob in container <c>queue-payloads</c> and is resolved on receive. Obtain from
 /// <see cref="StorageClient.GetQueue"/>; thread-safe.
 /// </summary>
@@ -62,7 +62,7 @@ public sealed class QueueClient
 
         string? blob = null;
         var body = text;
-        if (QueuePayloads.InlineText(text) is null)
+        if (!QueuePayloads.FitsInline(text))
         {
             (blob, body) = await _payloads.StoreAsync(text, ct).ConfigureAwait(false);
         }
@@ -153,7 +153,7 @@ public sealed class QueueClient
         var visibility = Seconds(visibilityTimeout, TimeSpan.Zero, nameof(visibilityTimeout));
         string? newBlob = null;
         var body = newText;
-        if (newText is not null && QueuePayloads.InlineText(newText) is null)
+        if (newText is not null && !QueuePayloads.FitsInline(newText))
         {
             (newBlob, body) = await _payloads.StoreAsync(newText, ct).ConfigureAwait(false);
         }

@@ -19,17 +19,10 @@ internal sealed class QueuePayloads(StorageClient owner, string queueName)
 
     private readonly ConcurrentDictionary<string, (string Blob, DateTimeOffset Seen)> _blobsByMessageId = new(StringComparer.Ordinal);
 
-    /// <summary>The XML-escaped text when it can travel inline (the SDK escapes it the same way), else null.</summary>
-    public static string? InlineText(string text)
-    {
-        if (text.StartsWith(Marker, StringComparison.Ordinal))
-        {
-            return null; // would be mistaken for a reference on receive
-        }
-
-        var escaped = QueueXml.Escape(text);
-        return escaped is not null && Encoding.UTF8.GetByteCount(escaped) <= MaxInlineBytes ? escaped : null;
-    }
+    /// <summary>True when the text can travel in the message itself: XML can carry it and it fits in 64 KiB as XML.</summary>
+    public static bool FitsInline(string text) =>
+        !text.StartsWith(Marker, StringComparison.Ordinal) // would be mistaken for a reference on receive
+        && QueueXml.EscapedUtf8Length(text) is >= 0 and <= MaxInlineBytes;
 
     /// <summary>Uploads the text and returns (blob name, reference message text).</summary>
     public async Task<(string Blob, string Reference)> StoreAsync(string text, CancellationToken ct)

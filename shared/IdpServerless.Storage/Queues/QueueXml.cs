@@ -1,4 +1,3 @@
-using System.Text;
 using System.Xml;
 
 namespace IdpServerless.Storage.Internal;
@@ -7,46 +6,41 @@ namespace IdpServerless.Storage.Internal;
 internal static class QueueXml
 {
     /// <summary>
-    /// Escapes message text for element content. Returns null when the text holds characters XML 1.0 cannot
-    /// carry at all (such text must travel through a blob). CR is written as a character reference so XML
-    /// line-end normalisation does not turn "\r\n" into "\n".
+    /// The UTF-8 size of the text as XML element content (<c>&amp;</c>, <c>&lt;</c>, <c>&gt;</c> and CR written as
+    /// references), counted without building it; -1 when the text holds characters XML 1.0 cannot carry at all (such
+    /// text must travel through a blob).
     /// </summary>
-    public static string? Escape(string text)
+    public static int EscapedUtf8Length(string text)
     {
-        StringBuilder? sb = null;
+        var bytes = 0;
         for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];
-            string? replacement = c switch
+            switch (c)
             {
-                '&' => "&amp;",
-                '<' => "&lt;",
-                '>' => "&gt;",
-                '\r' => "&#13;",
-                _ => null,
-            };
-            if (replacement is null)
-            {
-                if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-                {
-                    sb?.Append(c).Append(text[i + 1]);
-                    i++;
+                case '&' or '>' or '<':
+                    bytes += c == '&' ? 5 : 4;
                     continue;
-                }
+                case '\r':
+                    bytes += 5;
+                    continue;
+            }
 
-                if (!XmlConvert.IsXmlChar(c))
-                {
-                    return null;
-                }
-
-                sb?.Append(c);
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                bytes += 4;
+                i++;
                 continue;
             }
 
-            sb ??= new StringBuilder(text.Length + 16).Append(text, 0, i);
-            sb.Append(replacement);
+            if (!XmlConvert.IsXmlChar(c))
+            {
+                return -1;
+            }
+
+            bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
         }
 
-        return sb?.ToString() ?? text;
+        return bytes;
     }
 }
