@@ -30,11 +30,18 @@ public sealed class StorageClient
         ArgumentNullException.ThrowIfNull(account);
         options ??= new StorageClientOptions();
         Account = account;
+        _credential = credential;
+        _options = options;
+        _http = http;
         Time = time ?? TimeProvider.System;
         TableService = SdkClients.Tables(account, options, http, credential);
         QueueService = SdkClients.Queues(account, options, http, credential);
         BlobService = SdkClients.Blobs(account, options, http, credential);
     }
+
+    private readonly TokenCredential? _credential;
+    private readonly StorageClientOptions _options;
+    private readonly HttpClient? _http;
 
     public StorageAccount Account { get; }
 
@@ -48,6 +55,27 @@ public sealed class StorageClient
     public BlobServiceClient BlobService { get; }
 
     internal TimeProvider Time { get; }
+
+    /// <summary>
+    /// Fresh service clients for a library that builds its own (DurableTask.AzureStorage): the same account,
+    /// credential, retries and pinned API version as this client's. <c>New...Options</c> give options to start from.
+    /// </summary>
+    public TableServiceClient CreateTableService(TableClientOptions options) => SdkClients.Tables(Account, options, _credential);
+
+    /// <inheritdoc cref="CreateTableService"/>
+    public QueueServiceClient CreateQueueService(QueueClientOptions options) => SdkClients.Queues(Account, options, _credential);
+
+    /// <inheritdoc cref="CreateTableService"/>
+    public BlobServiceClient CreateBlobService(BlobClientOptions options) => SdkClients.Blobs(Account, options, _credential);
+
+    /// <summary>Table options at the pinned API version with this client's retries and transport.</summary>
+    public TableClientOptions NewTableOptions() => SdkClients.TableOptions(_options, _http);
+
+    /// <summary>Queue options at the pinned API version with this client's retries and transport (message encoding left to the caller).</summary>
+    public QueueClientOptions NewQueueOptions() => SdkClients.QueueOptions(_options, _http);
+
+    /// <summary>Blob options at the pinned API version with this client's retries and transport.</summary>
+    public BlobClientOptions NewBlobOptions() => SdkClients.BlobOptions(_options, _http);
 
     /// <summary>Client for table <paramref name="name"/> (3-63 letters/digits, starting with a letter).</summary>
     public TableClient GetTable(string name)

@@ -3,8 +3,7 @@ using System.Globalization;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
 using Grpc.Net.Client;
-using IdpServerless.Durable;
-using IdpServerless.Hosting.Dispatch;
+using IdpServerless.Hosting.Durable;
 using IdpServerless.Hosting.Functions;
 using IdpServerless.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -23,11 +22,11 @@ using DtRuntimeStatus = Microsoft.DurableTask.Client.OrchestrationRuntimeStatus;
 namespace IdpServerless.Benchmarks;
 
 /// <summary>
-/// <c>durable-engines [--engines ours,dtas] [--orchestrations 50] [--activities 10] [--runs 1] [DurableTask.AzureStorage knobs]</c>:
-/// the same fan-out on one process, in the same run and on the same Azurite, through our engine
-/// (<c>shared/IdpServerless.Durable</c>) and through Durable Task on DurableTask.AzureStorage (Durable Functions'
-/// provider; the new programming model with <c>DurableTaskClient</c>, its worker talking gRPC to an in-process
-/// <c>TaskHubGrpcServer</c>, as an isolated worker talks to the Functions host; or, as <c>dtshim</c>, the same
+/// <c>durable-engines [--engines app,dtas,dtshim] [--orchestrations 50] [--activities 10] [--runs 1] [DurableTask.AzureStorage knobs]</c>:
+/// the same fan-out on one process, in the same run and on the same Azurite, through Durable Task on
+/// DurableTask.AzureStorage (Durable Functions' provider): as the app wires it (<c>app</c>); bare, the new programming
+/// model with <c>DurableTaskClient</c>, its worker talking gRPC to an in-process <c>TaskHubGrpcServer</c> on loopback
+/// TCP, as an isolated worker talks to the Functions host (<c>dtas</c>); or, as <c>dtshim</c>, the same
 /// orchestrator code run by DurableTask.Core's <c>TaskHubWorker</c> through the public <c>DurableTaskShimFactory</c>,
 /// no gRPC, with DurableTask.Core's <c>TaskHubClient</c>). Each engine gets a fresh task hub;
 /// the time until a burst of one-activity orchestrations over every partition completes (leases, queues, tables) is
@@ -44,7 +43,7 @@ public static class DurableEnginesBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var engines = (BenchmarkArgs.Option(args, "--engines") ?? "ours,dtas").Split(',');
+        var engines = (BenchmarkArgs.Option(args, "--engines") ?? "app,dtas").Split(',');
         var orchestrations = Int(args, "--orchestrations", 50);
         var activities = Int(args, "--activities", 10);
         var runs = Int(args, "--runs", 1);
@@ -62,10 +61,10 @@ public static class DurableEnginesBenchmark
                 var hub = $"{engine}{run}x{Guid.NewGuid():N}"[..20];
                 await using IBenchEngine host = engine switch
                 {
-                    "ours" => await OurEngine.StartAsync(azurite.ConnectionString, hub),
+                    "app" => await AppEngine.StartAsync(azurite.ConnectionString, hub, knobs),
                     "dtas" => await DurableTaskAzureStorage.StartAsync(azurite.ConnectionString, hub, knobs),
                     "dtshim" => await DurableTaskShim.StartAsync(azurite.ConnectionString, hub, knobs),
-                    _ => throw new ArgumentException($"unknown engine '{engine}' (ours, dtas, dtshim)"),
+                    _ => throw new ArgumentException($"unknown engine '{engine}' (app, dtas, dtshim)"),
                 };
                 // Ready = a burst of one-activity orchestrations spread over the partitions all completed, so every
                 // partition's lease is held before the clock starts (a fresh hub acquires them one by one).
@@ -153,41 +152,45 @@ public static class DurableEnginesBenchmark
             + $"checkpoint batch {CheckpointBatch?.ToString(CultureInfo.InvariantCulture) ?? "default"}, storage concurrency {StorageConcurrency?.ToString(CultureInfo.InvariantCulture) ?? "default"}";
     }
 
-    /// <summary>Today's engine in a generic host, dispatched the way the app does it standalone.</summary>
-    private sealed class OurEngine(IHost host) : IBenchEngine
+    /// <summary>
+    /// The app's engine exactly as it wires it (<c>AddDurableTask</c>: the task hub behind its gRPC API on a Unix socket,
+    /// web-JSON payloads, the app's settings section), with the knobs given as its <c>Durable</c> settings.
+    /// </summary>
+    private sealed class AppEngine(IHost host) : IBenchEngine
     {
-        private readonly IOrchestrationClient _client = host.Services.GetRequiredService<IOrchestrationClient>();
+        private readonly DtClient _client = host.Services.GetRequiredService<DtClient>();
 
-        public static async Task<OurEngine> StartAsync(string connectionString, string hub)
+        public static async Task<AppEngine> StartAsync(string connectionString, string hub, DtasKnobs knobs)
         {
             var builder = Host.CreateApplicationBuilder();
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["AzureWebJobsStorage"] = connectionString,
                 ["Durable:TaskHub"] = hub,
-                ["Dispatch:MinPollingInterval"] = "00:00:00.020",
+                ["Durable:PartitionCount"] = knobs.Partitions.ToString(CultureInfo.InvariantCulture),
+                ["Durable:MaxQueuePollingInterval"] = knobs.Poll.ToString(),
+                ["Durable:ExtendedSessions"] = knobs.ExtendedSessions ? "true" : "false",
+                ["Durable:MaxConcurrentActivities"] = knobs.ActivityConcurrency?.ToString(CultureInfo.InvariantCulture),
+                ["Durable:MaxConcurrentOrchestrations"] = knobs.OrchestrationConcurrency?.ToString(CultureInfo.InvariantCulture),
             });
             builder.Logging.ClearProviders();
             var services = builder.Services;
             services.AddAzureStorage(builder.Configuration);
             services.AddSingleton<FunctionRegistry>();
-            services.AddSingleton<FunctionInvoker>();
-            services.AddSingleton<QueueWakeup>();
-            services.AddOptions<DispatchOptions>().BindConfiguration(DispatchOptions.Section);
-            services.AddHostedService<QueueDispatcher>();
-            services.AddDurableEngine(builder.Configuration).AddOrchestrator<OursFanOut>(FanOut).AddActivity<OursEcho>(Echo);
+            services.AddDurableTask(builder.Configuration).AddOrchestrator<NewFanOut>(FanOut).AddActivity<NewEcho>(Echo);
             var host = builder.Build();
             await host.StartAsync();
-            return new OurEngine(host);
+            return new AppEngine(host);
         }
 
         public async Task RunAsync(int count, int activities)
         {
-            var ids = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => _client.StartNewAsync(FanOut, activities)));
-            var done = await Task.WhenAll(ids.Select(id => _client.WaitForCompletionAsync(id, TimeSpan.FromMinutes(10))));
-            if (done.Any(d => d.RuntimeStatus != IdpServerless.Durable.OrchestrationRuntimeStatus.Completed))
+            var ids = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => _client.ScheduleNewOrchestrationInstanceAsync(FanOut, activities)));
+            using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+            var done = await Task.WhenAll(ids.Select(id => _client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: false, deadline.Token)));
+            if (done.FirstOrDefault(d => d.RuntimeStatus != DtRuntimeStatus.Completed) is { } bad)
             {
-                throw new InvalidOperationException("an orchestration did not complete: " + done.First(d => d.RuntimeStatus != IdpServerless.Durable.OrchestrationRuntimeStatus.Completed).RuntimeStatus);
+                throw new InvalidOperationException($"orchestration {bad.InstanceId} ended {bad.RuntimeStatus}");
             }
         }
 
@@ -197,17 +200,6 @@ public static class DurableEnginesBenchmark
             await host.StopAsync(stop.Token);
             host.Dispose();
         }
-    }
-
-    private sealed class OursFanOut : Orchestrator<int, long>
-    {
-        public override async Task<long> RunAsync(IdpServerless.Durable.OrchestrationContext context, int input) =>
-            (await Task.WhenAll(Enumerable.Range(1, input).Select(i => context.CallActivityAsync<int>(Echo, i)))).Sum(x => (long)x);
-    }
-
-    private sealed class OursEcho : Activity<int, int>
-    {
-        public override Task<int> RunAsync(IdpServerless.Durable.ActivityContext context, int input) => Task.FromResult(input);
     }
 
     /// <summary>

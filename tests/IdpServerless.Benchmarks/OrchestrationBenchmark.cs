@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
-using IdpServerless.Durable;
+using IdpServerless.Hosting.Durable;
 using IdpServerless.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace IdpServerless.Benchmarks;
 
@@ -18,6 +19,8 @@ namespace IdpServerless.Benchmarks;
 /// </summary>
 public static class OrchestrationBenchmark
 {
+    private const int Partitions = 4;
+
     public static async Task<int> RunAsync(string[] args)
     {
         var processCounts = (BenchmarkArgs.Option(args, "--processes") ?? "1,3").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
@@ -57,10 +60,10 @@ public static class OrchestrationBenchmark
                 apps.Add(await StartAppAsync(dll, azurite.ConnectionString, hub, http));
             }
 
-            await WaitAsync(async () => await LiveWorkersAsync(storage, hub) == processCount, TimeSpan.FromSeconds(90));
+            await WaitAsync(async () => await PartitionOwnersAsync(storage, hub) == Math.Min(processCount, Partitions), TimeSpan.FromSeconds(90));
 
-            await using var engine = viaClient ? ClientFor(azurite.ConnectionString, hub) : null;
-            var client = engine?.GetRequiredService<IOrchestrationClient>();
+            using var engine = viaClient ? await ClientForAsync(azurite.ConnectionString, hub) : null;
+            var client = engine?.Services.GetRequiredService<OrchestrationInstances>();
             var cpu0 = apps.Sum(a => Cpu(a.Process)) + azurite.CpuTime.TotalSeconds;
             var azurite0 = azurite.CpuTime.TotalSeconds;
             var watch = Stopwatch.StartNew();
@@ -71,7 +74,7 @@ public static class OrchestrationBenchmark
                 var started = Stopwatch.GetTimestamp();
                 if (client is not null)
                 {
-                    await client.StartNewAsync("SelfTest", new { activities, fanOut = !chain, recordEffects = false }, new StartOrchestrationOptions($"b{i:D6}"), ct);
+                    await client.StartAsync("SelfTest", new { activities, fanOut = !chain, recordEffects = false }, $"b{i:D6}", null, ct);
                     lock (startLatencies)
                     {
                         startLatencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -140,7 +143,8 @@ public static class OrchestrationBenchmark
         psi.Environment["IDP_LOCAL_SETTINGS"] = "/nonexistent/local.settings.json";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         psi.Environment["Durable__TaskHub"] = hub;
-        psi.Environment["Durable__PartitionLeaseDuration"] = "00:00:15";
+        psi.Environment["Durable__PartitionCount"] = Partitions.ToString(CultureInfo.InvariantCulture);
+        psi.Environment["Durable__LeaseAcquireInterval"] = "00:00:01";
         psi.Environment["IDP_MODE"] = "local";
         psi.Environment["IDP_BOOTSTRAP_ADMINS"] = "user:default/admin";
         psi.Environment["IDP_RATE_LIMIT_PER_IDENTITY"] = "0";
@@ -170,38 +174,47 @@ public static class OrchestrationBenchmark
         return (process, address, token);
     }
 
-    /// <summary>The engine's client alone (no dispatchers), on the apps' task hub.</summary>
-    private static ServiceProvider ClientFor(string connectionString, string hub)
+    /// <summary>The engine's client alone (no worker: its gRPC API only manages instances), on the apps' task hub.</summary>
+    private static async Task<Microsoft.Extensions.Hosting.IHost> ClientForAsync(string connectionString, string hub)
     {
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = connectionString,
             ["Durable:TaskHub"] = hub,
+            ["Durable:PartitionCount"] = Partitions.ToString(CultureInfo.InvariantCulture),
             ["Dispatch:Enabled"] = "false",
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(config);
-        services.AddLogging();
-        services.AddAzureStorage(config);
-        services.AddDurableEngine(config);
-        return services.BuildServiceProvider();
+        });
+        builder.Logging.ClearProviders();
+        builder.Services.AddAzureStorage(builder.Configuration);
+        builder.Services.AddSingleton<IdpServerless.Hosting.Functions.FunctionRegistry>();
+        builder.Services.AddDurableTask(builder.Configuration);
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
     }
 
-    private static async Task<int> LiveWorkersAsync(StorageClient storage, string hub)
+    /// <summary>Distinct workers owning the task hub's partitions (DurableTask.AzureStorage's partition table).</summary>
+    private static async Task<int> PartitionOwnersAsync(StorageClient storage, string hub)
     {
-        var live = 0;
+        var owners = new HashSet<string>(StringComparer.Ordinal);
+        var partitions = 0;
         try
         {
-            await foreach (var w in storage.GetTable(hub + "Workers").QueryAsync())
+            await foreach (var p in storage.GetTable(hub + "Partitions").QueryAsync())
             {
-                live += w.GetDateTimeOffset("LastSeen") > DateTimeOffset.UtcNow.AddSeconds(-15) && !string.IsNullOrEmpty(w.GetString("Partitions")) ? 1 : 0;
+                partitions++;
+                if (p.GetString("CurrentOwner") is { Length: > 0 } owner)
+                {
+                    owners.Add(owner);
+                }
             }
         }
         catch (StorageNotFoundException)
         {
         }
 
-        return live;
+        return partitions == Partitions ? owners.Count : 0;
     }
 
     private static async Task<int> CountAsync(StorageClient storage, string hub, string status)

@@ -1,4 +1,4 @@
-using IdpServerless.Durable;
+using IdpServerless.Hosting.Durable;
 using IdpServerless.Functions.Deployments.Model;
 using IdpServerless.Functions.Deployments.Orchestrations;
 using IdpServerless.Hosting.Problems;
@@ -72,11 +72,11 @@ public sealed partial class DeploymentService
         {
             await orchestrations.RaiseEventAsync(deploymentId, ControlEvent.EventName, new ControlEvent(control, caller.UserRef, comment), cancellationToken).ConfigureAwait(false);
         }
-        catch (InstanceNotFoundException)
+        catch (OrchestrationNotFoundException)
         {
             throw ProblemException.NotFound($"Deployment '{deploymentId}' has no running orchestration.");
         }
-        catch (InstanceCompletedException)
+        catch (OrchestrationFinishedException)
         {
             throw ProblemException.Gone($"Deployment {deploymentId} has finished.");
         }

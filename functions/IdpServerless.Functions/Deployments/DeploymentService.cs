@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
-using IdpServerless.Durable;
+using IdpServerless.Hosting.Durable;
 using IdpServerless.Functions.Deployments.Model;
 using IdpServerless.Functions.Deployments.Orchestrations;
 using IdpServerless.Hosting.Problems;
@@ -17,7 +17,7 @@ namespace IdpServerless.Functions.Deployments;
 public sealed partial class DeploymentService(
     ComponentDeliveryResolver resolver,
     DeploymentStore store,
-    IOrchestrationClient orchestrations,
+    OrchestrationInstances orchestrations,
     IAccessPolicy access,
     IServiceProvider services,
     TimeProvider time,
@@ -107,7 +107,7 @@ public sealed partial class DeploymentService(
             var labels = new Dictionary<string, string> { ["component"] = delivery.ComponentRef, ["environment"] = env.Name, ["kind"] = kind };
             await Task.WhenAll(
                 store.CreateAsync(DeploymentOrchestrator.Initial(plan), ct),
-                orchestrations.StartNewAsync(DeploymentFunctions.Orchestrator, plan, new StartOrchestrationOptions(id, labels), ct)).ConfigureAwait(false);
+                orchestrations.StartAsync(DeploymentFunctions.Orchestrator, plan, id, labels, ct)).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -141,10 +141,10 @@ public sealed partial class DeploymentService(
         }
 
         // The record says running; trust the engine's view when the instance ended without saying so (e.g. terminated).
-        var instance = await orchestrations.GetInstanceAsync(deploymentId, false, ct).ConfigureAwait(false);
+        var instance = await orchestrations.Client.GetInstanceAsync(deploymentId, false, ct).ConfigureAwait(false);
         return instance is null
             ? time.GetUtcNow() - record.CreatedAt > TimeSpan.FromMinutes(1)
-            : instance.RuntimeStatus is OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated;
+            : instance.RuntimeStatus.IsFinished();
     }
 
     private async Task<IReadOnlyList<string>> SucceededVersionsAsync(string component, string environment, CancellationToken ct)

@@ -1,4 +1,4 @@
-using IdpServerless.Durable;
+using IdpServerless.Hosting.Durable;
 using IdpServerless.Functions.Clusters;
 using IdpServerless.Functions.Deployments.GitOps;
 using IdpServerless.Functions.Deployments.Orchestrations;
@@ -22,7 +22,7 @@ public static class DeploymentsRegistration
         services.AddSingleton<DeploymentService>();
         services.AddSingleton<IDeploymentService>(sp => sp.GetRequiredService<DeploymentService>());
         services.AddSingleton(new Orchestration.ManagedOrchestrator(DeploymentFunctions.Orchestrator, "/api/deployments"));
-        services.AddDurableEngine(configuration)
+        services.AddDurableTask(configuration)
             .AddOrchestrator<DeploymentOrchestrator>(DeploymentFunctions.Orchestrator)
             .AddActivity<SaveDeploymentActivity>(DeploymentFunctions.Save)
             .AddActivity<ReadDesiredStateActivity>(DeploymentFunctions.ReadDesiredState)

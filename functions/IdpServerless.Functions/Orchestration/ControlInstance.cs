@@ -1,4 +1,4 @@
-using IdpServerless.Durable;
+using IdpServerless.Hosting.Durable;
 
 namespace IdpServerless.Functions.Orchestration;
 
@@ -8,29 +8,29 @@ namespace IdpServerless.Functions.Orchestration;
 /// </summary>
 public static class ControlInstance
 {
-    public static Task<IResult> TerminateAsync(string id, string? reason, HttpContext http, IOrchestrationClient client, IOrchestrationAuthorizer authorizer, CancellationToken ct) =>
-        RunAsync(id, reason, OrchestrationOperation.Terminate, http, client, authorizer, ct);
+    public static Task<IResult> TerminateAsync(string id, string? reason, HttpContext http, OrchestrationInstances instances, IOrchestrationAuthorizer authorizer, CancellationToken ct) =>
+        RunAsync(id, reason, OrchestrationOperation.Terminate, http, instances, authorizer, ct);
 
-    public static Task<IResult> SuspendAsync(string id, string? reason, HttpContext http, IOrchestrationClient client, IOrchestrationAuthorizer authorizer, CancellationToken ct) =>
-        RunAsync(id, reason, OrchestrationOperation.Suspend, http, client, authorizer, ct);
+    public static Task<IResult> SuspendAsync(string id, string? reason, HttpContext http, OrchestrationInstances instances, IOrchestrationAuthorizer authorizer, CancellationToken ct) =>
+        RunAsync(id, reason, OrchestrationOperation.Suspend, http, instances, authorizer, ct);
 
-    public static Task<IResult> ResumeAsync(string id, string? reason, HttpContext http, IOrchestrationClient client, IOrchestrationAuthorizer authorizer, CancellationToken ct) =>
-        RunAsync(id, reason, OrchestrationOperation.Resume, http, client, authorizer, ct);
+    public static Task<IResult> ResumeAsync(string id, string? reason, HttpContext http, OrchestrationInstances instances, IOrchestrationAuthorizer authorizer, CancellationToken ct) =>
+        RunAsync(id, reason, OrchestrationOperation.Resume, http, instances, authorizer, ct);
 
     private static async Task<IResult> RunAsync(
-        string id, string? reason, OrchestrationOperation operation, HttpContext http, IOrchestrationClient client, IOrchestrationAuthorizer authorizer, CancellationToken ct)
+        string id, string? reason, OrchestrationOperation operation, HttpContext http, OrchestrationInstances instances, IOrchestrationAuthorizer authorizer, CancellationToken ct)
     {
-        var instance = await OrchestrationErrors.RequireAsync(client, id, withPayloads: false, ct);
-        await authorizer.DemandAsync(http, new OrchestrationAccessRequest(operation, instance.Name, id, instance.Labels));
+        var instance = await OrchestrationErrors.RequireAsync(instances, id, withPayloads: false, ct);
+        await authorizer.DemandAsync(http, new OrchestrationAccessRequest(operation, instance.Name, id, await instances.GetLabelsAsync(id, ct)));
         await OrchestrationErrors.MapAsync(async () =>
         {
-            var task = operation switch
+            var control = operation switch
             {
-                OrchestrationOperation.Terminate => client.TerminateAsync(id, reason, ct),
-                OrchestrationOperation.Suspend => client.SuspendAsync(id, reason, ct),
-                _ => client.ResumeAsync(id, reason, ct),
+                OrchestrationOperation.Terminate => OrchestrationControl.Terminate,
+                OrchestrationOperation.Suspend => OrchestrationControl.Suspend,
+                _ => OrchestrationControl.Resume,
             };
-            await task;
+            await instances.ControlAsync(id, control, reason, ct);
             return true;
         });
         await OrchestrationErrors.AuditAsync(http, "orchestration." + operation.ToString().ToLowerInvariant(), id, "success");

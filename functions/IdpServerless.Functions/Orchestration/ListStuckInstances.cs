@@ -1,4 +1,4 @@
-using IdpServerless.Durable;
+using IdpServerless.Hosting.Durable;
 using IdpServerless.Hosting.Problems;
 
 namespace IdpServerless.Functions.Orchestration;

@@ -1,5 +1,8 @@
 using System.Text.Json;
-using IdpServerless.Durable;
+using DurableTask.Core.History;
+using IdpServerless.Hosting.Durable;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 
 namespace IdpServerless.Functions.Orchestration;
 
@@ -30,6 +33,20 @@ public sealed record ManagementPayload(
         $"{request.Scheme}://{request.Host}{request.PathBase}/api/orchestrations/instances/{Uri.EscapeDataString(instanceId)}";
 }
 
+/// <summary>Why an activity, sub-orchestration or orchestration failed, as the engine recorded it.</summary>
+/// <param name="ErrorType">The exception's full type name.</param>
+/// <param name="Message">Its message.</param>
+/// <param name="StackTrace">Where it was thrown, when known.</param>
+/// <param name="Inner">The inner failure, if any.</param>
+public sealed record FailureView(string ErrorType, string Message, string? StackTrace, FailureView? Inner)
+{
+    public static FailureView? From(TaskFailureDetails? d) =>
+        d is null ? null : new FailureView(d.ErrorType, d.ErrorMessage, d.StackTrace, From(d.InnerFailure));
+
+    public static FailureView? From(global::DurableTask.Core.FailureDetails? d) =>
+        d is null ? null : new FailureView(d.ErrorType, d.ErrorMessage, d.StackTrace, From(d.InnerFailure));
+}
+
 /// <summary>An instance's status. Input, output and custom status are the JSON values themselves.</summary>
 public sealed record InstanceStatus(
     string Name,
@@ -41,44 +58,73 @@ public sealed record InstanceStatus(
     DateTimeOffset CreatedTime,
     DateTimeOffset LastUpdatedTime,
     IReadOnlyDictionary<string, string> Labels,
-    TaskFailureDetails? FailureDetails)
+    FailureView? FailureDetails)
 {
-    public static InstanceStatus From(OrchestrationMetadata m) => new(
-        m.Name, m.InstanceId, m.RuntimeStatus.ToString(), Parse(m.SerializedInput), Parse(m.SerializedCustomStatus), Parse(m.SerializedOutput),
-        m.CreatedTime, m.LastUpdatedTime, m.Labels, m.FailureDetails);
-
-    private static JsonElement? Parse(string? json)
-    {
-        if (string.IsNullOrEmpty(json))
-        {
-            return null;
-        }
-
-        using var doc = JsonDocument.Parse(json);
-        return doc.RootElement.Clone();
-    }
+    public static InstanceStatus From(OrchestrationMetadata m, IReadOnlyDictionary<string, string> labels, TaskFailureDetails? failure) => new(
+        m.Name, m.InstanceId, m.RuntimeStatus.ToString(), Json.Value(m.SerializedInput), Json.Value(m.SerializedCustomStatus), Json.Value(m.SerializedOutput),
+        m.CreatedAt, m.LastUpdatedAt, labels, FailureView.From(failure));
 }
 
 /// <summary>A page of instances.</summary>
 public sealed record InstancePage(IReadOnlyList<InstanceStatus> Instances, string? ContinuationToken);
 
-/// <summary>One history event as the API shows it.</summary>
+/// <summary>
+/// One history event as the API shows it, named as Durable Task names it (<c>ExecutionStarted</c>, <c>TaskScheduled</c>,
+/// <c>TaskCompleted</c>, <c>TimerCreated</c>, <c>EventRaised</c>, ...). <see cref="TaskId"/> links a completion to what it completes.
+/// </summary>
 public sealed record HistoryEventView(
-    string Type, DateTimeOffset Timestamp, int? TaskId, string? Name, JsonElement? Data, TaskFailureDetails? Failure,
-    DateTimeOffset? FireAt, string? InstanceId, string? Reason, long Episode, string? Worker)
+    string Type, DateTimeOffset Timestamp, int? TaskId, string? Name, JsonElement? Data, FailureView? Failure,
+    DateTimeOffset? FireAt, string? InstanceId, string? Reason)
 {
     public static HistoryEventView From(HistoryEvent e)
     {
-        JsonElement? data = null;
-        if (!string.IsNullOrEmpty(e.Data))
+        var view = new HistoryEventView(e.EventType.ToString(), Utc(e.Timestamp), null, null, null, null, null, null, null);
+        return e switch
         {
-            using var doc = JsonDocument.Parse(e.Data);
-            data = doc.RootElement.Clone();
-        }
-
-        return new HistoryEventView(e.Type.ToString(), e.Timestamp, e.TaskId, e.Name, data, e.Failure, e.FireAt, e.InstanceId, e.Reason, e.Episode, e.Worker);
+            ExecutionStartedEvent s => view with { Name = s.Name, Data = Json.Value(s.Input) },
+            ContinueAsNewEvent c => view with { Data = Json.Value(c.Result) },
+            ExecutionCompletedEvent c => view with { Data = Json.Value(c.Result), Failure = FailureView.From(c.FailureDetails), Reason = c.OrchestrationStatus.ToString() },
+            ExecutionTerminatedEvent t => view with { Reason = t.Input },
+            ExecutionSuspendedEvent s => view with { Reason = s.Reason },
+            ExecutionResumedEvent r => view with { Reason = r.Reason },
+            TaskScheduledEvent s => view with { TaskId = s.EventId, Name = s.Name, Data = Json.Value(s.Input) },
+            TaskCompletedEvent c => view with { TaskId = c.TaskScheduledId, Data = Json.Value(c.Result) },
+            TaskFailedEvent f => view with { TaskId = f.TaskScheduledId, Failure = FailureView.From(f.FailureDetails) ?? new FailureView("unknown", f.Reason ?? "failed", f.Details, null) },
+            TimerCreatedEvent t => view with { TaskId = t.EventId, FireAt = Utc(t.FireAt) },
+            TimerFiredEvent f => view with { TaskId = f.TimerId, FireAt = Utc(f.FireAt) },
+            SubOrchestrationInstanceCreatedEvent s => view with { TaskId = s.EventId, Name = s.Name, InstanceId = s.InstanceId, Data = Json.Value(s.Input) },
+            SubOrchestrationInstanceCompletedEvent c => view with { TaskId = c.TaskScheduledId, Data = Json.Value(c.Result) },
+            SubOrchestrationInstanceFailedEvent f => view with { TaskId = f.TaskScheduledId, Failure = FailureView.From(f.FailureDetails) ?? new FailureView("unknown", f.Reason ?? "failed", f.Details, null) },
+            EventRaisedEvent r => view with { Name = r.Name, Data = Json.Value(r.Input) },
+            EventSentEvent s => view with { Name = s.Name, InstanceId = s.InstanceId, Data = Json.Value(s.Input) },
+            _ => view,
+        };
     }
+
+    private static DateTimeOffset Utc(DateTime t) => new(DateTime.SpecifyKind(t, DateTimeKind.Utc));
 }
 
 /// <summary>An instance's history.</summary>
 public sealed record InstanceHistory(string InstanceId, IReadOnlyList<HistoryEventView> Events);
+
+internal static class Json
+{
+    /// <summary>The JSON value of <paramref name="text"/>; text that is not JSON is kept as a string.</summary>
+    public static JsonElement? Value(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return JsonSerializer.SerializeToElement(text);
+        }
+    }
+}

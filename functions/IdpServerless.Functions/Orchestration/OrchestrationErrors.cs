@@ -1,4 +1,5 @@
-using IdpServerless.Durable;
+using IdpServerless.Hosting.Durable;
+using Microsoft.DurableTask.Client;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
 
@@ -13,32 +14,32 @@ internal static class OrchestrationErrors
         {
             return await action();
         }
-        catch (InstanceNotFoundException e)
+        catch (OrchestrationNotFoundException e)
         {
             throw ProblemException.NotFound($"No orchestration instance '{e.InstanceId}'.");
         }
-        catch (InstanceCompletedException e)
+        catch (OrchestrationFinishedException e)
         {
             throw ProblemException.Gone($"Orchestration instance '{e.InstanceId}' has finished ({e.Status}).");
         }
-        catch (OrchestrationAlreadyExistsException e)
+        catch (OrchestrationAlreadyRunningException e)
         {
             throw ProblemException.Conflict($"Orchestration instance '{e.InstanceId}' exists and has not finished.");
         }
-        catch (InstanceNotFinishedException e)
+        catch (OrchestrationNotFinishedException e)
         {
             throw ProblemException.Conflict($"Orchestration instance '{e.InstanceId}' is {e.Status}: only finished instances can be purged.");
         }
-        catch (IdpServerless.Storage.StorageException e) when (e.Status is 0 or 408 or 429 or 500 or 503)
+        catch (Grpc.Core.RpcException e) when (e.StatusCode is Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.DeadlineExceeded or Grpc.Core.StatusCode.Internal or Grpc.Core.StatusCode.Unknown)
         {
-            // Storage is down or overloaded: not the caller's fault, and worth retrying.
-            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "Storage is not answering; try again.", e.GetType().Name);
+            // The task hub (its storage) is down or overloaded: not the caller's fault, and worth retrying.
+            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "The task hub is not answering; try again.", e.StatusCode.ToString());
         }
     }
 
     /// <summary>The instance (status only) or 404.</summary>
-    public static async Task<OrchestrationMetadata> RequireAsync(IOrchestrationClient client, string id, bool withPayloads, CancellationToken ct) =>
-        await client.GetInstanceAsync(id, withPayloads, ct) ?? throw ProblemException.NotFound($"No orchestration instance '{id}'.");
+    public static async Task<OrchestrationMetadata> RequireAsync(OrchestrationInstances instances, string id, bool withPayloads, CancellationToken ct) =>
+        await MapAsync(() => instances.Client.GetInstanceAsync(id, withPayloads, ct)) ?? throw ProblemException.NotFound($"No orchestration instance '{id}'.");
 
     public static async Task AuditAsync(HttpContext http, string action, string target, string outcome, IReadOnlyDictionary<string, string>? detail = null)
     {

@@ -1,4 +1,4 @@
-using IdpServerless.Durable;
+using IdpServerless.Hosting.Durable;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace IdpServerless.Functions.Orchestration;
@@ -9,7 +9,7 @@ public static class OrchestrationRegistration
     /// <summary>Adds the engine (section <c>Durable</c>); other features add their orchestrators with <c>services.AddDurableEngine(config).AddOrchestrator...</c>.</summary>
     public static IServiceCollection AddOrchestration(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddDurableEngine(configuration)
+        services.AddDurableTask(configuration)
             .AddOrchestrator<SelfTestOrchestrator>(SelfTestOrchestrator.Name)
             .AddActivity<SelfTestEcho>(SelfTestEcho.Name);
         services.TryAddSingleton<IOrchestrationAuthorizer, DefaultOrchestrationAuthorizer>();

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using IdpServerless.Durable;
+using IdpServerless.Hosting.Durable;
 using IdpServerless.Hosting.Problems;
 
 namespace IdpServerless.Functions.Orchestration;
@@ -7,15 +7,15 @@ namespace IdpServerless.Functions.Orchestration;
 /// <summary><c>POST /api/orchestrations/instances/{id}/raiseEvent/{eventName}</c>, body = event data: 202; 404 unknown; 410 finished.</summary>
 public static class RaiseEvent
 {
-    public static async Task<IResult> HandleAsync(string id, string eventName, HttpContext http, IOrchestrationClient client, IOrchestrationAuthorizer authorizer, CancellationToken ct)
+    public static async Task<IResult> HandleAsync(string id, string eventName, HttpContext http, OrchestrationInstances instances, IOrchestrationAuthorizer authorizer, CancellationToken ct)
     {
         if (eventName.Length > 128 || eventName.Any(char.IsControl))
         {
             throw ProblemException.BadRequest("eventName", "Event names are 1-128 printable characters.");
         }
 
-        var instance = await OrchestrationErrors.RequireAsync(client, id, withPayloads: false, ct);
-        await authorizer.DemandAsync(http, new OrchestrationAccessRequest(OrchestrationOperation.RaiseEvent, instance.Name, id, instance.Labels, eventName));
+        var instance = await OrchestrationErrors.RequireAsync(instances, id, withPayloads: false, ct);
+        await authorizer.DemandAsync(http, new OrchestrationAccessRequest(OrchestrationOperation.RaiseEvent, instance.Name, id, await instances.GetLabelsAsync(id, ct), eventName));
         JsonElement? data = null;
         using (var reader = new StreamReader(http.Request.Body))
         {
@@ -36,7 +36,7 @@ public static class RaiseEvent
 
         await OrchestrationErrors.MapAsync(async () =>
         {
-            await client.RaiseEventAsync(id, eventName, data, ct);
+            await instances.RaiseEventAsync(id, eventName, data, ct);
             return true;
         });
         await OrchestrationErrors.AuditAsync(http, "orchestration.raise-event", id, "success", new Dictionary<string, string> { ["event"] = eventName });

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using IdpServerless.Durable;
+using IdpServerless.Hosting.Durable;
+using Microsoft.DurableTask;
 using IdpServerless.Storage;
 using Microsoft.Extensions.Options;
 
@@ -16,20 +17,20 @@ public sealed record SelfTestInput(int Activities = 3, bool FanOut = false, stri
 /// <summary>Output of <c>SelfTest</c>: the sum of the squares 1..n computed by the activities, and the event data received.</summary>
 public sealed record SelfTestOutput(long Sum, int Activities, string? EventData);
 
-/// <summary>Input of one <c>SelfTestEcho</c> call.</summary>
-public sealed record EchoInput(int Index, int DelayMs, bool Record);
+/// <summary>Input of one <c>SelfTestEcho</c> call; <paramref name="Key"/> names the step (instance and index), the same on every retry.</summary>
+public sealed record EchoInput(int Index, int DelayMs, bool Record, string Key);
 
 /// <summary>
 /// A diagnostic orchestration operators can start on a live installation (<c>POST /api/orchestrations/SelfTest</c>) to
 /// check the engine end to end: chaining or fan-out of echo activities, optionally after an external event. Each echo
-/// records its effect once, keyed by its idempotency key, and every execution separately, so one can see that
+/// records its effect once, keyed by its step (instance and index), and every execution separately, so one can see that
 /// activities run at least once but take effect exactly once (rows in table <c>{hub}SelfTest</c>).
 /// </summary>
-public sealed class SelfTestOrchestrator : Orchestrator<SelfTestInput?, SelfTestOutput>
+public sealed class SelfTestOrchestrator : TaskOrchestrator<SelfTestInput?, SelfTestOutput>
 {
     public const string Name = "SelfTest";
 
-    public override async Task<SelfTestOutput> RunAsync(OrchestrationContext context, SelfTestInput? input)
+    public override async Task<SelfTestOutput> RunAsync(TaskOrchestrationContext context, SelfTestInput? input)
     {
         input ??= new SelfTestInput();
         var count = Math.Clamp(input.Activities, 1, 1000);
@@ -45,14 +46,14 @@ public sealed class SelfTestOrchestrator : Orchestrator<SelfTestInput?, SelfTest
         long sum = 0;
         if (input.FanOut)
         {
-            var results = await Task.WhenAll(Enumerable.Range(1, count).Select(i => context.CallActivityAsync<long>(SelfTestEcho.Name, new EchoInput(i, delay, input.RecordEffects))));
+            var results = await Task.WhenAll(Enumerable.Range(1, count).Select(i => context.CallActivityAsync<long>(SelfTestEcho.Name, new EchoInput(i, delay, input.RecordEffects, $"{context.InstanceId}/{i}"))));
             sum = results.Sum();
         }
         else
         {
             for (var i = 1; i <= count; i++)
             {
-                sum += await context.CallActivityAsync<long>(SelfTestEcho.Name, new EchoInput(i, delay, input.RecordEffects));
+                sum += await context.CallActivityAsync<long>(SelfTestEcho.Name, new EchoInput(i, delay, input.RecordEffects, $"{context.InstanceId}/{i}"));
             }
         }
 
@@ -61,8 +62,8 @@ public sealed class SelfTestOrchestrator : Orchestrator<SelfTestInput?, SelfTest
     }
 }
 
-/// <summary>Returns the square of its index; with <c>Record</c>, writes its effect once per idempotency key and a row per execution.</summary>
-public sealed class SelfTestEcho(StorageClient storage, IOptions<DurableOptions> options) : Activity<EchoInput, long>
+/// <summary>Returns the square of its index; with <c>Record</c>, writes its effect once per step key and a row per execution.</summary>
+public sealed class SelfTestEcho(StorageClient storage, IOptions<DurableTaskOptions> options) : TaskActivity<EchoInput, long>
 {
     public const string Name = "SelfTestEcho";
     private static readonly ConcurrentDictionary<string, Task> Created = new(StringComparer.Ordinal);
@@ -70,7 +71,7 @@ public sealed class SelfTestEcho(StorageClient storage, IOptions<DurableOptions>
     /// <summary>The table holding effects (<c>effect|key</c>) and executions (<c>run|guid</c>), partitioned by instance.</summary>
     public static string TableName(string taskHub) => taskHub + "SelfTest";
 
-    public override async Task<long> RunAsync(ActivityContext context, EchoInput input)
+    public override async Task<long> RunAsync(TaskActivityContext context, EchoInput input)
     {
         TableClient? table = null;
         var pk = TableKeys.Escape(context.InstanceId);
@@ -78,20 +79,20 @@ public sealed class SelfTestEcho(StorageClient storage, IOptions<DurableOptions>
         {
             // One row per execution (written first, so a run cut short by a crash still shows), one per effect.
             table = storage.GetTable(TableName(options.Value.TaskHub));
-            await EnsureTableAsync(table, context.CancellationToken);
-            await table.AddEntityAsync(new TableEntity(pk, "run|" + Guid.NewGuid().ToString("N")) { ["Key"] = context.IdempotencyKey, ["ProcessId"] = Environment.ProcessId }, context.CancellationToken);
+            await EnsureTableAsync(table, CancellationToken.None);
+            await table.AddEntityAsync(new TableEntity(pk, "run|" + Guid.NewGuid().ToString("N")) { ["Key"] = input.Key, ["ProcessId"] = Environment.ProcessId }, CancellationToken.None);
         }
 
         if (input.DelayMs > 0)
         {
-            await Task.Delay(input.DelayMs, context.CancellationToken);
+            await Task.Delay(input.DelayMs, CancellationToken.None);
         }
 
         if (table is not null)
         {
             try
             {
-                await table.AddEntityAsync(new TableEntity(pk, "effect|" + TableKeys.Escape(context.IdempotencyKey)) { ["Index"] = input.Index, ["ProcessId"] = Environment.ProcessId }, context.CancellationToken);
+                await table.AddEntityAsync(new TableEntity(pk, "effect|" + TableKeys.Escape(input.Key)) { ["Index"] = input.Index, ["ProcessId"] = Environment.ProcessId }, CancellationToken.None);
             }
             catch (StorageConflictException)
             {

@@ -1,4 +1,4 @@
-using IdpServerless.Durable;
+using IdpServerless.Hosting.Durable;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using IdpServerless.Functions.Templates.Actions;
 using IdpServerless.Functions.Templates.Api;
@@ -32,7 +32,7 @@ public static class TemplatesRegistration
         services.AddSingleton<TaskService>();
         services.AddSingleton<DryRunService>();
         services.AddSingleton(new Orchestration.ManagedOrchestrator(ScaffolderTaskOrchestrator.Name, "/api/scaffolder/v2/tasks"));
-        services.AddDurableEngine(configuration).AddOrchestrator<ScaffolderTaskOrchestrator>(ScaffolderTaskOrchestrator.Name)
+        services.AddDurableTask(configuration).AddOrchestrator<ScaffolderTaskOrchestrator>(ScaffolderTaskOrchestrator.Name)
             .AddActivity<BeginTaskActivity>(BeginTaskActivity.Name)
             .AddActivity<RunStepActivity>(RunStepActivity.Name)
             .AddActivity<CompensateTaskActivity>(CompensateTaskActivity.Name)

@@ -21,9 +21,20 @@ internal static class SdkClients
     public const BlobClientOptions.ServiceVersion BlobVersion = BlobClientOptions.ServiceVersion.V2026_06_06;
     public const TableClientOptions.ServiceVersion TableVersion = TableClientOptions.ServiceVersion.V2020_12_06;
 
-    public static TableServiceClient Tables(StorageAccount account, StorageClientOptions options, HttpClient? http, TokenCredential? credential)
+    /// <summary>Options at the pinned version with our retries and diagnostics; <paramref name="http"/> as transport when given.</summary>
+    public static TableClientOptions TableOptions(StorageClientOptions options, HttpClient? http) => Configure(new TableClientOptions(TableVersion), options, http);
+
+    /// <summary>Options at the pinned version with our retries and diagnostics (the SDK's message encoding: none).</summary>
+    public static QueueClientOptions QueueOptions(StorageClientOptions options, HttpClient? http) => Configure(new QueueClientOptions(QueueVersion), options, http);
+
+    /// <summary>Options at the pinned version with our retries and diagnostics.</summary>
+    public static BlobClientOptions BlobOptions(StorageClientOptions options, HttpClient? http) => Configure(new BlobClientOptions(BlobVersion), options, http);
+
+    public static TableServiceClient Tables(StorageAccount account, StorageClientOptions options, HttpClient? http, TokenCredential? credential) =>
+        Tables(account, TableOptions(options, http), credential);
+
+    public static TableServiceClient Tables(StorageAccount account, TableClientOptions o, TokenCredential? credential)
     {
-        var o = Configure(new TableClientOptions(TableVersion), options, http);
         return account.CredentialKind switch
         {
             StorageCredentialKind.SharedKey => new TableServiceClient(account.TableEndpoint, new TableSharedKeyCredential(account.AccountName, Convert.ToBase64String(account.Key!)), o),
@@ -35,7 +46,13 @@ internal static class SdkClients
     public static QueueServiceClient Queues(StorageAccount account, StorageClientOptions options, HttpClient? http, TokenCredential? credential)
     {
         // Raw text, as host.json's queues.messageEncoding "none": what one side writes the other reads unchanged.
-        var o = Configure(new QueueClientOptions(QueueVersion) { MessageEncoding = QueueMessageEncoding.None }, options, http);
+        var o = QueueOptions(options, http);
+        o.MessageEncoding = QueueMessageEncoding.None;
+        return Queues(account, o, credential);
+    }
+
+    public static QueueServiceClient Queues(StorageAccount account, QueueClientOptions o, TokenCredential? credential)
+    {
         return account.CredentialKind switch
         {
             StorageCredentialKind.SharedKey => new QueueServiceClient(account.QueueEndpoint, new StorageSharedKeyCredential(account.AccountName, Convert.ToBase64String(account.Key!)), o),
@@ -44,9 +61,11 @@ internal static class SdkClients
         };
     }
 
-    public static BlobServiceClient Blobs(StorageAccount account, StorageClientOptions options, HttpClient? http, TokenCredential? credential)
+    public static BlobServiceClient Blobs(StorageAccount account, StorageClientOptions options, HttpClient? http, TokenCredential? credential) =>
+        Blobs(account, BlobOptions(options, http), credential);
+
+    public static BlobServiceClient Blobs(StorageAccount account, BlobClientOptions o, TokenCredential? credential)
     {
-        var o = Configure(new BlobClientOptions(BlobVersion), options, http);
         return account.CredentialKind switch
         {
             StorageCredentialKind.SharedKey => new BlobServiceClient(account.BlobEndpoint, new StorageSharedKeyCredential(account.AccountName, Convert.ToBase64String(account.Key!)), o),

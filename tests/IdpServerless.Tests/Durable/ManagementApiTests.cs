@@ -186,9 +186,10 @@ internal static class AppSettings
     public static Dictionary<string, string> ForHub(string hub) => new()
     {
         ["Durable__TaskHub"] = hub,
-        ["Durable__PartitionLeaseDuration"] = "00:00:15",
-        ["Durable__ControlVisibilityTimeout"] = "00:00:10",
-        ["Durable__ActivityVisibilityTimeout"] = "00:00:10",
-        ["Durable__MaxPollingInterval"] = "00:00:00.250",
+        ["Durable__PartitionCount"] = "4",
+        ["Durable__ControlQueueVisibilityTimeout"] = "00:00:10",
+        ["Durable__WorkItemQueueVisibilityTimeout"] = "00:00:10",
+        ["Durable__MaxQueuePollingInterval"] = "00:00:00.500",
+        ["Durable__LeaseAcquireInterval"] = "00:00:01",
     };
 }

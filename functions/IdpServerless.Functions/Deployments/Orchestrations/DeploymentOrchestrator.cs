@@ -1,4 +1,4 @@
-using IdpServerless.Durable;
+using Microsoft.DurableTask;
 using IdpServerless.Functions.Deployments.Model;
 using IdpServerless.Functions.Notifications;
 
@@ -9,9 +9,9 @@ namespace IdpServerless.Functions.Deployments.Orchestrations;
 /// the environment is protected, then run the environment's strategy (rolling, blue/green, canary) and record the
 /// outcome. Deterministic orchestrator code: all effects happen in activities.
 /// </summary>
-public sealed class DeploymentOrchestrator : Orchestrator<DeploymentPlan, DeploymentRecord>
+public sealed class DeploymentOrchestrator : TaskOrchestrator<DeploymentPlan, DeploymentRecord>
 {
-    public override async Task<DeploymentRecord> RunAsync(OrchestrationContext context, DeploymentPlan plan)
+    public override async Task<DeploymentRecord> RunAsync(TaskOrchestrationContext context, DeploymentPlan plan)
     {
         var run = new ReleaseRun(context, plan, Initial(plan));
         try
@@ -49,7 +49,7 @@ public sealed class DeploymentOrchestrator : Orchestrator<DeploymentPlan, Deploy
         catch (TaskFailedException e)
         {
             run.FinishStep("Failed", e.Message);
-            return await FinishAsync(run, new FlowResult(DeploymentStatuses.Failed, $"{e.TaskName} failed: {e.FailureDetails.Message}"));
+            return await FinishAsync(run, new FlowResult(DeploymentStatuses.Failed, $"{e.TaskName} failed: {e.FailureDetails.ErrorMessage}"));
         }
     }
 

@@ -1,4 +1,4 @@
-using IdpServerless.Durable;
+using Microsoft.DurableTask;
 using IdpServerless.Functions.Delivery;
 using IdpServerless.Functions.Deployments.GitOps;
 using IdpServerless.Functions.Deployments.Model;
@@ -26,21 +26,21 @@ public enum ControlOutcome
 /// One orchestration's working state and its durable building blocks (commit, wait for rollout, wait with controls,
 /// pause, notify), shared by the rolling, blue/green and canary flows. Orchestrator code: deterministic, no I/O.
 /// </summary>
-public sealed class ReleaseRun(OrchestrationContext context, DeploymentPlan plan, DeploymentRecord initial)
+public sealed class ReleaseRun(TaskOrchestrationContext context, DeploymentPlan plan, DeploymentRecord initial)
 {
-    private static readonly TaskOptions Retried = new(new RetryPolicy(5, TimeSpan.FromSeconds(1), 2, TimeSpan.FromSeconds(20)));
+    private static readonly TaskOptions Retried = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(1), 2, TimeSpan.FromSeconds(20)));
     private readonly List<DeploymentStep> _steps = [.. initial.Steps];
     private readonly List<string> _commits = [.. initial.Commits];
     private Task<ControlEvent>? _pendingControl;
     private int _commitStep;
 
-    public OrchestrationContext Context => context;
+    public TaskOrchestrationContext Context => context;
 
     public DeploymentPlan Plan => plan;
 
     public DeploymentRecord Record { get; private set; } = initial;
 
-    public DateTimeOffset Now => context.CurrentUtcDateTime;
+    public DateTimeOffset Now => new(DateTime.SpecifyKind(context.CurrentUtcDateTime, DateTimeKind.Utc));
 
     /// <summary>Who sent the last control that stopped or promoted the release, and the comment.</summary>
     public ControlEvent? LastControl { get; private set; }
@@ -63,7 +63,7 @@ public sealed class ReleaseRun(OrchestrationContext context, DeploymentPlan plan
         await context.CallActivityAsync<bool>(DeploymentFunctions.Save, Record, Retried);
     }
 
-    /// <summary>The live view kept in the instance's custom status (bounded: at most 16 KB is allowed), the full record goes to the table.</summary>
+    /// <summary>The live view kept in the instance's custom status (bounded: Durable Functions allows at most 16 KB), the full record goes to the table.</summary>
     public static object LiveStatus(DeploymentRecord r) => new
     {
         r.Id,
@@ -125,7 +125,7 @@ public sealed class ReleaseRun(OrchestrationContext context, DeploymentPlan plan
                 return (false, $"progress deadline of {Durations.Format(plan.Environment.ProgressDeadline)} exceeded: {what}");
             }
 
-            await context.CreateTimer(Min(Now + plan.PollInterval, deadline));
+            await context.CreateTimer(Min(Now + plan.PollInterval, deadline).UtcDateTime, CancellationToken.None);
         }
     }
 
@@ -194,17 +194,24 @@ public sealed class ReleaseRun(OrchestrationContext context, DeploymentPlan plan
     public async Task<ControlEvent?> NextControlAsync(DateTimeOffset? until = null)
     {
         _pendingControl ??= context.WaitForExternalEvent<ControlEvent>(ControlEvent.EventName);
-        if (until is { } u)
+        while (until is { } u)
         {
             using var cts = new CancellationTokenSource();
-            var timer = context.CreateTimer(u, cts.Token);
+            var timer = context.CreateTimer(u.UtcDateTime, cts.Token);
             var winner = await Task.WhenAny(_pendingControl, timer);
-            if (winner != _pendingControl)
+            if (winner == _pendingControl)
+            {
+                cts.Cancel();
+                break;
+            }
+
+            if (Now >= u)
             {
                 return null;
             }
 
-            cts.Cancel();
+            // The task hub's queues release a timer up to a second early (their visibility granularity): wait out the rest,
+            // so an approval or a pause never ends before its time.
         }
 
         var control = await _pendingControl;

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using IdpServerless.Durable;
+using Microsoft.DurableTask;
 
 namespace IdpServerless.Functions.Templates.Tasks;
 
@@ -13,14 +13,14 @@ public sealed record ScaffolderTaskResult(string Status, string? Error);
 /// A scaffolder task as a durable orchestration: one activity per template step, each retried on infrastructure faults;
 /// a step that fails (or a cancellation) stops the task, undoes its catalog registrations and records why.
 /// </summary>
-public sealed class ScaffolderTaskOrchestrator : Orchestrator<ScaffolderTaskInput, ScaffolderTaskResult>
+public sealed class ScaffolderTaskOrchestrator : TaskOrchestrator<ScaffolderTaskInput, ScaffolderTaskResult>
 {
     public const string Name = "ScaffolderTask";
 
     /// <summary>Storage hiccups and lost processes are retried; a step's own failure is returned, not thrown.</summary>
-    public static readonly TaskOptions StepOptions = new(new RetryPolicy(5, TimeSpan.FromSeconds(1), 2, TimeSpan.FromSeconds(30)));
+    public static readonly TaskOptions StepOptions = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(1), 2, TimeSpan.FromSeconds(30)));
 
-    public override async Task<ScaffolderTaskResult> RunAsync(OrchestrationContext context, ScaffolderTaskInput input)
+    public override async Task<ScaffolderTaskResult> RunAsync(TaskOrchestrationContext context, ScaffolderTaskInput input)
     {
         var outputs = new JsonObject();
         string status = TaskStatuses.Completed;
@@ -47,7 +47,7 @@ public sealed class ScaffolderTaskOrchestrator : Orchestrator<ScaffolderTaskInpu
         }
         catch (TaskFailedException e)
         {
-            (status, error) = (TaskStatuses.Failed, e.FailureDetails.Message);
+            (status, error) = (TaskStatuses.Failed, e.FailureDetails.ErrorMessage);
         }
 
         if (status != TaskStatuses.Completed)
@@ -66,41 +66,41 @@ public sealed record StepActivityResult(string StepId, string Status, string? Ou
 
 public sealed record FinishTaskInput(string TaskId, string Status, string OutputsJson, string? Error);
 
-public sealed class BeginTaskActivity(TaskExecution execution) : Activity<string, int>
+public sealed class BeginTaskActivity(TaskExecution execution) : TaskActivity<string, int>
 {
     public const string Name = "ScaffolderBeginTask";
 
-    public override Task<int> RunAsync(ActivityContext context, string input) => execution.BeginAsync(input, context.CancellationToken);
+    public override Task<int> RunAsync(TaskActivityContext context, string input) => execution.BeginAsync(input, CancellationToken.None);
 }
 
-public sealed class RunStepActivity(TaskExecution execution, TaskStore store) : Activity<StepActivityInput, StepActivityResult>
+public sealed class RunStepActivity(TaskExecution execution, TaskStore store) : TaskActivity<StepActivityInput, StepActivityResult>
 {
     public const string Name = "ScaffolderRunStep";
 
-    public override async Task<StepActivityResult> RunAsync(ActivityContext context, StepActivityInput input)
+    public override async Task<StepActivityResult> RunAsync(TaskActivityContext context, StepActivityInput input)
     {
         var outputs = JsonNode.Parse(input.OutputsJson) as JsonObject ?? [];
-        var outcome = await execution.RunStepAsync(input.TaskId, input.Index, outputs, context.CancellationToken);
-        var steps = TaskSpecs.Template(await store.GetSpecAsync(input.TaskId, context.CancellationToken)).Steps;
+        var outcome = await execution.RunStepAsync(input.TaskId, input.Index, outputs, CancellationToken.None);
+        var steps = TaskSpecs.Template(await store.GetSpecAsync(input.TaskId, CancellationToken.None)).Steps;
         return new StepActivityResult(steps[input.Index].Id, outcome.Status, outcome.Output.ToJsonString(), outcome.Error);
     }
 }
 
-public sealed class CompensateTaskActivity(TaskExecution execution) : Activity<string, int>
+public sealed class CompensateTaskActivity(TaskExecution execution) : TaskActivity<string, int>
 {
     public const string Name = "ScaffolderCompensateTask";
 
-    public override Task<int> RunAsync(ActivityContext context, string input) => execution.CompensateAsync(input, context.CancellationToken);
+    public override Task<int> RunAsync(TaskActivityContext context, string input) => execution.CompensateAsync(input, CancellationToken.None);
 }
 
-public sealed class FinishTaskActivity(TaskExecution execution) : Activity<FinishTaskInput, bool>
+public sealed class FinishTaskActivity(TaskExecution execution) : TaskActivity<FinishTaskInput, bool>
 {
     public const string Name = "ScaffolderFinishTask";
 
-    public override async Task<bool> RunAsync(ActivityContext context, FinishTaskInput input)
+    public override async Task<bool> RunAsync(TaskActivityContext context, FinishTaskInput input)
     {
         var outputs = JsonNode.Parse(input.OutputsJson) as JsonObject ?? [];
-        await execution.FinishAsync(input.TaskId, input.Status, outputs, input.Error, context.CancellationToken);
+        await execution.FinishAsync(input.TaskId, input.Status, outputs, input.Error, CancellationToken.None);
         return true;
     }
 }

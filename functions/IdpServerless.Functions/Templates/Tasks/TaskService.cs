@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using IdpServerless.Durable;
+using IdpServerless.Hosting.Durable;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
 
@@ -13,7 +13,7 @@ public sealed partial class TaskService(
     TemplateLookup templates,
     TaskStore store,
     TaskEventLog events,
-    IOrchestrationClient orchestrations,
+    OrchestrationInstances orchestrations,
     TimeProvider time,
     IServiceProvider services,
     ILogger<TaskService> logger)
@@ -96,9 +96,8 @@ public sealed partial class TaskService(
     public static string InstanceId(string taskId, int run) => $"scaffolder-{taskId}-r{run}";
 
     private Task StartRunAsync(string id, int run, string templateName, CancellationToken ct) =>
-        orchestrations.StartNewAsync(ScaffolderTaskOrchestrator.Name, new ScaffolderTaskInput(id), new StartOrchestrationOptions(
-            InstanceId(id, run),
-            new Dictionary<string, string> { ["task"] = id, ["template"] = templateName.Length > 256 ? templateName[..256] : templateName }), ct);
+        orchestrations.StartAsync(ScaffolderTaskOrchestrator.Name, new ScaffolderTaskInput(id), InstanceId(id, run),
+            new Dictionary<string, string> { ["task"] = id, ["template"] = templateName.Length > 256 ? templateName[..256] : templateName }, ct);
 
     private static void CheckSecrets(JsonNode? secrets)
     {

@@ -1,2 +1,0 @@
-global using Microsoft.Extensions.DependencyInjection;
-global using Microsoft.Extensions.Logging;
