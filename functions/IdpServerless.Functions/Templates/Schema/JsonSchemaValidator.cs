@@ -112,11 +112,15 @@ public static class JsonSchemaValidator
         _ => node?.DeepClone(),
     };
 
+    /// <summary>Written with its scheme: on Linux <c>/path</c> would otherwise parse as an absolute <c>file:</c> URI.</summary>
+    private static bool IsAbsoluteUrl(string s) =>
+        Uri.TryCreate(s, UriKind.Absolute, out var uri) && s.StartsWith(uri.Scheme + ":", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The library's formats, and <c>url</c> (not a JSON Schema format; templates use it for absolute URLs).</summary>
     private static FormatRegistry Formats()
     {
         var formats = new FormatRegistry();
-        formats.Register(new PredicateFormat("url", e => e.ValueKind != JsonValueKind.String || Uri.TryCreate(e.GetString(), UriKind.Absolute, out _)));
+        formats.Register(new PredicateFormat("url", e => e.ValueKind != JsonValueKind.String || IsAbsoluteUrl(e.GetString()!)));
         return formats;
     }
 }

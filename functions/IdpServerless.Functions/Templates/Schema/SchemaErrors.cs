@@ -26,6 +26,7 @@ internal sealed class SchemaErrors(JsonObject root, JsonNode? instance, string r
 
     private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
     private int _count;
+    private bool _wrongType;
 
     public void Add(string path, string message)
     {
@@ -135,7 +136,10 @@ internal sealed class SchemaErrors(JsonObject root, JsonNode? instance, string r
         }
     }
 
-    /// <summary>When no alternative matches, the errors of the one that came closest name what to fix.</summary>
+    /// <summary>
+    /// When no alternative matches, the errors of the one that came closest name what to fix: fewest errors, and one
+    /// meant for another type of value (an integer alternative for a string) only when all are.
+    /// </summary>
     private void Closest(IEnumerable<(EvaluationResults Result, JsonNode? Schema)> alternatives, string path)
     {
         SchemaErrors? best = null;
@@ -143,7 +147,8 @@ internal sealed class SchemaErrors(JsonObject root, JsonNode? instance, string r
         {
             var errors = new SchemaErrors(root, instance, rootPath);
             errors.Read(result, schema);
-            if (best is null || errors._count < best._count)
+            errors._wrongType = result.Errors?.ContainsKey("type") == true;
+            if (best is null || (errors._wrongType, errors._count).CompareTo((best._wrongType, best._count)) < 0)
             {
                 best = errors;
             }
