@@ -25,19 +25,17 @@ internal static class TimedDialects
     static TimedDialects()
     {
         IKeywordHandler[] handlers = [new TimedPatternKeyword(), new TimedPatternPropertiesKeyword()];
-        foreach (var dialect in new[] { Dialect.Draft06, Dialect.Draft07, Dialect.Draft201909, Dialect.Draft202012, Dialect.V1 })
-        {
-            // Draft-06/07 ignore $ref's siblings by the letter of the spec; ajv 8 (Backstage's form validator) and this
-            // app before the library evaluate them, so a template checks the same here as in the form.
-            var timed = dialect.With(handlers, dialect.Id, refIgnoresSiblingKeywords: false);
-            Registry.Register(timed);
-            if (ReferenceEquals(dialect, Dialect.Draft07))
-            {
-                Default = timed;
-            }
-        }
 
-        Default ??= Dialect.Draft07;
+        // Draft-06/07 ignore $ref's siblings by the letter of the spec; ajv 8 (Backstage's form validator) and this app
+        // before the library evaluate them, so a template checks the same here as in the form.
+        Dialect Timed(Dialect dialect) => dialect.With(handlers, dialect.Id, refIgnoresSiblingKeywords: false);
+
+        Default = Timed(Dialect.Draft07);
+        Registry.Register(Default);
+        foreach (var dialect in new[] { Dialect.Draft06, Dialect.Draft201909, Dialect.Draft202012, Dialect.V1 })
+        {
+            Registry.Register(Timed(dialect));
+        }
     }
 
     /// <summary>ECMA-262 syntax as JSON Schema asks; a pattern only .NET understands (<c>\p{L}</c>) still works.</summary>
