@@ -35,28 +35,29 @@ public static class JsonSchemaValidator
         var instance = WithoutEmpty(value);
         var errors = new SchemaErrors(schema, instance, rootPath);
         var built = Cache.GetValue(schema, Build);
-        EvaluationResults? results = null;
         var problem = built.Problem;
         if (built.Schema is not null)
         {
             using var document = JsonDocument.Parse(instance?.ToJsonString() ?? "null");
+            EvaluationResults? results = null;
             try
             {
                 results = built.Schema.Evaluate(document.RootElement, Options);
             }
             catch (JsonSchemaException e)
             {
-                problem = e.Message;
+                problem = e.Message; // a fault the library finds only while evaluating
+            }
+
+            if (results is { IsValid: false })
+            {
+                errors.Read(results, schema);
             }
         }
 
         if (problem is not null)
         {
             errors.Add(rootPath, $"cannot be checked: the template's schema is not valid JSON Schema ({problem.Replace(BaseUri.ToString(), string.Empty, StringComparison.Ordinal)})");
-        }
-        else if (results is { IsValid: false })
-        {
-            errors.Read(results, schema);
         }
 
         return errors.ToDictionary();
