@@ -143,6 +143,49 @@ public sealed class TemplateTaskTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_2020_12_parameter_schema_is_checked_in_full_and_a_runaway_pattern_or_a_broken_schema_is_a_422_not_a_hang_or_500()
+    {
+        static object Inline(object parameters) => new
+        {
+            apiVersion = "scaffolder.backstage.io/v1beta3",
+            kind = "Template",
+            metadata = new { name = "inline" },
+            spec = new { parameters, steps = new[] { new { id = "log", name = "Log", action = "debug:log", input = new { message = "hi" } } } },
+        };
+
+        var schema = JsonNode.Parse("""
+            {
+              "$schema": "https://json-schema.org/draft/2020-12/schema",
+              "$defs": { "env": { "enum": ["dev", "prod"] } },
+              "required": ["env"],
+              "properties": {
+                "env": { "$ref": "#/$defs/env", "ui:widget": "select" },
+                "slug": { "type": "string", "pattern": "^(a+)+$" },
+                "tls": { "type": "boolean" }
+              },
+              "dependentRequired": { "tls": ["cert"] }
+            }
+            """);
+        using (var r = await _host.Http.PostAsJsonAsync("/api/scaffolder/v2/dry-run", new { template = Inline(schema!), values = new { env = "moon", slug = new string('a', 40) + "!", tls = true } }))
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, r.StatusCode);
+            Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+            var errors = (await r.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject();
+            Assert.Equal(["cert", "env", "slug"], errors.Select(e => e.Key).Order(StringComparer.Ordinal));
+            Assert.Equal("must be one of: dev, prod", errors["env"]![0]!.ToString());
+            Assert.Equal("took too long to check against the pattern", errors["slug"]![0]!.ToString());
+            Assert.Equal("is required when tls is set", errors["cert"]![0]!.ToString());
+        }
+
+        using (var r = await _host.Http.PostAsJsonAsync("/api/scaffolder/v2/dry-run", new { template = Inline(JsonNode.Parse("""{"properties":{"env":{"$ref":"#/definitions/missing"}}}""")!), values = new { env = "dev" } }))
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, r.StatusCode);
+            var problem = (await r.Content.ReadFromJsonAsync<JsonObject>())!;
+            Assert.Contains("cannot be checked: the template's schema is not valid JSON Schema (Could not resolve '#/definitions/missing')", problem["detail"]!.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task The_event_stream_sends_logs_then_the_completion_and_resumes_after_last_event_id()
     {
         var id = await _host.CreateTaskAsync("template:default/new-system", new { name = "commerce", owner = "group:default/team-a", description = "Buying things" });
