@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
-using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 
 namespace IdpServerless.Hosting.Observability;
@@ -16,6 +15,7 @@ namespace IdpServerless.Hosting.Observability;
 /// </summary>
 public static class MetricsEndpoint
 {
+    /// <summary>The scrape route (Prometheus's default).</summary>
     public const string Path = "/metrics";
 
     /// <summary>The upper bounds (seconds) of every histogram's buckets: alerts and dashboards read these <c>le</c> values.</summary>
