@@ -48,7 +48,7 @@ public static class FunctionAppExtensions
         services.AddProblemDetails();
         services.AddSingleton<FeatureStatus>();
         services.AddHostedService<FeatureStatusLogger>();
-        services.AddSingleton(_ => new PrometheusMetrics([FunctionTelemetry.Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel"]));
+        services.AddMetricsEndpoint();
         if (mode == HostingMode.Standalone)
         {
             services.AddHostedService<QueueDispatcher>();
@@ -88,8 +88,7 @@ public static class FunctionAppExtensions
     /// <summary>Error handling, CORS, health, metrics and (custom-handler mode) the host's invocation endpoints.</summary>
     public static WebApplication UseFunctionApp(this WebApplication app)
     {
-        // Start listening to instruments now: measurements made before the first scrape must count.
-        _ = app.Services.GetRequiredService<PrometheusMetrics>();
+        app.Services.StartMetrics();
         app.UseMiddleware<ProblemMiddleware>();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.UseStatusCodePages(async ctx =>
@@ -151,7 +150,7 @@ public static class FunctionAppExtensions
                     extensions: new Dictionary<string, object?> { ["featuresOff"] = features.Off });
             }
         }).WithName("Readiness").WithTags("Operations").AllowAnonymousFunction("readiness probe");
-        app.MapGet("/metrics", (PrometheusMetrics metrics) => Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"))
+        app.MapMetricsEndpoint()
             .WithName("Metrics").WithTags("Operations").ExcludeFromDescription().AllowAnonymousFunction("Prometheus scrape; restrict at the network edge");
     }
 }

@@ -7,7 +7,8 @@ namespace IdpServerless.Tests.Deployments;
 /// <summary>
 /// A real Prometheus (the Debian package at /usr/bin/prometheus; scripts/test.sh installs it) on a free loopback port,
 /// with a generated config scraping a <see cref="TestMetricsEndpoint"/> every second and one alerting rule, storage
-/// in a temporary folder. Stopped (only this process) and cleaned up at the end.
+/// in a temporary folder. Stopped (only this process) and cleaned up at the end. <see cref="ScrapeAsync"/> adds a
+/// target while it runs (file-based discovery), e.g. the function app's own <c>/metrics</c>.
 /// </summary>
 public sealed class PrometheusFixture : IAsyncLifetime
 {
@@ -21,6 +22,10 @@ public sealed class PrometheusFixture : IAsyncLifetime
     public int Port { get; private set; }
 
     public string Url => $"http://127.0.0.1:{Port}";
+
+    private string TargetsFile => Path.Combine(_dir, "targets.json");
+
+    private readonly List<string> _targets = [];
 
     public async Task InitializeAsync()
     {
@@ -52,7 +57,13 @@ public sealed class PrometheusFixture : IAsyncLifetime
                 scrape_interval: 1s
                 static_configs:
                   - targets: [ "127.0.0.1:{Metrics.Port.ToString(CultureInfo.InvariantCulture)}" ]
+              - job_name: added
+                scrape_interval: 1s
+                file_sd_configs:
+                  - files: [ "{TargetsFile}" ]
+                    refresh_interval: 1s
             """);
+        await File.WriteAllTextAsync(TargetsFile, "[]");
         var psi = new ProcessStartInfo(Binary)
         {
             ArgumentList =
@@ -81,6 +92,41 @@ public sealed class PrometheusFixture : IAsyncLifetime
             using var r = await _http.GetAsync($"{Url}/-/ready");
             return r.IsSuccessStatusCode;
         }, TimeSpan.FromSeconds(30), "Prometheus to be ready");
+    }
+
+    /// <summary>Scrapes <c>http://127.0.0.1:{port}/metrics</c> every second from now on (series get <c>instance="127.0.0.1:{port}"</c>).</summary>
+    public async Task ScrapeAsync(int port)
+    {
+        _targets.Add($"\"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}\"");
+        // Written aside and moved into place, so Prometheus never reads half a file.
+        var next = TargetsFile + ".next";
+        await File.WriteAllTextAsync(next, $"[ {{ \"targets\": [ {string.Join(", ", _targets)} ] }} ]");
+        File.Move(next, TargetsFile, overwrite: true);
+    }
+
+    /// <summary>How Prometheus's last scrape of the target on <paramref name="port"/> went: its health and error, or null before the first.</summary>
+    public async Task<(string Health, string LastError)?> TargetAsync(int port)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(await _http.GetStringAsync($"{Url}/api/v1/targets?state=active"));
+        foreach (var t in doc.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray())
+        {
+            if (t.GetProperty("labels").GetProperty("instance").GetString() == $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}"
+                && t.GetProperty("health").GetString() is { } health and not "unknown")
+            {
+                return (health, t.GetProperty("lastError").GetString() ?? string.Empty);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The type Prometheus recorded for <paramref name="metric"/> from the scrapes (counter, histogram, gauge), or null.</summary>
+    public async Task<string?> MetadataTypeAsync(string metric)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(await _http.GetStringAsync($"{Url}/api/v1/metadata?metric={Uri.EscapeDataString(metric)}"));
+        return doc.RootElement.GetProperty("data").TryGetProperty(metric, out var entries) && entries.GetArrayLength() > 0
+            ? entries[0].GetProperty("type").GetString()
+            : null;
     }
 
     /// <summary>The instant value of <paramref name="promQl"/> straight from Prometheus, or null.</summary>

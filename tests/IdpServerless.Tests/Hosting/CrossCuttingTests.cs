@@ -2,13 +2,17 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using IdpServerless.Tests.Deployments;
 using IdpServerless.Tests.Infrastructure;
 
 namespace IdpServerless.Tests.Hosting;
 
-/// <summary>What every function gets from the hosting layer: health, readiness, OpenAPI, metrics, errors, CORS, limits.</summary>
+/// <summary>
+/// What every function gets from the hosting layer: health, readiness, OpenAPI, metrics (scraped by a real Prometheus
+/// too), errors, CORS, limits.
+/// </summary>
 [Collection("azurite")]
-public class CrossCuttingTests(AzuriteFixture azurite)
+public class CrossCuttingTests(AzuriteFixture azurite, PrometheusFixture prometheus) : IClassFixture<PrometheusFixture>
 {
     [Fact]
     public async Task Readiness_answers_200_when_storage_is_reachable_and_503_when_it_is_not()
@@ -59,6 +63,74 @@ public class CrossCuttingTests(AzuriteFixture azurite)
         Assert.Contains("# TYPE idp_function_invocations_total counter", text, StringComparison.Ordinal);
         Assert.Contains("idp_function_invocations_total{function=\"DiagnosticsProbe\",outcome=\"success\",trigger=\"queue\"} 1", text, StringComparison.Ordinal);
         Assert.Contains("idp_function_duration_seconds_bucket{function=\"DiagnosticsProbe\",trigger=\"queue\",le=\"+Inf\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("idp_function_duration_seconds_count{function=\"DiagnosticsProbe\",trigger=\"queue\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("# HELP idp_function_invocations_total Function invocations by function, trigger and outcome.", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE idp_function_duration_seconds histogram", text, StringComparison.Ordinal);
+
+        // The bucket bounds that dashboards and alerts read, on our histograms and on ASP.NET Core's alike.
+        string[] bounds = ["0.001", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "30", "60", "+Inf"];
+        Assert.Equal(bounds, Bounds(text, "idp_function_duration_seconds_bucket{function=\"DiagnosticsProbe\","));
+        Assert.Equal(bounds, Bounds(text, "http_server_request_duration_seconds_bucket{http_request_method=\"POST\",http_response_status_code=\"200\",http_route=\"/DiagnosticsProbe\","));
+
+        // Labels are what the instruments record: no scope labels on each series, no resource series.
+        Assert.DoesNotContain("otel_scope_", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("target_info", text, StringComparison.Ordinal);
+
+        static string[] Bounds(string text, string series) => text.Split('\n')
+            .Where(l => l.StartsWith(series, StringComparison.Ordinal))
+            .Select(l => l[(l.IndexOf("le=\"", StringComparison.Ordinal) + 4)..l.IndexOf("\"}", StringComparison.Ordinal)])
+            .ToArray();
+    }
+
+    [Fact]
+    public async Task Metrics_need_no_token_and_stay_in_the_text_format_when_the_scraper_asks_for_openmetrics()
+    {
+        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString);
+        using var health = await app.Http.GetAsync("/api/health");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+
+        // As Prometheus scrapes: without a token, OpenMetrics first in its Accept header.
+        using var scraper = app.CreateAnonymousClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.TryAddWithoutValidation("Accept", "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1");
+        using var metrics = await scraper.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Equal("text/plain", metrics.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(metrics.Content.Headers.ContentType!.Parameters, p => p.Name == "version" && p.Value == "0.0.4");
+        var text = await metrics.Content.ReadAsStringAsync();
+        Assert.Contains("http_server_request_duration_seconds_bucket{http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/api/health\",network_protocol_version=\"1.1\",url_scheme=\"http\",le=\"1\"}", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("_created", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("# EOF", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Prometheus_scrapes_the_apps_metrics_without_error_and_queries_counters_and_histograms_by_their_names()
+    {
+        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString, customHandler: true);
+        for (var i = 0; i < 3; i++)
+        {
+            var envelope = $$$"""{"Data":{"message":"{\"probeId\":\"scrape-{{{i}}}\"}"},"Metadata":{"DequeueCount":1,"Id":"s{{{i}}}"}}""";
+            using var r = await app.Http.PostAsync("/DiagnosticsProbe", new StringContent(envelope, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+
+        await prometheus.ScrapeAsync(app.Port);
+        var target = await Eventually.ValueAsync(async () => await prometheus.TargetAsync(app.Port) is { } t ? (object)t : null,
+            TimeSpan.FromSeconds(30), "Prometheus to scrape the app's /metrics");
+        // A scrape Prometheus cannot parse is health "down" with the parser's error.
+        Assert.Equal(("up", string.Empty), ((string, string))target);
+
+        var series = $"instance=\"127.0.0.1:{app.Port}\",function=\"DiagnosticsProbe\"";
+        var invocations = await Eventually.ValueAsync(async () => await prometheus.QueryAsync($"idp_function_invocations_total{{{series},outcome=\"success\",trigger=\"queue\"}}") is { } v ? (object)v : null,
+            TimeSpan.FromSeconds(30), "the invocations counter in Prometheus");
+        Assert.Equal(3d, invocations);
+        Assert.Equal(3d, await prometheus.QueryAsync($"idp_function_duration_seconds_count{{{series},trigger=\"queue\"}}"));
+        Assert.Equal(15d, await prometheus.QueryAsync($"count(idp_function_duration_seconds_bucket{{{series}}})"));
+        Assert.Equal(3d, await prometheus.QueryAsync($"idp_function_duration_seconds_bucket{{{series},le=\"60\"}}"));
+        var median = await prometheus.QueryAsync($"histogram_quantile(0.5, sum by (le) (idp_function_duration_seconds_bucket{{{series}}}))");
+        Assert.InRange(median ?? double.NaN, 0, 60);
+        Assert.Equal("counter", await prometheus.MetadataTypeAsync("idp_function_invocations_total"));
+        Assert.Equal("histogram", await prometheus.MetadataTypeAsync("idp_function_duration_seconds"));
     }
 
     [Fact]
@@ -84,6 +156,7 @@ public class CrossCuttingTests(AzuriteFixture azurite)
                      (anonymous, HttpMethod.Get, "/api/orchestrations/some-id", ["POST"]),
                      (app.Http, HttpMethod.Put, "/api/orchestrations/instances/some-id", ["DELETE", "GET"]),
                      (app.Http, HttpMethod.Delete, "/api/health", ["GET"]),
+                     (app.Http, HttpMethod.Post, "/metrics", ["GET"]),
                  })
         {
             using var r = await client.SendAsync(new HttpRequestMessage(method, path));
