@@ -36,7 +36,7 @@ public sealed record TemplateDefinition(
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         foreach (var page in Parameters)
         {
-            foreach (var (field, messages) in Schema.JsonSchemaValidator.Validate(page.Schema, values))
+            foreach (var (field, messages) in Schema.ParameterSchemas.Validate(page.Schema, values))
             {
                 errors[field] = errors.TryGetValue(field, out var existing) ? [.. existing, .. messages.Except(existing)] : messages;
             }
@@ -50,7 +50,7 @@ public sealed record TemplateDefinition(
     {
         foreach (var page in Parameters)
         {
-            Schema.JsonSchemaValidator.ApplyDefaults(page.Schema, values);
+            Schema.ParameterSchemas.ApplyDefaults(page.Schema, values);
         }
     }
 }

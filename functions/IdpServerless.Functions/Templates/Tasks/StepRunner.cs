@@ -46,7 +46,7 @@ public sealed partial class StepRunner(ActionRegistry actions, ILogger<StepRunne
 
             var action = actions.Find(step.Action) ?? throw new ActionFailedException($"Unknown action '{step.Action}' (known: {string.Join(", ", actions.All.Select(a => a.Id).Order())}).");
             var input = TemplateText.RenderNode(step.Input, scope) as JsonObject ?? [];
-            var invalid = JsonSchemaValidator.Validate(action.InputSchema, input);
+            var invalid = ParameterSchemas.Validate(action.InputSchema, input);
             if (invalid.Count > 0)
             {
                 throw new ActionFailedException($"Invalid input for {action.Id}: " + string.Join("; ", invalid.Select(e => $"input.{(e.Key.Length == 0 ? "(root)" : e.Key)} {string.Join(", ", e.Value)}")));

@@ -12,7 +12,7 @@ namespace IdpServerless.Functions.Templates.Schema;
 /// <c>tags[1]</c>) so the form can show them next to the field, in this app's words (<see cref="SchemaErrors"/>).
 /// Empty strings and nulls count as absent, as in the Backstage form, which leaves emptied fields out.
 /// </summary>
-public static class JsonSchemaValidator
+public static class ParameterSchemas
 {
     private const int MaxDepth = 48;
     private static readonly Uri BaseUri = new("https://schema.idp.invalid/parameters");

@@ -4,7 +4,7 @@ using IdpServerless.Functions.Templates.Schema;
 
 namespace IdpServerless.Tests.Templates;
 
-public class JsonSchemaValidatorTests
+public class ParameterSchemasTests
 {
     private static readonly JsonObject Schema = (JsonObject)JsonNode.Parse("""
         {
@@ -33,14 +33,14 @@ public class JsonSchemaValidatorTests
     public void Valid_values_pass()
     {
         var values = JsonNode.Parse("""{"name":"orders","owner":"team-a","tier":"gold","replicas":2,"ratio":0.5,"tags":["a","b"],"db":{"engine":"postgres","size":1},"hasCache":false}""");
-        Assert.Empty(JsonSchemaValidator.Validate(Schema, values));
+        Assert.Empty(ParameterSchemas.Validate(Schema, values));
     }
 
     [Fact]
     public void Every_invalid_field_is_named_by_its_path()
     {
         var values = JsonNode.Parse("""{"name":"X!","tier":"bronze","replicas":1.5,"ratio":1,"tags":["toolong","toolong"],"db":{"engine":"mysql","size":"big"},"hasCache":true}""");
-        var errors = JsonSchemaValidator.Validate(Schema, values);
+        var errors = ParameterSchemas.Validate(Schema, values);
         Assert.Contains("must match the pattern ^[a-z][a-z0-9-]+$", errors["name"]);
         Assert.Contains("must be at least 3 characters", errors["name"]);
         Assert.Equal(["is required"], errors["owner"]);
@@ -57,7 +57,7 @@ public class JsonSchemaValidatorTests
     [Fact]
     public void Ranges_lengths_and_item_counts_are_enforced()
     {
-        var errors = JsonSchemaValidator.Validate(Schema, JsonNode.Parse("""{"name":"abcdefghijkl","owner":"o","replicas":9,"tags":[]}"""));
+        var errors = ParameterSchemas.Validate(Schema, JsonNode.Parse("""{"name":"abcdefghijkl","owner":"o","replicas":9,"tags":[]}"""));
         Assert.Equal(["must be at most 10 characters"], errors["name"]);
         Assert.Equal(["must be at most 5"], errors["replicas"]);
         Assert.Equal(["must have at least 1 item"], errors["tags"]);
@@ -68,7 +68,7 @@ public class JsonSchemaValidatorTests
     {
         var schema = (JsonObject)JsonNode.Parse("""{"properties":{"a":{"default":"x"},"b":{"default":2},"o":{"type":"object","default":{},"properties":{"c":{"default":true}}}}}""")!;
         var values = (JsonObject)JsonNode.Parse("""{"a":"given"}""")!;
-        JsonSchemaValidator.ApplyDefaults(schema, values);
+        ParameterSchemas.ApplyDefaults(schema, values);
         Assert.Equal("""{"a":"given","b":2,"o":{"c":true}}""", values.ToJsonString());
     }
 
@@ -81,7 +81,7 @@ public class JsonSchemaValidatorTests
     {
         var schema = (JsonObject)JsonNode.Parse("{" + dialect + """ "properties":{"x":{"type":"string","pattern":"^(a+)+$"}},"patternProperties":{"^(b+)+$":{}}}""")!;
         var started = Stopwatch.StartNew();
-        var errors = JsonSchemaValidator.Validate(schema, JsonNode.Parse($$"""{"x":"{{new string('a', 40)}}!","{{new string('b', 40)}}!":1}"""));
+        var errors = ParameterSchemas.Validate(schema, JsonNode.Parse($$"""{"x":"{{new string('a', 40)}}!","{{new string('b', 40)}}!":1}"""));
         Assert.Equal(["took too long to check against the pattern"], errors["x"]);
         Assert.Equal(["took too long to check against the pattern"], errors[""]);
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"took {started.Elapsed}");
@@ -91,15 +91,15 @@ public class JsonSchemaValidatorTests
     public void A_pattern_that_is_not_a_regular_expression_names_the_field_and_the_template()
     {
         var schema = Parse("""{"properties":{"x":{"type":"string","pattern":"(["}}}""");
-        Assert.Equal(["cannot be checked: the template's pattern '([' is not a valid regular expression"], JsonSchemaValidator.Validate(schema, JsonNode.Parse("""{"x":"a"}"""))["x"]);
+        Assert.Equal(["cannot be checked: the template's pattern '([' is not a valid regular expression"], ParameterSchemas.Validate(schema, JsonNode.Parse("""{"x":"a"}"""))["x"]);
     }
 
     [Fact]
     public void Patterns_are_ecmascript_and_a_dotnet_only_pattern_still_works()
     {
         var schema = Parse("""{"properties":{"digits":{"type":"string","pattern":"^\\d+$"},"word":{"type":"string","pattern":"^\\p{L}+$"}}}""");
-        Assert.Empty(JsonSchemaValidator.Validate(schema, JsonNode.Parse("""{"digits":"042","word":"Zo\u00eb"}""")));
-        var errors = JsonSchemaValidator.Validate(schema, JsonNode.Parse("""{"digits":"\u0661\u0662","word":"a1"}"""));
+        Assert.Empty(ParameterSchemas.Validate(schema, JsonNode.Parse("""{"digits":"042","word":"Zo\u00eb"}""")));
+        var errors = ParameterSchemas.Validate(schema, JsonNode.Parse("""{"digits":"\u0661\u0662","word":"a1"}"""));
         Assert.Equal(["must match the pattern ^\\d+$"], errors["digits"]);
         Assert.Equal(["must match the pattern ^\\p{L}+$"], errors["word"]);
     }
@@ -117,7 +117,7 @@ public class JsonSchemaValidatorTests
               }
             }
             """);
-        var errors = JsonSchemaValidator.Validate(schema, JsonNode.Parse("""{"port":80,"short":"abcdef","ports":[2000,"x"]}"""));
+        var errors = ParameterSchemas.Validate(schema, JsonNode.Parse("""{"port":80,"short":"abcdef","ports":[2000,"x"]}"""));
         Assert.Equal(["must be at least 1024"], errors["port"]);
         Assert.Equal(["must be at most 3 characters"], errors["short"]);
         Assert.Equal(["must be a whole number"], errors["ports[1]"]);
@@ -140,7 +140,7 @@ public class JsonSchemaValidatorTests
             """;
         var values = JsonNode.Parse("""{"envs":["dev","moon"],"pair":["a","b"],"tls":true,"extra":1}""");
 
-        var errors = JsonSchemaValidator.Validate(Parse("""{"$schema":"https://json-schema.org/draft/2020-12/schema",""" + Body + "}"), values);
+        var errors = ParameterSchemas.Validate(Parse("""{"$schema":"https://json-schema.org/draft/2020-12/schema",""" + Body + "}"), values);
         Assert.Equal(["must be one of: dev, prod"], errors["envs[1]"]);
         Assert.Equal(["must be a whole number"], errors["pair[1]"]);
         Assert.Equal(["is required when tls is set"], errors["cert"]);
@@ -148,7 +148,7 @@ public class JsonSchemaValidatorTests
         Assert.Equal(4, errors.Count);
 
         // Without $schema the schema is draft-07: $ref still finds $defs, but the other three are unknown keywords there.
-        Assert.Equal(["envs[1]"], JsonSchemaValidator.Validate(Parse("{" + Body + "}"), values).Keys);
+        Assert.Equal(["envs[1]"], ParameterSchemas.Validate(Parse("{" + Body + "}"), values).Keys);
     }
 
     [Theory]
@@ -164,7 +164,7 @@ public class JsonSchemaValidatorTests
               "else": { "required": ["port"] }
             }
             """);
-        var errors = JsonSchemaValidator.Validate(schema, JsonNode.Parse(values));
+        var errors = ParameterSchemas.Validate(schema, JsonNode.Parse(values));
         Assert.Equal([missing], errors.Keys);
         Assert.Equal(["is required"], errors[missing]);
     }
@@ -173,26 +173,26 @@ public class JsonSchemaValidatorTests
     public void Alternatives_a_passing_any_of_hides_and_the_closest_one_is_reported_when_none_passes()
     {
         var anyOf = Parse("""{"anyOf":[{"required":["catalogInfoUrl"]},{"required":["repoContentsUrl"]}]}""");
-        Assert.Empty(JsonSchemaValidator.Validate(anyOf, JsonNode.Parse("""{"repoContentsUrl":"x"}""")));
-        Assert.Equal(new Dictionary<string, string[]> { ["input.catalogInfoUrl"] = ["is required"] }, JsonSchemaValidator.Validate(anyOf, JsonNode.Parse("{}"), "input"));
+        Assert.Empty(ParameterSchemas.Validate(anyOf, JsonNode.Parse("""{"repoContentsUrl":"x"}""")));
+        Assert.Equal(new Dictionary<string, string[]> { ["input.catalogInfoUrl"] = ["is required"] }, ParameterSchemas.Validate(anyOf, JsonNode.Parse("{}"), "input"));
 
         var oneOf = Parse("""{"properties":{"size":{"oneOf":[{"type":"integer","minimum":1},{"type":"string","enum":["small","large"]}]}}}""");
-        Assert.Equal(["must be at least 1"], JsonSchemaValidator.Validate(oneOf, JsonNode.Parse("""{"size":0}"""))["size"]);
-        Assert.Equal(["must be one of: small, large"], JsonSchemaValidator.Validate(oneOf, JsonNode.Parse("""{"size":"huge"}"""))["size"]);
+        Assert.Equal(["must be at least 1"], ParameterSchemas.Validate(oneOf, JsonNode.Parse("""{"size":0}"""))["size"]);
+        Assert.Equal(["must be one of: small, large"], ParameterSchemas.Validate(oneOf, JsonNode.Parse("""{"size":"huge"}"""))["size"]);
 
         var both = Parse("""{"oneOf":[{"type":"integer"},{"type":"number"}]}""");
-        Assert.Equal(["matches more than one of the allowed alternatives"], JsonSchemaValidator.Validate(both, JsonNode.Parse("3"))[""]);
+        Assert.Equal(["matches more than one of the allowed alternatives"], ParameterSchemas.Validate(both, JsonNode.Parse("3"))[""]);
     }
 
     [Fact]
     public void Not_and_contains_say_what_is_wrong_and_not_why_each_item_missed()
     {
         var schema = Parse("""{"properties":{"tags":{"type":"array","contains":{"const":"prod"}},"name":{"not":{"const":"admin"}}}}""");
-        var errors = JsonSchemaValidator.Validate(schema, JsonNode.Parse("""{"tags":["dev","test"],"name":"admin"}"""));
+        var errors = ParameterSchemas.Validate(schema, JsonNode.Parse("""{"tags":["dev","test"],"name":"admin"}"""));
         Assert.Equal(["must contain a matching item"], errors["tags"]);
         Assert.Equal(["matches a schema it must not match"], errors["name"]);
         Assert.Equal(2, errors.Count);
-        Assert.Empty(JsonSchemaValidator.Validate(schema, JsonNode.Parse("""{"tags":["dev","prod"],"name":"bob"}""")));
+        Assert.Empty(ParameterSchemas.Validate(schema, JsonNode.Parse("""{"tags":["dev","prod"],"name":"bob"}""")));
     }
 
     [Fact]
@@ -204,10 +204,10 @@ public class JsonSchemaValidatorTests
               "site":{"type":"string","format":"url"},"id":{"type":"string","format":"uuid"},"ip":{"type":"string","format":"ipv4"},
               "custom":{"type":"string","format":"team-name"}}}
             """);
-        Assert.Empty(JsonSchemaValidator.Validate(schema, JsonNode.Parse("""
+        Assert.Empty(ParameterSchemas.Validate(schema, JsonNode.Parse("""
             {"mail":"a@example.com","day":"2026-02-28","at":"2026-02-28T10:00:00Z","site":"https://example.com/x","id":"0f8fad5b-d9cb-469f-a165-70867728950e","ip":"10.0.0.1","custom":"anything"}
             """)));
-        var errors = JsonSchemaValidator.Validate(schema, JsonNode.Parse("""
+        var errors = ParameterSchemas.Validate(schema, JsonNode.Parse("""
             {"mail":"not-an-address","day":"2026-02-30","at":"tomorrow","site":"/relative","id":"nope","ip":"999.0.0.1","custom":"anything"}
             """));
         Assert.Equal(["must be a valid email"], errors["mail"]);
@@ -223,7 +223,7 @@ public class JsonSchemaValidatorTests
     public void Empty_strings_and_nulls_count_as_absent()
     {
         var schema = Parse("""{"required":["name","owner"],"properties":{"name":{"type":"string"},"owner":{"type":"string"},"system":{"type":"string","pattern":"^[a-z]+$"},"db":{"type":"object","required":["engine"]}}}""");
-        var errors = JsonSchemaValidator.Validate(schema, JsonNode.Parse("""{"name":"","owner":null,"system":"","db":{"engine":""}}"""));
+        var errors = ParameterSchemas.Validate(schema, JsonNode.Parse("""{"name":"","owner":null,"system":"","db":{"engine":""}}"""));
         Assert.Equal(["db.engine", "name", "owner"], errors.Keys.Order(StringComparer.Ordinal));
         Assert.All(errors.Values, m => Assert.Equal(["is required"], m));
     }
@@ -235,7 +235,7 @@ public class JsonSchemaValidatorTests
     [InlineData("""{"properties":{"a":{"minimum":"5"}}}""", "'minimum' value must be a number")]
     public void A_schema_the_library_cannot_use_is_an_error_at_the_root_not_an_exception(string schema, string reason)
     {
-        var errors = JsonSchemaValidator.Validate(Parse(schema), JsonNode.Parse("""{"a":1}"""), "input");
+        var errors = ParameterSchemas.Validate(Parse(schema), JsonNode.Parse("""{"a":1}"""), "input");
         var message = Assert.Single(Assert.Single(errors, e => e.Key == "input").Value);
         Assert.StartsWith("cannot be checked: the template's schema is not valid JSON Schema (", message, StringComparison.Ordinal);
         Assert.Contains(reason, message, StringComparison.Ordinal);

@@ -74,6 +74,20 @@ public sealed class StuckInstanceDetector(DurableTaskClient client, IOptions<Dur
         return result;
     }
 
+    /// <summary>Instances that failed within <paramref name="window"/> (their last update; those created up to a week before).</summary>
+    public async Task<long> CountFailedAsync(TimeSpan window, CancellationToken ct)
+    {
+        var since = time.GetUtcNow() - window;
+        var query = new OrchestrationQuery { Statuses = [OrchestrationRuntimeStatus.Failed], CreatedFrom = since - TimeSpan.FromDays(7), PageSize = 500 };
+        long count = 0;
+        await foreach (var m in client.GetAllInstancesAsync(query).WithCancellation(ct).ConfigureAwait(false))
+        {
+            count += m.LastUpdatedAt >= since ? 1 : 0;
+        }
+
+        return count;
+    }
+
     /// <summary>Activities scheduled without a result, and the earliest timer not yet fired.</summary>
     internal static (int OpenActivities, DateTimeOffset? NextTimerAt) Waiting(IEnumerable<HistoryEvent> history)
     {
@@ -114,9 +128,11 @@ public sealed class OrchestrationHealthCheck(StuckInstanceDetector detector, Sto
     public const string Name = "DurableHealthCheck";
     private static readonly Dictionary<string, long> Depths = new(StringComparer.Ordinal);
     private static long _stuck;
+    private static long _failed;
 
     static OrchestrationHealthCheck()
     {
+        FunctionTelemetry.Meter.CreateObservableGauge("idp_orchestration_failed_instances", () => Interlocked.Read(ref _failed), description: "Instances that failed in the last 24 hours (last check).");
         FunctionTelemetry.Meter.CreateObservableGauge("idp_orchestration_queue_depth", ObserveDepths, description: "Approximate messages in the task hub's control and work-item queues (last check).");
         FunctionTelemetry.Meter.CreateObservableGauge("idp_orchestration_stuck_instances", () => Interlocked.Read(ref _stuck), description: "Running instances with open work and no progress (last check).");
     }
@@ -141,6 +157,7 @@ public sealed class OrchestrationHealthCheck(StuckInstanceDetector detector, Sto
             }
         }
 
+        Interlocked.Exchange(ref _failed, await detector.CountFailedAsync(TimeSpan.FromHours(24), cancellationToken).ConfigureAwait(false));
         var stuck = await detector.FindAsync(ct: cancellationToken).ConfigureAwait(false);
         Interlocked.Exchange(ref _stuck, stuck.Count);
         foreach (var s in stuck.Take(100))
