@@ -118,7 +118,15 @@ public static class DurableTaskServiceCollectionExtensions
                 });
             });
             services.AddOptions<Microsoft.DurableTask.Worker.Grpc.GrpcDurableTaskWorkerOptions>(Options.DefaultName)
-                .Configure<TaskHubSidecar>((o, sidecar) => o.Channel = sidecar.Channel);
+                .Configure<TaskHubSidecar>((o, sidecar) =>
+                {
+                    o.Channel = sidecar.Channel;
+                    // The worker reconnects when its work-item stream is quiet for 2 minutes, because the Functions host
+                    // sends health pings on it; this in-process server does not, and a reconnect while activities are in
+                    // flight strands them (seen after a storage outage). In one process over a Unix socket the stream
+                    // cannot go silently dead, so the check is off.
+                    Microsoft.DurableTask.Worker.Grpc.Internal.InternalOptionsExtensions.SetSilentDisconnectTimeout(o, TimeSpan.Zero);
+                });
         }
 
         services.AddDurableTaskClient(b =>

@@ -183,9 +183,9 @@ public sealed class TaskHubSidecar : IHostedService, IAsyncDisposable
         ExtendedSessionsEnabled = _options.ExtendedSessions,
         LeaseAcquireInterval = _options.LeaseAcquireInterval,
         StorageAccountClientProvider = new StorageAccountClientProvider(
-            new SdkClientProvider<Azure.Storage.Blobs.BlobServiceClient, Azure.Storage.Blobs.BlobClientOptions>(_storage.NewBlobOptions, _storage.CreateBlobService),
-            new SdkClientProvider<Azure.Storage.Queues.QueueServiceClient, Azure.Storage.Queues.QueueClientOptions>(_storage.NewQueueOptions, _storage.CreateQueueService),
-            new SdkClientProvider<Azure.Data.Tables.TableServiceClient, Azure.Data.Tables.TableClientOptions>(_storage.NewTableOptions, _storage.CreateTableService)),
+            new SdkClientProvider<Azure.Storage.Blobs.BlobServiceClient, Azure.Storage.Blobs.BlobClientOptions>(() => Patient(_storage.NewBlobOptions()), _storage.CreateBlobService),
+            new SdkClientProvider<Azure.Storage.Queues.QueueServiceClient, Azure.Storage.Queues.QueueClientOptions>(() => Patient(_storage.NewQueueOptions()), _storage.CreateQueueService),
+            new SdkClientProvider<Azure.Data.Tables.TableServiceClient, Azure.Data.Tables.TableClientOptions>(() => Patient(_storage.NewTableOptions()), _storage.CreateTableService)),
         LoggerFactory = _loggers,
     };
 
@@ -230,6 +230,21 @@ public sealed class TaskHubSidecar : IHostedService, IAsyncDisposable
         {
             // Left for the OS's temp cleaning.
         }
+    }
+
+    /// <summary>
+    /// The provider's storage calls retry for about two minutes (the app's own, a few seconds): a work item whose
+    /// completion fails is never released by the gRPC server, so after a storage outage it would stay stuck; retrying
+    /// rides the outage out instead.
+    /// </summary>
+    private static T Patient<T>(T options)
+        where T : Azure.Core.ClientOptions
+    {
+        options.Retry.Mode = Azure.Core.RetryMode.Exponential;
+        options.Retry.MaxRetries = 12;
+        options.Retry.Delay = TimeSpan.FromSeconds(1);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(15);
+        return options;
     }
 
     /// <summary>The gRPC server's view of the app's life: started once it listens, stopping only when we say so.</summary>

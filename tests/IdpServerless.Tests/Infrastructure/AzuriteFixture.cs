@@ -19,6 +19,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
     private readonly List<HttpClient> _clients = [];
     private Process? _process;
     private string? _workDir;
+    private bool _persistent;
 
     public int BlobPort { get; private set; }
 
@@ -57,11 +58,47 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var azurite = FindAzurite();
         var ports = FreePorts(3);
         (BlobPort, QueuePort, TablePort) = (ports[0], ports[1], ports[2]);
         _workDir = Directory.CreateTempSubdirectory("azurite-").FullName;
+        await StartProcessAsync().ConfigureAwait(false);
+        Account = StorageAccount.ForAzurite(BlobPort, QueuePort, TablePort);
+    }
 
+    /// <summary>
+    /// A private Azurite that keeps its data on disk (its work folder), so it can be stopped and started again on the same
+    /// ports (<see cref="StopAsync"/>, <see cref="StartAgainAsync"/>): for storage-outage tests. Dispose it when done.
+    /// </summary>
+    public static async Task<AzuriteFixture> StartPersistentAsync()
+    {
+        var fixture = new AzuriteFixture { _persistent = true };
+        await fixture.InitializeAsync().ConfigureAwait(false);
+        return fixture;
+    }
+
+    /// <summary>Stops Azurite cleanly (SIGTERM, as a service manager would) and waits until it has exited.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is not { HasExited: false } p)
+        {
+            return;
+        }
+
+        using (var term = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await term.WaitForExitAsync().ConfigureAwait(false);
+        }
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await p.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts the stopped Azurite again on the same ports and folder (a persistent one keeps its data).</summary>
+    public Task StartAgainAsync() => StartProcessAsync();
+
+    private async Task StartProcessAsync()
+    {
+        var azurite = FindAzurite();
         var start = new ProcessStartInfo(azurite)
         {
             WorkingDirectory = _workDir,
@@ -71,14 +108,15 @@ public sealed class AzuriteFixture : IAsyncLifetime
         };
         foreach (var arg in new[]
         {
-            "--inMemoryPersistence", "--silent", "--loose",
+            "--silent", "--loose",
             "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
             "--blobPort", BlobPort.ToString(), "--queuePort", QueuePort.ToString(), "--tablePort", TablePort.ToString(),
-        })
+        }.Concat(_persistent ? ["--location", Path.Combine(_workDir!, "data")] : ["--inMemoryPersistence"]))
         {
             start.ArgumentList.Add(arg);
         }
 
+        _process?.Dispose();
         _process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -86,7 +124,6 @@ public sealed class AzuriteFixture : IAsyncLifetime
         _process.BeginErrorReadLine();
 
         await WaitForPortsAsync().ConfigureAwait(false);
-        Account = StorageAccount.ForAzurite(BlobPort, QueuePort, TablePort);
     }
 
     public Task DisposeAsync()
