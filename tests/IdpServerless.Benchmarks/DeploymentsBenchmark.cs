@@ -42,7 +42,7 @@ public static class DeploymentsBenchmark
             ["IDP_MODE"] = "local",
             ["IDP_DATA_DIR"] = dataDir,
             ["Durable:PartitionCount"] = "4",
-            ["Durable:MaxPollingInterval"] = "00:00:00.200",
+            ["Durable:MaxQueuePollingInterval"] = "00:00:00.200",
             ["Dispatch:MaxPollingInterval"] = "00:00:00.200",
             ["Deployments:PollInterval"] = "00:00:00.200",
             ["Clusters:ConvergenceTime"] = "00:00:00.200",
