@@ -170,9 +170,17 @@ public static class DurableEnginesBenchmark
                 ["Durable:PartitionCount"] = knobs.Partitions.ToString(CultureInfo.InvariantCulture),
                 ["Durable:MaxQueuePollingInterval"] = knobs.Poll.ToString(),
                 ["Durable:ExtendedSessions"] = knobs.ExtendedSessions ? "true" : "false",
-                ["Durable:MaxConcurrentActivities"] = knobs.ActivityConcurrency?.ToString(CultureInfo.InvariantCulture),
-                ["Durable:MaxConcurrentOrchestrations"] = knobs.OrchestrationConcurrency?.ToString(CultureInfo.InvariantCulture),
             });
+            if (knobs.ActivityConcurrency is { } a)
+            {
+                builder.Configuration["Durable:MaxConcurrentActivities"] = a.ToString(CultureInfo.InvariantCulture);
+            }
+
+            if (knobs.OrchestrationConcurrency is { } o)
+            {
+                builder.Configuration["Durable:MaxConcurrentOrchestrations"] = o.ToString(CultureInfo.InvariantCulture);
+            }
+
             builder.Logging.ClearProviders();
             var services = builder.Services;
             services.AddAzureStorage(builder.Configuration);

@@ -33,11 +33,6 @@ public sealed class OrchestrationInstances(DurableTaskClient client, StorageClie
     /// </summary>
     public async Task<string> StartAsync(string name, object? input, string? instanceId, IReadOnlyDictionary<string, string>? labels, CancellationToken ct)
     {
-        if (instanceId is not null && await client.GetInstanceAsync(instanceId, false, ct).ConfigureAwait(false) is { } existing && !existing.RuntimeStatus.IsFinished())
-        {
-            throw new OrchestrationAlreadyRunningException(instanceId);
-        }
-
         instanceId ??= Guid.NewGuid().ToString("N");
         // Labels first: an instance is never visible without the labels its access decisions need.
         await EnsureTableAsync(ct).ConfigureAwait(false);
@@ -47,9 +42,31 @@ public sealed class OrchestrationInstances(DurableTaskClient client, StorageClie
             row["l_" + k] = v;
         }
 
-        await _labels.UpsertEntityAsync(row, TableUpdateMode.Replace, ct).ConfigureAwait(false);
+        try
+        {
+            await _labels.AddEntityAsync(row, ct).ConfigureAwait(false);
+        }
+        catch (StorageConflictException)
+        {
+            // The id was used before: its labels are replaced only once that instance has finished.
+            if (await client.GetInstanceAsync(instanceId, false, ct).ConfigureAwait(false) is { } existing && !existing.RuntimeStatus.IsFinished())
+            {
+                throw new OrchestrationAlreadyRunningException(instanceId);
+            }
+
+            await _labels.UpsertEntityAsync(row, TableUpdateMode.Replace, ct).ConfigureAwait(false);
+        }
+        // The task hub refuses the start atomically while an instance with the id has not finished.
         var start = new StartOrchestrationOptions(instanceId).WithDedupeStatuses(OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended);
-        return await client.ScheduleNewOrchestrationInstanceAsync(name, input, start, ct).ConfigureAwait(false);
+        try
+        {
+            return await client.ScheduleNewOrchestrationInstanceAsync(name, input, start, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is global::DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException
+            or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.AlreadyExists })
+        {
+            throw new OrchestrationAlreadyRunningException(instanceId, e);
+        }
     }
 
     /// <summary>The instance, or <see cref="OrchestrationNotFoundException"/>.</summary>

@@ -34,6 +34,7 @@ public sealed class TaskHubSidecar : IHostedService, IAsyncDisposable
     private WebApplication? _server;
     private AzureStorageOrchestrationService? _service;
     private Task? _retrying;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SidecarLifetime _lifetime = new();
     private readonly WorkerConnection _worker = new();
 
@@ -71,22 +72,19 @@ public sealed class TaskHubSidecar : IHostedService, IAsyncDisposable
     public AzureStorageOrchestrationService? Service => _service;
 
     /// <summary>
-    /// Creates the task hub (queues, tables, containers) and starts serving. When storage cannot be reached the app still
-    /// starts (health and readiness answer, orchestration calls get 503) and the task hub is retried in the background.
+    /// Creates the task hub (queues, tables, containers) and starts serving, in the background so the app answers HTTP at
+    /// once: calls to the task hub wait until it serves (at most <see cref="ReadyTimeout"/>, then they fail as
+    /// unavailable: 503). When storage cannot be reached the hub is retried with back-off.
     /// </summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         _service = new AzureStorageOrchestrationService(Settings());
-        try
-        {
-            await ServeAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-        {
-            Logs.Unreachable(_log, _options.TaskHub, e.GetType().Name, e.Message);
-            _retrying = Task.Run(() => RetryAsync(_stopping.Token), CancellationToken.None);
-        }
+        _retrying = Task.Run(() => ServeUntilReadyAsync(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
     }
+
+    /// <summary>How long a call to the task hub waits for it to start serving.</summary>
+    public static TimeSpan ReadyTimeout { get; } = TimeSpan.FromSeconds(30);
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -114,16 +112,20 @@ public sealed class TaskHubSidecar : IHostedService, IAsyncDisposable
         TryDeleteDirectory();
     }
 
-    private async Task RetryAsync(CancellationToken ct)
+    private async Task ServeUntilReadyAsync(CancellationToken ct)
     {
         var delay = TimeSpan.FromSeconds(2);
-        while (!ct.IsCancellationRequested)
+        for (var attempt = 1; !ct.IsCancellationRequested; attempt++)
         {
             try
             {
-                await Task.Delay(delay, ct).ConfigureAwait(false);
                 await ServeAsync(ct).ConfigureAwait(false);
-                Logs.Recovered(_log, _options.TaskHub);
+                _ready.TrySetResult();
+                if (attempt > 1)
+                {
+                    Logs.Recovered(_log, _options.TaskHub);
+                }
+
                 return;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -133,8 +135,18 @@ public sealed class TaskHubSidecar : IHostedService, IAsyncDisposable
             catch (Exception e)
             {
                 Logs.Unreachable(_log, _options.TaskHub, e.GetType().Name, e.Message);
-                delay = TimeSpan.FromSeconds(Math.Min(30, delay.TotalSeconds * 2));
             }
+
+            try
+            {
+                await Task.Delay(delay, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = TimeSpan.FromSeconds(Math.Min(30, delay.TotalSeconds * 2));
         }
     }
 
@@ -187,6 +199,8 @@ public sealed class TaskHubSidecar : IHostedService, IAsyncDisposable
             new SdkClientProvider<Azure.Storage.Queues.QueueServiceClient, Azure.Storage.Queues.QueueClientOptions>(() => Patient(_storage.NewQueueOptions()), _storage.CreateQueueService),
             new SdkClientProvider<Azure.Data.Tables.TableServiceClient, Azure.Data.Tables.TableClientOptions>(() => Patient(_storage.NewTableOptions()), _storage.CreateTableService)),
         LoggerFactory = _loggers,
+        // Refuse (rather than silently drop) a start whose id has an unfinished instance: callers get 409.
+        ThrowExceptionOnInvalidDedupeStatus = true,
     };
 
     public async ValueTask DisposeAsync()
@@ -204,6 +218,15 @@ public sealed class TaskHubSidecar : IHostedService, IAsyncDisposable
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
+        try
+        {
+            await _ready.Task.WaitAsync(ReadyTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new HttpRequestException($"The task hub {_options.TaskHub} is not serving yet (storage unreachable?).", e);
+        }
+
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
