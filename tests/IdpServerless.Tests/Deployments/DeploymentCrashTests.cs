@@ -88,18 +88,33 @@ public class DeploymentCrashTests
                 ["IDP_RATE_LIMIT_PER_IDENTITY"] = "0",
                 ["IDP_RATE_LIMIT_PER_ADDRESS"] = "0",
             };
-            var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString, settings);
-            using (var r = await app.Http.PostAsJsonAsync("/api/catalog/locations", new { type = "file", target = catalog }))
+            FunctionAppProcess? app = null;
+            try
             {
-                Assert.True(r.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, $"register catalog: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
-            }
+                app = await FunctionAppProcess.StartAsync(azurite.ConnectionString, settings);
+                using (var r = await app.Http.PostAsJsonAsync("/api/catalog/locations", new { type = "file", target = catalog }))
+                {
+                    Assert.True(r.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, $"register catalog: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+                }
 
-            await Eventually.TrueAsync(async () =>
+                await Eventually.TrueAsync(async () =>
+                {
+                    using var r = await app.Http.GetAsync($"/api/catalog/entities/by-name/component/default/crash-{Components - 1:D2}");
+                    return r.IsSuccessStatusCode;
+                }, TimeSpan.FromSeconds(60), "the catalog's components");
+                return new Run(azurite, dataDir, settings, app);
+            }
+            catch
             {
-                using var r = await app.Http.GetAsync($"/api/catalog/entities/by-name/component/default/crash-{Components - 1:D2}");
-                return r.IsSuccessStatusCode;
-            }, TimeSpan.FromSeconds(60), "the catalog's components");
-            return new Run(azurite, dataDir, settings, app);
+                // Never leave the app or Azurite running behind a failed set-up.
+                if (app is not null)
+                {
+                    await app.DisposeAsync();
+                }
+
+                await azurite.DisposeAsync();
+                throw;
+            }
         }
 
         public async Task<List<string>> StartDeploymentsAsync()
