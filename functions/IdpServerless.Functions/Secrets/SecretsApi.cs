@@ -54,7 +54,8 @@ public static class SecretsRegistration
     public static IServiceCollection AddSecrets(this IServiceCollection services)
     {
         services.AddHttpClient(VaultSecretProvider.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(20));
-        services.AddHttpClient(KeyVaultSecretProvider.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(20));
+        // Key Vault: the SDK bounds each try (IDP_KEYVAULT_TIMEOUT_SECONDS) and retries; the HttpClient must not cut it short.
+        services.AddHttpClient(KeyVaultSecretProvider.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton<ISecretProvider, LocalSecretProvider>();
         services.AddSingleton<ISecretProvider, VaultSecretProvider>();
         services.AddSingleton<ISecretProvider, KeyVaultSecretProvider>();

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,16 +24,25 @@ public sealed class FakeServer : IAsyncDisposable
 
     public string Url => BaseAddress.AbsoluteUri.TrimEnd('/');
 
-    public static async Task<FakeServer> StartAsync(Action<WebApplication> map)
+    /// <summary>Starts on http, or on https with <paramref name="certificate"/> (for clients that refuse plain http).</summary>
+    public static async Task<FakeServer> StartAsync(Action<WebApplication> map, X509Certificate2? certificate = null)
     {
         var port = Infrastructure.FreePorts.Next();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        if (certificate is null)
+        {
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        }
+        else
+        {
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.UseHttps(certificate)));
+        }
+
         builder.Logging.ClearProviders();
         var app = builder.Build();
         map(app);
         await app.StartAsync();
-        return new FakeServer(app, new Uri($"http://127.0.0.1:{port}"));
+        return new FakeServer(app, new Uri($"{(certificate is null ? "http" : "https")}://127.0.0.1:{port}"));
     }
 
     public async ValueTask DisposeAsync()

@@ -11,8 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace IdpServerless.Tests.Secrets;
 
 /// <summary>
-/// Resolution through each provider against HTTP fakes of Vault's KV v2 and AppRole APIs, Azure Key Vault's secrets API
-/// and the App Service managed identity endpoint, in their documented request and response shapes.
+/// Resolution through the Vault and local providers against HTTP fakes of Vault's KV v2 and AppRole APIs, in their
+/// documented request and response shapes (Key Vault's: <see cref="KeyVaultSecretProviderTests"/>).
 /// </summary>
 [Collection("azurite")]
 public class SecretProviderTests(AzuriteFixture azurite)
@@ -92,26 +92,6 @@ public class SecretProviderTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Key_vault_resolves_with_the_apps_credential_and_reports_a_refusal()
-    {
-        await using var azure = await FakeServer.StartAsync(app =>
-        {
-            app.MapGet("/secrets/{name}", (string name, HttpRequest r) =>
-                r.Query["api-version"] != "7.4" ? Results.StatusCode(400)
-                : r.Headers.Authorization != "Bearer mi-token" ? Results.Json(new { error = new { code = "Unauthorized" } }, statusCode: 401)
-                : name == "payments-db" ? Results.Json(new { value = "kv-value", id = $"https://x.vault.azure.net/secrets/{name}/abc", attributes = new { enabled = true } })
-                : Results.Json(new { error = new { code = "SecretNotFound" } }, statusCode: 404));
-        });
-        await using var host = await IdentityTestHost.StartAsync(azurite, null, new Dictionary<string, string?> { ["IDP_KEYVAULT_URL"] = azure.Url },
-            services: s => s.AddSingleton<Azure.Core.TokenCredential>(new KeyVaultCredential("mi-token")));
-        var resolver = host.App.Services.GetRequiredService<ISecretResolver>();
-
-        Assert.Equal("kv-value", (await resolver.ResolveAsync("keyvault:payments-db", default)).Reveal());
-        var e = await Assert.ThrowsAsync<SecretResolutionException>(() => resolver.ResolveAsync("keyvault:unknown", default).AsTask());
-        Assert.Equal((int)HttpStatusCode.NotFound, e.UpstreamStatus);
-    }
-
-    [Fact]
     public async Task Local_references_come_from_settings_and_an_unset_one_fails_without_guessing()
     {
         await using var host = await IdentityTestHost.StartAsync(azurite, null, new Dictionary<string, string?> { ["Secrets:smtp-password"] = "local-value" });
@@ -120,17 +100,5 @@ public class SecretProviderTests(AzuriteFixture azurite)
         var e = await Assert.ThrowsAsync<SecretResolutionException>(() => resolver.ResolveAsync("local:absent", default).AsTask());
         Assert.Contains("Secrets__absent", e.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<SecretResolutionException>(() => resolver.ResolveAsync("not-a-reference", default).AsTask());
-    }
-
-    /// <summary>The app's Entra ID credential, answering only for Key Vault's scope.</summary>
-    private sealed class KeyVaultCredential(string token) : Azure.Core.TokenCredential
-    {
-        public override Azure.Core.AccessToken GetToken(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-            requestContext.Scopes.SequenceEqual(["https://vault.azure.net/.default"])
-                ? new Azure.Core.AccessToken(token, DateTimeOffset.UtcNow.AddHours(1))
-                : throw new Azure.Identity.AuthenticationFailedException("wrong scope " + string.Join(' ', requestContext.Scopes));
-
-        public override ValueTask<Azure.Core.AccessToken> GetTokenAsync(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-            ValueTask.FromResult(GetToken(requestContext, cancellationToken));
     }
 }
