@@ -63,7 +63,7 @@ public static class QueryInstances
         }
 
         var named = (page?.Values ?? []).Where(m => name is null || string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
-        var withLabels = await Task.WhenAll(named.Select(async m => (Instance: m, Labels: await instances.GetLabelsAsync(m.InstanceId, ct), Failure: await instances.GetFailureAsync(m, ct))));
+        var withLabels = await Task.WhenAll(named.Select(async m => (Instance: m, Labels: await instances.GetLabelsAsync(m.InstanceId, ct), Failure: await instances.GetFailureAsync(m, ct, readHistory: false))));
         var matching = withLabels.Where(x => labels.All(l => x.Labels.TryGetValue(l.Key, out var v) && v == l.Value)).ToList();
         var next = string.IsNullOrEmpty(page?.ContinuationToken) ? null : page.ContinuationToken;
         if (next is not null)

@@ -170,16 +170,17 @@ public sealed class OrchestrationInstances(DurableTaskClient client, StorageClie
     /// <summary>
     /// Why a Failed instance failed. The gRPC API in front of the task hub keeps no failure details on the instance, so
     /// they are rebuilt from what it does keep: the failure message (its output) and the last failed activity in its
-    /// history as the inner failure. Null when the instance did not fail.
+    /// history as the inner failure. Null when the instance did not fail. Without <paramref name="readHistory"/> (lists,
+    /// where a history read per failed instance would cost a page of reads) only the message is given.
     /// </summary>
-    public async Task<TaskFailureDetails?> GetFailureAsync(OrchestrationMetadata instance, CancellationToken ct)
+    public async Task<TaskFailureDetails?> GetFailureAsync(OrchestrationMetadata instance, CancellationToken ct, bool readHistory = true)
     {
         if (instance.FailureDetails is { } given || instance.RuntimeStatus != OrchestrationRuntimeStatus.Failed)
         {
             return instance.FailureDetails;
         }
 
-        var history = await GetHistoryAsync(instance.InstanceId, ct).ConfigureAwait(false);
+        IReadOnlyList<HistoryEvent> history = readHistory ? await GetHistoryAsync(instance.InstanceId, ct).ConfigureAwait(false) : [];
         var inner = history.OfType<TaskFailedEvent>().LastOrDefault()?.FailureDetails is { } f ? Convert(f) : null;
         var completed = history.OfType<ExecutionCompletedEvent>().LastOrDefault();
         var message = instance.SerializedOutput ?? completed?.Result ?? completed?.FailureDetails?.ErrorMessage ?? "The orchestration failed; the task hub recorded no reason.";
