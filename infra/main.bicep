@@ -141,6 +141,13 @@ var commonSettings = [
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
   { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
   { name: 'Durable__TaskHub', value: durableTaskHub }
+  // Every %setting% a trigger names must resolve, or the host refuses to index the function (values are the app's defaults).
+  { name: 'Catalog__RefreshQueue', value: 'catalog-refresh' }
+  { name: 'Catalog__RefreshSchedule', value: '0 */5 * * * *' }
+  { name: 'Docs__BuildQueue', value: 'docs-build' }
+  { name: 'Docs__RefreshSchedule', value: '0 */1 * * * *' }
+  { name: 'Durable__HealthCheckSchedule', value: '0 */5 * * * *' }
+  { name: 'Diagnostics__ProbeQueue', value: 'diagnostics-probe' }
   { name: 'IDP_MODE', value: 'production' }
   { name: 'IDP_OIDC_AUTHORITY', value: oidcAuthority }
   { name: 'IDP_OIDC_AUDIENCE', value: oidcAudience }

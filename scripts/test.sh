@@ -13,7 +13,10 @@ results="$ROOT/.artifacts/test-results"
 rm -rf "$results" && mkdir -p "$results"
 
 log "building"
-dotnet build IdpServerless.sln -c Release -warnaserror --nologo -v quiet 2>&1 | tail -n 20
+# Warnings are errors, except NU1603 (a dependency floor that NuGet here does not serve, so the next version is used):
+# the Worker SDK restores its generated WebJobs extensions project as part of the build, and that project's
+# dependencies ask for versions that are not served (../shared/docs/ENVIRONMENT.md).
+dotnet build IdpServerless.sln -c Release -warnaserror -warnnotaserror:NU1603 --nologo -v quiet 2>&1 | tail -n 20
 
 status=0
 log "dotnet test"

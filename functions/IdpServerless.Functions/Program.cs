@@ -1,8 +1,23 @@
+using Azure.Core.Serialization;
 using IdpServerless.Functions.Infrastructure;
+using IdpServerless.Hosting.Configuration;
+using IdpServerless.Hosting.Durable;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Builder;
 
-if (FunctionMetadataCommand.TryRun(args, out var exitCode))
+// One assembly, two hosts (docs/architecture.md, "Hosting"): started by the Azure Functions host it is an isolated
+// worker whose triggers the host runs; started on its own it serves Kestrel and runs queues, timers and
+// orchestrations itself. Both build the same services and the same HTTP pipeline.
+if (HostingModeDetector.Detect(args) == HostingMode.FunctionsWorker)
 {
-    return exitCode;
+    var worker = FunctionsApplication.CreateBuilder(args);
+    worker.ConfigureFunctionsWebApplication();
+    // Orchestration payloads and activity inputs in the one JSON convention both modes use (web defaults), so that
+    // instances started by either are read alike.
+    worker.Services.Configure<WorkerOptions>(o => o.Serializer = new JsonObjectSerializer(DurableTaskServiceCollectionExtensions.Json));
+    AppComposition.AddServices(worker);
+    worker.Build().Run();
+    return 0;
 }
 
 var builder = WebApplication.CreateSlimBuilder(args);

@@ -1,18 +1,22 @@
 using IdpServerless.Hosting.Configuration;
-using IdpServerless.Hosting.CustomHandler;
 using IdpServerless.Hosting.Dispatch;
 using IdpServerless.Hosting.Features;
 using IdpServerless.Hosting.Functions;
 using IdpServerless.Hosting.Observability;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
+using IdpServerless.Hosting.Worker;
 using IdpServerless.Storage;
+using System.Reflection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace IdpServerless.Hosting;
 
@@ -22,25 +26,40 @@ public static class FunctionAppExtensions
     /// <summary>Default request body limit (bytes) unless <c>IDP_MAX_REQUEST_BYTES</c> says otherwise.</summary>
     public const long DefaultMaxRequestBytes = 4 * 1024 * 1024;
 
-    /// <summary>Configuration, listen URL, storage, registry, invoker and (standalone) dispatchers.</summary>
-    public static WebApplicationBuilder AddFunctionApp(this WebApplicationBuilder builder)
+    /// <summary>
+    /// Configuration (defaults for the settings that trigger attributes name as <c>%setting%</c>, local.settings.json,
+    /// environment), the hosting mode, Kestrel limits, storage, the app's functions (read from the <c>[Function]</c>
+    /// methods of <paramref name="functionAssemblies"/>), the invoker and, standalone, the queue and timer dispatchers.
+    /// Under the Functions host the host runs the triggers, so standalone dispatch (and the Durable Task worker) is off.
+    /// </summary>
+    public static IHostApplicationBuilder AddFunctionApp(this IHostApplicationBuilder builder, IReadOnlyDictionary<string, string?> settingDefaults, params Assembly[] functionAssemblies)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         var config = builder.Configuration;
+        config.Sources.Insert(0, new MemoryConfigurationSource { InitialData = settingDefaults });
         config.AddLocalSettings(builder.Environment.ContentRootPath);
         config.AddEnvironmentVariables();
         var mode = HostingModeDetector.Detect(config);
-        builder.WebHost.UseUrls(HostingModeDetector.ListenUrl(config));
+        if (mode == HostingMode.FunctionsWorker)
+        {
+            config.AddInMemoryCollection(new Dictionary<string, string?> { ["Dispatch:Enabled"] = "false" });
+        }
+        else if (builder is WebApplicationBuilder web)
+        {
+            web.WebHost.UseUrls(HostingModeDetector.ListenUrl(config));
+        }
+
         var maxBody = long.TryParse(config["IDP_MAX_REQUEST_BYTES"], out var m) && m > 0 ? m : DefaultMaxRequestBytes;
-        builder.WebHost.ConfigureKestrel(k =>
+        var services = builder.Services;
+        services.Configure<KestrelServerOptions>(k =>
         {
             k.Limits.MaxRequestBodySize = maxBody;
             k.AddServerHeader = false;
         });
 
-        var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         services.AddAzureStorage(config);
-        services.AddSingleton<FunctionRegistry>();
+        services.AddFunctions(config, functionAssemblies);
         services.AddSingleton<FunctionInvoker>();
         services.AddSingleton<QueueWakeup>();
         services.AddSingleton(new FunctionAppInfo(mode, HostingModeDetector.IsLocal(config)));
@@ -49,6 +68,7 @@ public static class FunctionAppExtensions
         services.AddSingleton<FeatureStatus>();
         services.AddHostedService<FeatureStatusLogger>();
         services.AddMetricsEndpoint();
+        services.AddSingleton<FunctionsHttpPipeline>();
         if (mode == HostingMode.Standalone)
         {
             services.AddHostedService<QueueDispatcher>();
@@ -85,10 +105,11 @@ public static class FunctionAppExtensions
         return builder;
     }
 
-    /// <summary>Error handling, CORS, health, metrics and (custom-handler mode) the host's invocation endpoints.</summary>
-    public static WebApplication UseFunctionApp(this WebApplication app)
+    /// <summary>Error handling, CORS, health and metrics: the start of the one HTTP pipeline both modes run.</summary>
+    public static IApplicationBuilder UseFunctionApp(this IApplicationBuilder app, IEndpointRouteBuilder endpoints)
     {
-        app.Services.StartMetrics();
+        ArgumentNullException.ThrowIfNull(app);
+        app.ApplicationServices.StartMetrics();
         app.UseMiddleware<ProblemMiddleware>();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.UseStatusCodePages(async ctx =>
@@ -118,13 +139,7 @@ public static class FunctionAppExtensions
             await ProblemMiddleware.WriteAsync(ctx.HttpContext, new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Type = type, Title = title }).ConfigureAwait(false);
         });
         app.UseCors();
-        var info = app.Services.GetRequiredService<FunctionAppInfo>();
-        if (info.Mode == HostingMode.CustomHandler)
-        {
-            app.MapFunctionInvocations();
-        }
-
-        app.MapHealth();
+        endpoints.MapHealth();
         return app;
     }
 

@@ -28,9 +28,6 @@ public static class CatalogRegistration
         services.AddSingleton<ICatalogDirectory, CatalogDirectory>();
         services.AddHostedService<DemoCatalogLoader>();
         services.AddHttpClient(LocationReader.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
-        services.AddQueueFunction<CatalogRefreshHandler>(CatalogRefreshHandler.FunctionName, config["Catalog:RefreshQueue"] ?? CatalogRefreshHandler.QueueName,
-            f => f with { MaxDequeueCount = 3, MaxConcurrency = 2, VisibilityTimeout = TimeSpan.FromMinutes(5) });
-        services.AddTimerFunction<CatalogRefreshAllHandler>(CatalogRefreshAllHandler.FunctionName, config["Catalog:RefreshSchedule"] ?? new CatalogOptions().RefreshSchedule);
         return services;
     }
 }

@@ -32,7 +32,6 @@ public static class ChatOpsApi
         services.AddFeatureCheck(sp => SlackRequestVerifier.CheckSettings(configuration, sp.GetRequiredService<IOptions<ChatOpsOptions>>().Value) is { } off ? [off] : []);
         services.AddSingleton<SlackResponder>();
         services.AddScoped<ChatCommandRunner>();
-        services.AddQueueFunction<RunChatCommand>(RunChatCommand.FunctionName, ChatRequest.QueueName);
         return services;
     }
 

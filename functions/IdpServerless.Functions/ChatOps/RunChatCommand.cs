@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting.Functions;
 using IdpServerless.Hosting.Security;
@@ -10,7 +11,7 @@ namespace IdpServerless.Functions.ChatOps;
 /// command and posts the answer to the request's <c>response_url</c>. The answer is stored before it is posted, so a retry
 /// after a failed post re-posts it instead of running the command twice.
 /// </summary>
-public sealed partial class RunChatCommand(
+public sealed partial class RunChatCommand(FunctionInvoker invoker, 
     ICatalogDirectory directory,
     ChatCommandRunner runner,
     SlackResponder responder,
@@ -19,6 +20,11 @@ public sealed partial class RunChatCommand(
     ILogger<RunChatCommand> logger) : IQueueHandler
 {
     public const string FunctionName = "RunChatCommand";
+
+    /// <summary>The queue-triggered function (the host's Storage Queues trigger, or standalone mode's dispatcher, calls it).</summary>
+    [Function(FunctionName)]
+    public Task RunAsync([QueueTrigger(ChatRequest.QueueName)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+        invoker.RunQueueAsync(FunctionName, message, this, cancellationToken);
     public const string RepliesTable = "chatopsreplies";
 
     public async Task HandleAsync(QueueMessageContext message, CancellationToken ct)

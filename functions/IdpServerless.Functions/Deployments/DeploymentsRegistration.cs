@@ -22,14 +22,7 @@ public static class DeploymentsRegistration
         services.AddSingleton<DeploymentService>();
         services.AddSingleton<IDeploymentService>(sp => sp.GetRequiredService<DeploymentService>());
         services.AddSingleton(new Orchestration.ManagedOrchestrator(DeploymentFunctions.Orchestrator, "/api/deployments"));
-        services.AddDurableTask(configuration)
-            .AddOrchestrator<DeploymentOrchestrator>(DeploymentFunctions.Orchestrator)
-            .AddActivity<SaveDeploymentActivity>(DeploymentFunctions.Save)
-            .AddActivity<ReadDesiredStateActivity>(DeploymentFunctions.ReadDesiredState)
-            .AddActivity<CommitDesiredStateActivity>(DeploymentFunctions.Commit)
-            .AddActivity<CheckRolloutActivity>(DeploymentFunctions.CheckRollout)
-            .AddActivity<MeasureAnalysisActivity>(DeploymentFunctions.Measure)
-            .AddActivity<NotifyActivity>(DeploymentFunctions.Notify);
+        services.AddDurableTask(configuration); // its orchestrator and activities are [Function] methods
         return services;
     }
 }

@@ -1,3 +1,5 @@
+using IdpServerless.Functions.Infrastructure;
+using Microsoft.Azure.Functions.Worker;
 using System.Text.Json;
 using IdpServerless.Hosting.Functions;
 using IdpServerless.Storage;
@@ -5,16 +7,22 @@ using IdpServerless.Storage;
 namespace IdpServerless.Functions.Diagnostics;
 
 /// <summary>
-/// An end-to-end probe of the queue pipeline for operators: a message on <c>diagnostics-probe</c> is recorded per
+/// An end-to-end probe of the queue pipeline for operators: a message on <c>diagnostics-probe</c> (setting
+/// <c>Diagnostics__ProbeQueue</c>) is recorded per
 /// attempt in the <c>diagnostics</c> table, so one can see that dispatch, retries, poisoning and crash recovery work on
 /// a live installation. <c>failAttempts</c> makes the first N attempts fail; <c>holdFirstAttemptMs</c> keeps the first
 /// attempt busy (to watch a crashed instance's message come back).
 /// </summary>
-public sealed class DiagnosticsProbe(StorageClient storage, TimeProvider time) : IQueueHandler
+public sealed class DiagnosticsProbe(FunctionInvoker invoker, StorageClient storage, TimeProvider time) : IQueueHandler
 {
     public const string FunctionName = "DiagnosticsProbe";
     public const string QueueName = "diagnostics-probe";
     public const string TableName = "diagnostics";
+
+    /// <summary>The queue-triggered function (the host's Storage Queues trigger, or standalone mode's dispatcher, calls it).</summary>
+    [Function(FunctionName)]
+    public Task RunAsync([QueueTrigger("%" + FunctionSettings.DiagnosticsProbeQueue + "%")] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+        invoker.RunQueueAsync(FunctionName, message, this, cancellationToken);
 
     public async Task HandleAsync(QueueMessageContext message, CancellationToken cancellationToken)
     {
@@ -59,9 +67,14 @@ public sealed class DiagnosticsProbe(StorageClient storage, TimeProvider time) :
 /// Every five minutes, records that timers fire (row <c>heartbeat/last</c> in <c>diagnostics</c>), so operators can
 /// tell a stalled timer dispatcher from a quiet one.
 /// </summary>
-public sealed class DiagnosticsHeartbeat(StorageClient storage, TimeProvider time) : ITimerHandler
+public sealed class DiagnosticsHeartbeat(FunctionInvoker invoker, StorageClient storage, TimeProvider time) : ITimerHandler
 {
     public const string FunctionName = "DiagnosticsHeartbeat";
+
+    /// <summary>The timer-triggered function (the host's timer trigger, or standalone mode's dispatcher, calls it).</summary>
+    [Function(FunctionName)]
+    public Task RunAsync([TimerTrigger("0 */5 * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
+        invoker.RunTimerAsync(FunctionName, timer, this, cancellationToken);
 
     public async Task HandleAsync(TimerContext timer, CancellationToken cancellationToken)
     {
@@ -74,15 +87,5 @@ public sealed class DiagnosticsHeartbeat(StorageClient storage, TimeProvider tim
             ["IsPastDue"] = timer.IsPastDue,
             ["ProcessId"] = Environment.ProcessId,
         }, ct: cancellationToken);
-    }
-}
-
-public static class DiagnosticsRegistration
-{
-    public static IServiceCollection AddDiagnosticsProbe(this IServiceCollection services)
-    {
-        services.AddQueueFunction<DiagnosticsProbe>(DiagnosticsProbe.FunctionName, DiagnosticsProbe.QueueName);
-        services.AddTimerFunction<DiagnosticsHeartbeat>(DiagnosticsHeartbeat.FunctionName, "0 */5 * * * *");
-        return services;
     }
 }

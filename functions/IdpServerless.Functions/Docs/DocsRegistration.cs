@@ -24,10 +24,6 @@ public static class DocsRegistration
         services.AddSingleton<ReadDocs>();
         services.AddSingleton<DocsIndexFollower>();
         services.AddHostedService(sp => sp.GetRequiredService<DocsIndexFollower>());
-        var defaults = new DocsOptions();
-        services.AddQueueFunction<DocsBuildHandler>(DocsBuildHandler.FunctionName, config["Docs:BuildQueue"] ?? defaults.BuildQueue,
-            f => f with { MaxDequeueCount = 3, MaxConcurrency = 2, VisibilityTimeout = TimeSpan.FromMinutes(2) });
-        services.AddTimerFunction<DocsRefreshHandler>(DocsRefreshHandler.FunctionName, config["Docs:RefreshSchedule"] ?? defaults.RefreshSchedule);
         return services;
     }
 }

@@ -86,7 +86,7 @@ public sealed record IdentityOptions
             DataDirectory = config["IDP_DATA_DIR"] is { Length: > 0 } d ? d : null,
             RateLimitPerIdentity = ReadRate(config, "IDP_RATE_LIMIT_PER_IDENTITY", 50),
             RateLimitPerAddress = ReadRate(config, "IDP_RATE_LIMIT_PER_ADDRESS", 100),
-            BehindFunctionsHost = HostingModeDetector.Detect(config) == HostingMode.CustomHandler,
+            BehindFunctionsHost = HostingModeDetector.Detect(config) == HostingMode.FunctionsWorker,
         };
     }
 

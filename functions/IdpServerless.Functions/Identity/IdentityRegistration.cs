@@ -40,15 +40,16 @@ public static class IdentityRegistration
     /// Security headers, authentication, rate limits, then the access middleware (permission checks and audit). Call
     /// after <c>UseFunctionApp</c>, so its error handling wraps these. Also maps the identity functions.
     /// </summary>
-    public static WebApplication UseIdentity(this WebApplication app)
+    public static IApplicationBuilder UseIdentity(this IApplicationBuilder app, IEndpointRouteBuilder endpoints)
     {
+        ArgumentNullException.ThrowIfNull(endpoints);
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseAuthentication();
         app.UseRateLimiter();
-        app.UseMiddleware<AccessMiddleware>(((IEndpointRouteBuilder)app).DataSources);
-        app.MapDevSignInApi();
-        app.MapMeApi();
-        app.MapRbacApi();
+        app.UseMiddleware<AccessMiddleware>(endpoints.DataSources);
+        endpoints.MapDevSignInApi();
+        endpoints.MapMeApi();
+        endpoints.MapRbacApi();
         return app;
     }
 }

@@ -3,7 +3,6 @@ using IdpServerless.Functions.Catalog;
 using IdpServerless.Functions.Catalog.Api;
 using IdpServerless.Functions.Deployments;
 using IdpServerless.Functions.ChatOps;
-using IdpServerless.Functions.Diagnostics;
 using IdpServerless.Functions.Docs;
 using IdpServerless.Functions.Git;
 using IdpServerless.Functions.Orchestration;
@@ -13,6 +12,7 @@ using IdpServerless.Functions.Templates;
 using IdpServerless.Functions.Notifications;
 using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting;
+using IdpServerless.Hosting.Worker;
 
 namespace IdpServerless.Functions.Infrastructure;
 
@@ -22,14 +22,16 @@ namespace IdpServerless.Functions.Infrastructure;
 /// </summary>
 public static class AppComposition
 {
-    public static void AddServices(WebApplicationBuilder builder)
+    /// <summary>Every service of the app, for either host (a <c>WebApplicationBuilder</c> standalone, the worker's builder under the Functions host).</summary>
+    public static void AddServices(IHostApplicationBuilder builder)
     {
-        builder.AddFunctionApp();
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddFunctionApp(FunctionSettings.Defaults, typeof(AppComposition).Assembly);
         var services = builder.Services;
         var config = builder.Configuration;
+        services.AddSingleton(new HttpPipelineDefinition(Configure));
         services.AddAppTelemetry(config);
         services.AddAppOpenApi();
-        services.AddDiagnosticsProbe();
         services.AddGitProvider(config);
         services.AddOrchestration(config);
         services.AddCatalog(config);
@@ -42,19 +44,24 @@ public static class AppComposition
         services.AddChatOps(config);
     }
 
-    public static void MapEndpoints(WebApplication app)
+    /// <summary>Standalone: the HTTP pipeline on Kestrel.</summary>
+    public static void MapEndpoints(WebApplication app) => Configure(app, app);
+
+    /// <summary>The one HTTP pipeline: middleware on <paramref name="app"/>, the route table on <paramref name="endpoints"/>.</summary>
+    public static void Configure(IApplicationBuilder app, IEndpointRouteBuilder endpoints)
     {
-        app.UseFunctionApp();
-        app.UseIdentity().MapAuditApi().MapSecretsApi();
-        app.MapAppOpenApi();
-        app.MapGitApi();
-        app.MapOrchestrationApi();
-        app.MapCatalogApi();
-        app.MapDocsApi();
-        app.MapDeploymentsApi();
-        app.MapTemplates();
-        app.MapWebhooksApi();
-        app.MapNotificationsApi();
-        app.MapChatOpsApi();
+        app.UseFunctionApp(endpoints);
+        app.UseIdentity(endpoints);
+        endpoints.MapAuditApi().MapSecretsApi();
+        endpoints.MapAppOpenApi();
+        endpoints.MapGitApi();
+        endpoints.MapOrchestrationApi();
+        endpoints.MapCatalogApi();
+        endpoints.MapDocsApi();
+        endpoints.MapDeploymentsApi();
+        endpoints.MapTemplates();
+        endpoints.MapWebhooksApi();
+        endpoints.MapNotificationsApi();
+        endpoints.MapChatOpsApi();
     }
 }

@@ -16,7 +16,7 @@ public static class OpenApi
         return services;
     }
 
-    public static WebApplication MapAppOpenApi(this WebApplication app)
+    public static IEndpointRouteBuilder MapAppOpenApi(this IEndpointRouteBuilder app)
     {
         app.MapOpenApi(Route).WithMetadata(new IdpServerless.Hosting.Security.AnonymousFunction("API description"));
         return app;

@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using IdpServerless.Functions.Notifications.Senders;
 using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting.Dispatch;
@@ -14,7 +15,7 @@ namespace IdpServerless.Functions.Notifications;
 /// younger than <c>MaxAge</c>; then, or at once for a permanent refusal, it goes to <c>notification-deliveries-poison</c>
 /// with the reason. A delivery id that was sent once is not sent again (the <c>notificationsent</c> table).
 /// </summary>
-public sealed partial class DeliverNotification(
+public sealed partial class DeliverNotification(FunctionInvoker invoker, 
     IEnumerable<INotificationSender> senders,
     LocalOutbox outbox,
     NotificationMode mode,
@@ -24,6 +25,11 @@ public sealed partial class DeliverNotification(
     ILogger<DeliverNotification> logger) : IQueueHandler
 {
     public const string FunctionName = "DeliverNotification";
+
+    /// <summary>The queue-triggered function (the host's Storage Queues trigger, or standalone mode's dispatcher, calls it).</summary>
+    [Function(FunctionName)]
+    public Task RunAsync([QueueTrigger(DeliveryMessage.QueueName)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+        invoker.RunQueueAsync(FunctionName, message, this, cancellationToken);
     public const string SentTable = "notificationsent";
 
     public async Task HandleAsync(QueueMessageContext message, CancellationToken ct)

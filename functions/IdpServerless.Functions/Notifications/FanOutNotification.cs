@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using IdpServerless.Functions.Webhooks;
 using IdpServerless.Hosting;
 using IdpServerless.Hosting.Dispatch;
@@ -13,7 +14,7 @@ namespace IdpServerless.Functions.Notifications;
 /// <c>&lt;event id&gt;.&lt;subscription id&gt;</c>, so a fan-out repeated after a crash cannot make a channel hear twice.
 /// With the local provider every event lands in the outbox: once per subscribed channel, or once unsubscribed.
 /// </summary>
-public sealed partial class FanOutNotification(
+public sealed partial class FanOutNotification(FunctionInvoker invoker, 
     SubscriptionStore subscriptions,
     ICatalogDirectory directory,
     StorageOnce storage,
@@ -23,6 +24,11 @@ public sealed partial class FanOutNotification(
     ILogger<FanOutNotification> logger) : IQueueHandler
 {
     public const string FunctionName = "FanOutNotification";
+
+    /// <summary>The queue-triggered function (the host's Storage Queues trigger, or standalone mode's dispatcher, calls it).</summary>
+    [Function(FunctionName)]
+    public Task RunAsync([QueueTrigger(OutboxMessage.QueueName)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+        invoker.RunQueueAsync(FunctionName, message, this, cancellationToken);
 
     public async Task HandleAsync(QueueMessageContext message, CancellationToken ct)
     {

@@ -70,8 +70,6 @@ public static class NotificationsApi
         services.AddSingleton<INotificationSender, EmailSender>();
         services.AddSingleton<INotificationSender, PagerDutySender>();
         services.AddSingleton<INotificationSender, WebhookSender>();
-        services.AddQueueFunction<FanOutNotification>(FanOutNotification.FunctionName, OutboxMessage.QueueName);
-        services.AddQueueFunction<DeliverNotification>(DeliverNotification.FunctionName, DeliveryMessage.QueueName);
         services.AddFeatureCheck(sp => FeaturesOff(sp.GetRequiredService<NotificationMode>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<NotificationOptions>>().Value));
         return services;
     }

@@ -6,12 +6,10 @@ namespace IdpServerless.Functions.Orchestration;
 /// <summary>The orchestration feature: the engine, its management API's authorizer and the diagnostic SelfTest.</summary>
 public static class OrchestrationRegistration
 {
-    /// <summary>Adds the engine (section <c>Durable</c>); other features add their orchestrators with <c>services.AddDurableEngine(config).AddOrchestrator...</c>.</summary>
+    /// <summary>Adds the engine (section <c>Durable</c>); orchestrators and activities are the app's <c>[Function]</c> methods.</summary>
     public static IServiceCollection AddOrchestration(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddDurableTask(configuration)
-            .AddOrchestrator<SelfTestOrchestrator>(SelfTestOrchestrator.Name)
-            .AddActivity<SelfTestEcho>(SelfTestEcho.Name);
+        services.AddDurableTask(configuration); // its orchestrator and activities are [Function] methods
         services.TryAddSingleton<IOrchestrationAuthorizer, DefaultOrchestrationAuthorizer>();
         return services;
     }

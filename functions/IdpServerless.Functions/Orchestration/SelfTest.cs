@@ -1,3 +1,5 @@
+using IdpServerless.Hosting.Functions;
+using Microsoft.Azure.Functions.Worker;
 using System.Collections.Concurrent;
 using IdpServerless.Hosting.Durable;
 using Microsoft.DurableTask;
@@ -17,8 +19,8 @@ public sealed record SelfTestInput(int Activities = 3, bool FanOut = false, stri
 /// <summary>Output of <c>SelfTest</c>: the sum of the squares 1..n computed by the activities, and the event data received.</summary>
 public sealed record SelfTestOutput(long Sum, int Activities, string? EventData);
 
-/// <summary>Input of one <c>SelfTestEcho</c> call; <paramref name="Key"/> names the step (instance and index), the same on every retry.</summary>
-public sealed record EchoInput(int Index, int DelayMs, bool Record, string Key);
+/// <summary>Input of one <c>SelfTestEcho</c> call; <paramref name="Key"/> names the step (instance and index), the same on every retry; <paramref name="InstanceId"/> is the orchestration's.</summary>
+public sealed record EchoInput(int Index, int DelayMs, bool Record, string Key, string InstanceId);
 
 /// <summary>
 /// A diagnostic orchestration operators can start on a live installation (<c>POST /api/orchestrations/SelfTest</c>) to
@@ -26,11 +28,20 @@ public sealed record EchoInput(int Index, int DelayMs, bool Record, string Key);
 /// records its effect once, keyed by its step (instance and index), and every execution separately, so one can see that
 /// activities run at least once but take effect exactly once (rows in table <c>{hub}SelfTest</c>).
 /// </summary>
-public sealed class SelfTestOrchestrator : TaskOrchestrator<SelfTestInput?, SelfTestOutput>
+public sealed class SelfTestOrchestrator
 {
     public const string Name = "SelfTest";
 
-    public override async Task<SelfTestOutput> RunAsync(TaskOrchestrationContext context, SelfTestInput? input)
+    /// <summary>The orchestrator function (the host's DurableTask extension, or standalone mode's Durable Task worker, runs it).</summary>
+    [Function(Name)]
+    [OrchestrationInput(typeof(SelfTestInput))]
+    public static Task<SelfTestOutput> RunAsync([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new SelfTestOrchestrator().RunAsync(context, context.GetInput<SelfTestInput>());
+    }
+
+    public async Task<SelfTestOutput> RunAsync(TaskOrchestrationContext context, SelfTestInput? input)
     {
         input ??= new SelfTestInput();
         var count = Math.Clamp(input.Activities, 1, 1000);
@@ -46,14 +57,14 @@ public sealed class SelfTestOrchestrator : TaskOrchestrator<SelfTestInput?, Self
         long sum = 0;
         if (input.FanOut)
         {
-            var results = await Task.WhenAll(Enumerable.Range(1, count).Select(i => context.CallActivityAsync<long>(SelfTestEcho.Name, new EchoInput(i, delay, input.RecordEffects, $"{context.InstanceId}/{i}"))));
+            var results = await Task.WhenAll(Enumerable.Range(1, count).Select(i => context.CallActivityAsync<long>(SelfTestEcho.Name, new EchoInput(i, delay, input.RecordEffects, $"{context.InstanceId}/{i}", context.InstanceId))));
             sum = results.Sum();
         }
         else
         {
             for (var i = 1; i <= count; i++)
             {
-                sum += await context.CallActivityAsync<long>(SelfTestEcho.Name, new EchoInput(i, delay, input.RecordEffects, $"{context.InstanceId}/{i}"));
+                sum += await context.CallActivityAsync<long>(SelfTestEcho.Name, new EchoInput(i, delay, input.RecordEffects, $"{context.InstanceId}/{i}", context.InstanceId));
             }
         }
 
@@ -63,7 +74,7 @@ public sealed class SelfTestOrchestrator : TaskOrchestrator<SelfTestInput?, Self
 }
 
 /// <summary>Returns the square of its index; with <c>Record</c>, writes its effect once per step key and a row per execution.</summary>
-public sealed class SelfTestEcho(StorageClient storage, IOptions<DurableTaskOptions> options) : TaskActivity<EchoInput, long>
+public sealed class SelfTestEcho(StorageClient storage, IOptions<DurableTaskOptions> options)
 {
     public const string Name = "SelfTestEcho";
     private static readonly ConcurrentDictionary<string, Task> Created = new(StringComparer.Ordinal);
@@ -71,10 +82,11 @@ public sealed class SelfTestEcho(StorageClient storage, IOptions<DurableTaskOpti
     /// <summary>The table holding effects (<c>effect|key</c>) and executions (<c>run|guid</c>), partitioned by instance.</summary>
     public static string TableName(string taskHub) => taskHub + "SelfTest";
 
-    public override async Task<long> RunAsync(TaskActivityContext context, EchoInput input)
+    [Function(Name)]
+    public async Task<long> RunAsync([ActivityTrigger] EchoInput input)
     {
         TableClient? table = null;
-        var pk = TableKeys.Escape(context.InstanceId);
+        var pk = TableKeys.Escape(input.InstanceId);
         if (input.Record)
         {
             // One row per execution (written first, so a run cut short by a crash still shows), one per effect.

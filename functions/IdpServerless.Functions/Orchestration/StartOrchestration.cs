@@ -11,9 +11,9 @@ namespace IdpServerless.Functions.Orchestration;
 public static class StartOrchestration
 {
     public static async Task<IResult> HandleAsync(
-        string name, HttpContext http, OrchestrationInstances instances, IEnumerable<DurableTaskRegistration> registrations, IOrchestrationAuthorizer authorizer, CancellationToken ct)
+        string name, HttpContext http, OrchestrationInstances instances, KnownOrchestrators orchestrators, IOrchestrationAuthorizer authorizer, CancellationToken ct)
     {
-        if (!registrations.Any(r => r.IsOrchestrator && string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase)))
+        if (!orchestrators.TryGetName(name, out var orchestrator))
         {
             throw ProblemException.NotFound($"No orchestrator named '{name}'.");
         }
@@ -28,7 +28,7 @@ public static class StartOrchestration
         var input = await ReadInputAsync(http.Request, ct);
         await authorizer.DemandAsync(http, new OrchestrationAccessRequest(OrchestrationOperation.Start, name, instanceId.Length > 0 ? instanceId : null, labels));
         var id = await OrchestrationErrors.MapAsync(() => instances.StartAsync(
-            registrations.First(r => r.IsOrchestrator && string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase)).Name, input, instanceId.Length > 0 ? instanceId : null, labels, ct));
+            orchestrator, input, instanceId.Length > 0 ? instanceId : null, labels, ct));
         await OrchestrationErrors.AuditAsync(http, "orchestration.start", id, "success", new Dictionary<string, string> { ["orchestrator"] = name });
         var payload = ManagementPayload.For(http.Request, id);
         return Results.Json(payload, statusCode: StatusCodes.Status202Accepted, contentType: null).WithLocation(payload.StatusQueryGetUri);

@@ -32,11 +32,7 @@ public static class TemplatesRegistration
         services.AddSingleton<TaskService>();
         services.AddSingleton<DryRunService>();
         services.AddSingleton(new Orchestration.ManagedOrchestrator(ScaffolderTaskOrchestrator.Name, "/api/scaffolder/v2/tasks"));
-        services.AddDurableTask(configuration).AddOrchestrator<ScaffolderTaskOrchestrator>(ScaffolderTaskOrchestrator.Name)
-            .AddActivity<BeginTaskActivity>(BeginTaskActivity.Name)
-            .AddActivity<RunStepActivity>(RunStepActivity.Name)
-            .AddActivity<CompensateTaskActivity>(CompensateTaskActivity.Name)
-            .AddActivity<FinishTaskActivity>(FinishTaskActivity.Name);
+        services.AddDurableTask(configuration); // its orchestrator and activities are [Function] methods
         return services;
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using System.Text.Json;
 using IdpServerless.Functions.Catalog;
 using IdpServerless.Functions.Deployments;
@@ -17,7 +18,7 @@ namespace IdpServerless.Functions.Webhooks;
 /// (malformed, refused by policy, rejected by deployments) goes to <c>webhooks-poison</c> with the reason; transient
 /// failures are retried, and effects already done for the delivery are not repeated.
 /// </summary>
-public sealed partial class ProcessWebhook(
+public sealed partial class ProcessWebhook(FunctionInvoker invoker, 
     IEventCatalog catalog,
     IDeploymentService deployments,
     PullRequestStore pullRequests,
@@ -28,6 +29,11 @@ public sealed partial class ProcessWebhook(
     ILogger<ProcessWebhook> logger) : IQueueHandler
 {
     public const string FunctionName = "ProcessWebhook";
+
+    /// <summary>The queue-triggered function (the host's Storage Queues trigger, or standalone mode's dispatcher, calls it).</summary>
+    [Function(FunctionName)]
+    public Task RunAsync([QueueTrigger(WebhookEnvelope.QueueName)] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+        invoker.RunQueueAsync(FunctionName, message, this, cancellationToken);
     public const string EffectsTable = "webhookeffects";
 
     public async Task HandleAsync(QueueMessageContext message, CancellationToken ct)

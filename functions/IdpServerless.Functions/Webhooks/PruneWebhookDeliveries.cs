@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using System.Globalization;
 using IdpServerless.Hosting.Functions;
 using IdpServerless.Storage;
@@ -9,9 +10,14 @@ namespace IdpServerless.Functions.Webhooks;
 /// (<c>webhookeffects</c>) older than <c>Webhooks:DeliveryRetentionDays</c> (default 7: GitHub and GitLab redeliver
 /// within days, never weeks), so the tables do not grow with every push forever.
 /// </summary>
-public sealed partial class PruneWebhookDeliveries(StorageOnce storage, IConfiguration configuration, TimeProvider time, ILogger<PruneWebhookDeliveries> logger) : ITimerHandler
+public sealed partial class PruneWebhookDeliveries(FunctionInvoker invoker, StorageOnce storage, IConfiguration configuration, TimeProvider time, ILogger<PruneWebhookDeliveries> logger) : ITimerHandler
 {
     public const string FunctionName = "PruneWebhookDeliveries";
+
+    /// <summary>The timer-triggered function (the host's timer trigger, or standalone mode's dispatcher, calls it).</summary>
+    [Function(FunctionName)]
+    public Task RunAsync([TimerTrigger(Schedule)] TimerInfo timer, CancellationToken cancellationToken) =>
+        invoker.RunTimerAsync(FunctionName, timer, this, cancellationToken);
     public const string Schedule = "0 30 3 * * *";
 
     public async Task HandleAsync(TimerContext timer, CancellationToken cancellationToken)

@@ -46,8 +46,6 @@ public static class WebhooksApi
         services.AddSingleton<ReceiveWebhook>();
         services.AddSingleton<IEventCatalog, CatalogEventCatalog>();
         services.AddScoped<PullRequestStore>();
-        services.AddQueueFunction<ProcessWebhook>(ProcessWebhook.FunctionName, WebhookEnvelope.QueueName);
-        services.AddTimerFunction<PruneWebhookDeliveries>(PruneWebhookDeliveries.FunctionName, PruneWebhookDeliveries.Schedule);
         return services;
     }
 }

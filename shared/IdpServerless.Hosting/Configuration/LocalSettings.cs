@@ -57,36 +57,38 @@ public static class LocalSettings
 /// <summary>Which of the two hosting modes the app runs in.</summary>
 public enum HostingMode
 {
-    /// <summary>Started by the Azure Functions host; triggers arrive over HTTP.</summary>
-    CustomHandler,
+    /// <summary>
+    /// An isolated worker started by the Azure Functions host: HTTP, queue, timer, orchestration and activity
+    /// triggers come from the host; the app's Kestrel serves only the host's forwarded HTTP requests.
+    /// </summary>
+    FunctionsWorker,
 
-    /// <summary>Listens on its own port and dispatches queues and timers itself (local development, tests).</summary>
+    /// <summary>Listens on its own port and runs queues, timers and orchestrations itself (local development, tests, a container).</summary>
     Standalone,
 }
 
 /// <summary>Reads the hosting mode and the URL to listen on.</summary>
 public static class HostingModeDetector
 {
-    /// <summary>The host's variable carrying our port.</summary>
-    public const string CustomHandlerPortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
+    /// <summary>
+    /// The command-line options the Functions host starts a worker with (<c>--functions-worker-id</c>, or
+    /// <c>--workerId</c> from older hosts); the host itself and a standalone process have neither.
+    /// </summary>
+    public static readonly IReadOnlyList<string> WorkerIdOptions = ["functions-worker-id", "workerId"];
 
+    /// <summary>The mode, from the command-line options in <paramref name="configuration"/>.</summary>
     public static HostingMode Detect(IConfiguration configuration) =>
-        string.IsNullOrEmpty(configuration[CustomHandlerPortVariable]) ? HostingMode.Standalone : HostingMode.CustomHandler;
+        WorkerIdOptions.Any(o => !string.IsNullOrEmpty(configuration[o])) ? HostingMode.FunctionsWorker : HostingMode.Standalone;
 
-    /// <summary>The URL Kestrel binds: loopback on the host's port, or ASPNETCORE_URLS / the local port.</summary>
+    /// <summary>The mode, from the process's arguments (before any configuration is built).</summary>
+    public static HostingMode Detect(IReadOnlyList<string> args) =>
+        args.Any(a => WorkerIdOptions.Any(o => string.Equals(a.TrimStart('-').Split('=')[0], o, StringComparison.OrdinalIgnoreCase)))
+            ? HostingMode.FunctionsWorker
+            : HostingMode.Standalone;
+
+    /// <summary>The URL Kestrel binds standalone: ASPNETCORE_URLS, or loopback on the local port (7071).</summary>
     public static string ListenUrl(IConfiguration configuration)
     {
-        if (Detect(configuration) == HostingMode.CustomHandler)
-        {
-            var port = configuration[CustomHandlerPortVariable]!;
-            if (!int.TryParse(port, out var p) || p is <= 0 or > 65535)
-            {
-                throw new InvalidOperationException($"{CustomHandlerPortVariable}='{port}' is not a port number.");
-            }
-
-            return $"http://127.0.0.1:{p}";
-        }
-
         var urls = configuration["ASPNETCORE_URLS"] ?? configuration["urls"];
         if (!string.IsNullOrEmpty(urls))
         {

@@ -1,5 +1,7 @@
 using IdpServerless.Hosting.Functions;
+using Azure.Storage.Queues.Models;
 using IdpServerless.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -7,13 +9,15 @@ using Microsoft.Extensions.Options;
 namespace IdpServerless.Hosting.Dispatch;
 
 /// <summary>
-/// Standalone mode's stand-in for the Functions host's queue listener: one poller per queue function, bounded
-/// parallelism, idle back-off, visibility renewed while a handler runs, retries with back-off and the poison queue
-/// after the last attempt. A crashed instance loses nothing: its messages reappear when their visibility expires.
+/// Standalone mode's queue trigger, with the Storage Queues extension's semantics: one poller per queue function,
+/// bounded parallelism, idle back-off, visibility renewed while the function runs, the message deleted when the
+/// function returns and made visible again (after a back-off) when it throws. It calls the same <c>[Function]</c>
+/// method the host calls, which writes the poison record on the last attempt. A crashed instance loses nothing: its
+/// messages reappear when their visibility expires.
 /// </summary>
 public sealed partial class QueueDispatcher(
     FunctionRegistry registry,
-    FunctionInvoker invoker,
+    IServiceScopeFactory scopes,
     StorageClient storage,
     QueueWakeup wakeup,
     IOptions<DispatchOptions> options,
@@ -23,7 +27,7 @@ public sealed partial class QueueDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var polled = registry.QueueFunctions.Where(f => f.StandaloneDispatch).ToList();
+        var polled = registry.QueueFunctions.ToList();
         if (!_options.Enabled || polled.Count == 0)
         {
             return;
@@ -53,7 +57,7 @@ public sealed partial class QueueDispatcher(
 
                 await slots.WaitAsync(stop).ConfigureAwait(false);
                 var free = slots.CurrentCount + 1;
-                IReadOnlyList<QueueMessage> batch;
+                IReadOnlyList<IdpServerless.Storage.QueueMessage> batch;
                 try
                 {
                     batch = await queue.ReceiveAsync(Math.Min(32, free), visibility, stop).ConfigureAwait(false);
@@ -97,18 +101,34 @@ public sealed partial class QueueDispatcher(
         }
     }
 
-    private async Task HandleAsync(QueueFunction function, QueueClient queue, QueueMessage message, TimeSpan visibility, SemaphoreSlim slots, CancellationToken stop)
+    private async Task HandleAsync(QueueFunction function, QueueClient queue, IdpServerless.Storage.QueueMessage message, TimeSpan visibility, SemaphoreSlim slots, CancellationToken stop)
     {
         var popReceipt = message.PopReceipt;
         using var renewing = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var renewLoop = RenewAsync();
         try
         {
-            var context = new QueueMessageContext(function.Name, function.QueueName, message.MessageId, message.Body, message.DequeueCount, message.InsertionTime);
-            var (outcome, _) = await invoker.InvokeQueueAsync(function, context, stop).ConfigureAwait(false);
+            var trigger = QueuesModelFactory.QueueMessage(message.MessageId, popReceipt, BinaryData.FromString(message.Body), message.DequeueCount,
+                nextVisibleOn: message.NextVisibleTime, insertedOn: message.InsertionTime, expiresOn: message.ExpirationTime);
+            var failed = false;
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                await FunctionMethods.InvokeAsync(function.Method, scope.ServiceProvider, trigger, stop).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!stop.IsCancellationRequested)
+            {
+                // The function logged why (FunctionAttemptFailedException); anything else is a failure of its own.
+                failed = true;
+                if (e is not FunctionAttemptFailedException)
+                {
+                    LogFunctionThrew(logger, function.Name, message.MessageId, e.GetType().Name + ": " + e.Message);
+                }
+            }
+
             await renewing.CancelAsync().ConfigureAwait(false);
             await renewLoop.ConfigureAwait(false);
-            if (outcome == QueueOutcome.Retry)
+            if (failed)
             {
                 var delay = RetryDelay(message.DequeueCount);
                 await queue.UpdateMessageAsync(message.MessageId, popReceipt, delay, ct: stop).ConfigureAwait(false);
@@ -181,6 +201,9 @@ public sealed partial class QueueDispatcher(
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Function {Function} could not settle message {MessageId}; it will be delivered again: {Error}")]
     private static partial void LogSettleFailed(ILogger logger, string function, string messageId, string error);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Function {Function} threw on message {MessageId}; it will be delivered again: {Error}")]
+    private static partial void LogFunctionThrew(ILogger logger, string function, string messageId, string error);
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Function {Function} could not extend the visibility of message {MessageId}: {Error}")]
     private static partial void LogRenewFailed(ILogger logger, string function, string messageId, string error);

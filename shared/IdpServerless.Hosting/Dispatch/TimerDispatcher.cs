@@ -1,5 +1,7 @@
 using IdpServerless.Hosting.Functions;
 using IdpServerless.Storage;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -7,13 +9,15 @@ using Microsoft.Extensions.Options;
 namespace IdpServerless.Hosting.Dispatch;
 
 /// <summary>
-/// Standalone mode's timer trigger. Each occurrence runs on one instance only: the instance that inserts the
+/// Standalone mode's timer trigger: it calls the same <c>[Function]</c> method the host's timer trigger calls, with a
+/// <c>TimerInfo</c> as the host fills it (<c>IsPastDue</c> when an occurrence runs more than 30 s late, the schedule's
+/// last and next occurrences), and <c>RunOnStartup</c> honoured. Each occurrence runs on one instance only: the instance that inserts the
 /// occurrence's row in the <c>timerclaims</c> table runs it (an insert is atomic), so several app instances never run
 /// the same occurrence twice — the job the host does with a blob lease.
 /// </summary>
 public sealed partial class TimerDispatcher(
     FunctionRegistry registry,
-    FunctionInvoker invoker,
+    IServiceScopeFactory scopes,
     StorageClient storage,
     TimeProvider time,
     IOptions<DispatchOptions> options,
@@ -41,7 +45,7 @@ public sealed partial class TimerDispatcher(
         {
             try
             {
-                await invoker.InvokeTimerAsync(function, new TimerContext(function.Name, time.GetUtcNow(), false), stop).ConfigureAwait(false);
+                await InvokeAsync(function, null, schedule.GetNextOccurrence(time.GetUtcNow()), false, stop).ConfigureAwait(false);
             }
             catch (Exception e) when (!stop.IsCancellationRequested)
             {
@@ -54,6 +58,7 @@ public sealed partial class TimerDispatcher(
         }
 
         var last = time.GetUtcNow();
+        DateTimeOffset? previous = null;
         while (!stop.IsCancellationRequested)
         {
             var next = schedule.GetNextOccurrence(last);
@@ -82,7 +87,9 @@ public sealed partial class TimerDispatcher(
             {
                 if (await TryClaimAsync(claims, function.Name, next.Value, stop).ConfigureAwait(false))
                 {
-                    await invoker.InvokeTimerAsync(function, new TimerContext(function.Name, next.Value, pastDue), stop).ConfigureAwait(false);
+                    var ran = previous;
+                    previous = next.Value;
+                    await InvokeAsync(function, ran, schedule.GetNextOccurrence(next.Value), pastDue, stop).ConfigureAwait(false);
                 }
             }
             catch (Exception e) when (!stop.IsCancellationRequested)
@@ -95,6 +102,19 @@ public sealed partial class TimerDispatcher(
                 return;
             }
         }
+    }
+
+    // As the host fills it: Last is the previous occurrence this instance ran (none yet: MinValue), Next the one after this.
+    private async Task InvokeAsync(TimerFunction function, DateTimeOffset? previous, DateTimeOffset? next, bool pastDue, CancellationToken stop)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var timer = new TimerInfo
+        {
+            IsPastDue = pastDue,
+            ScheduleStatus = new ScheduleStatus { Last = previous?.UtcDateTime ?? DateTime.MinValue, Next = next?.UtcDateTime ?? DateTime.MaxValue, LastUpdated = now },
+        };
+        await using var scope = scopes.CreateAsyncScope();
+        await FunctionMethods.InvokeAsync(function.Method, scope.ServiceProvider, timer, stop).ConfigureAwait(false);
     }
 
     private async Task<bool> TryClaimAsync(TableClient claims, string function, DateTimeOffset occurrence, CancellationToken stop)

@@ -18,14 +18,29 @@ namespace IdpServerless.Hosting.Durable;
 /// <param name="IsOrchestrator">True for an orchestrator.</param>
 public sealed record DurableTaskRegistration(string Name, Type Type, bool IsOrchestrator);
 
-/// <summary>Lets each feature register its orchestrators and activities.</summary>
+/// <summary>
+/// The orchestrators this app can start: its <c>[OrchestrationTrigger]</c> functions and any class-based orchestrators
+/// registered through <see cref="DurableTasksBuilder"/> (tests use those).
+/// </summary>
+public sealed class KnownOrchestrators(IEnumerable<DurableTaskRegistration> classes, FunctionRegistry? functions = null)
+{
+    private readonly Dictionary<string, string> _names = classes.Where(c => c.IsOrchestrator).Select(c => c.Name)
+        .Concat(functions?.DurableFunctions.Where(f => f.IsOrchestrator).Select(f => f.Name) ?? [])
+        .Distinct(StringComparer.OrdinalIgnoreCase)
+        .ToDictionary(n => n, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The orchestrator's name as registered, for <paramref name="name"/> in any case.</summary>
+    public bool TryGetName(string name, out string registered) => _names.TryGetValue(name, out registered!);
+}
+
+/// <summary>Lets tests register class-based orchestrators and activities beside the app's function-based ones.</summary>
 public sealed class DurableTasksBuilder
 {
     private readonly IServiceCollection _services;
 
     internal DurableTasksBuilder(IServiceCollection services) => _services = services;
 
-    /// <summary>Registers orchestrator <typeparamref name="T"/> under <paramref name="name"/> (a new instance per execution).</summary>
+    /// <summary>Registers a class-based orchestrator <typeparamref name="T"/> (the app's own are function-based; tests add their own this way) under <paramref name="name"/> (a new instance per execution).</summary>
     public DurableTasksBuilder AddOrchestrator<T>(string name)
         where T : class, ITaskOrchestrator => Add(name, typeof(T), isOrchestrator: true);
 
@@ -140,7 +155,17 @@ public static class DurableTaskServiceCollectionExtensions
 
         services.AddSingleton<OrchestrationInstances>();
         services.AddSingleton<StuckInstanceDetector>();
-        services.AddTimerFunction<OrchestrationHealthCheck>(OrchestrationHealthCheck.Name, options.HealthCheckSchedule);
+        services.AddSingleton(sp => new KnownOrchestrators(sp.GetServices<DurableTaskRegistration>(), sp.GetService<FunctionRegistry>()));
+        services.AddSingleton<OrchestrationHealthCheck>();
+
+        // The app's function-based orchestrators and activities (the [Function] methods AddFunctions discovered).
+        services.AddOptions<DurableTaskRegistry>().Configure<IServiceProvider>((r, sp) =>
+        {
+            if (sp.GetService<FunctionRegistry>() is { } functions)
+            {
+                FunctionTasks.Register(r, functions.DurableFunctions);
+            }
+        });
         return new DurableTasksBuilder(services);
     }
 }

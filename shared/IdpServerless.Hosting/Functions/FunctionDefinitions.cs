@@ -1,48 +1,87 @@
+using System.Reflection;
+
 namespace IdpServerless.Hosting.Functions;
 
-/// <summary>A queue-triggered function: declared once, dispatched by the standalone dispatcher or by the Functions host.</summary>
-/// <param name="Name">Function name; also the folder name of its generated function.json and the host's POST route.</param>
-/// <param name="QueueName">Azure Storage queue read in standalone mode (and in Azure unless a Service Bus entity is named).</param>
-/// <param name="HandlerType">A type implementing <see cref="IQueueHandler"/>, resolved from a DI scope per message.</param>
-public sealed record QueueFunction(string Name, string QueueName, Type HandlerType)
+/// <summary>
+/// A queue-triggered function: a <c>[Function]</c> method with a <c>[QueueTrigger]</c> parameter. The Functions host
+/// invokes it through the Storage Queues extension; standalone, <see cref="Dispatch.QueueDispatcher"/> calls the same method.
+/// </summary>
+/// <param name="Name">Function name (the <c>[Function]</c> attribute's).</param>
+/// <param name="QueueName">The queue, with <c>%setting%</c> expressions resolved.</param>
+/// <param name="Method">The function method; its class is created from a DI scope per message.</param>
+public sealed record QueueFunction(string Name, string QueueName, MethodInfo Method)
 {
-    /// <summary>Attempts before the message goes to <c>&lt;queue&gt;-poison</c> with its failure reason.</summary>
-    public int MaxDequeueCount { get; init; } = 5;
+    /// <summary>Attempts before the message goes to <c>&lt;queue&gt;-poison</c> with its failure reason (both modes).</summary>
+    public int MaxDequeueCount { get; init; } = QueueHandlingAttribute.DefaultMaxDequeueCount;
 
-    /// <summary>How long a received message stays invisible while it is handled (renewed while the handler runs).</summary>
+    /// <summary>How long a received message stays invisible while it is handled (renewed while it runs; standalone).</summary>
     public TimeSpan VisibilityTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Messages handled at once by one app instance.</summary>
+    /// <summary>Messages handled at once by one app instance (standalone; the host uses host.json's batch size).</summary>
     public int MaxConcurrency { get; init; } = 16;
 
-    /// <summary>Optional Service Bus queue read in Azure instead of the Storage queue (binding <c>serviceBusTrigger</c>).</summary>
-    public string? ServiceBusQueue { get; init; }
-
-    /// <summary>Optional Service Bus topic (with <see cref="ServiceBusSubscription"/>) read in Azure instead of the Storage queue.</summary>
-    public string? ServiceBusTopic { get; init; }
-
-    /// <summary>Subscription of <see cref="ServiceBusTopic"/>.</summary>
-    public string? ServiceBusSubscription { get; init; }
-
-    /// <summary>Poll interval ceiling when the queue is idle.</summary>
+    /// <summary>Poll interval ceiling when the queue is idle (standalone).</summary>
     public TimeSpan MaxPollingInterval { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>
-    /// False when the feature that declares the function reads its queue itself in standalone mode (e.g. the
-    /// orchestration engine batches control-queue messages per instance under a partition lease); the function is
-    /// still published and invoked by the Functions host in custom-handler mode.
-    /// </summary>
-    public bool StandaloneDispatch { get; init; } = true;
+    /// <summary>The queue name as the trigger attribute declares it (with any <c>%setting%</c>), as functions.metadata carries it.</summary>
+    public string? DeclaredQueue { get; init; }
+
+    /// <summary>The class that declares the function.</summary>
+    public Type HandlerType => Method.DeclaringType!;
 
     /// <summary>The poison queue's name.</summary>
     public string PoisonQueueName => QueueName + "-poison";
 }
 
-/// <summary>A timer-triggered function with an NCRONTAB schedule (six fields, seconds first, as Azure Functions uses).</summary>
-public sealed record TimerFunction(string Name, string Schedule, Type HandlerType)
+/// <summary>A timer-triggered function with a six-field NCRONTAB schedule (seconds first, as Azure Functions uses).</summary>
+public sealed record TimerFunction(string Name, string Schedule, MethodInfo Method)
 {
-    /// <summary>Run once when the app starts (the host's <c>runOnStartup</c>).</summary>
+    /// <summary>Run once when the app starts (the trigger's <c>RunOnStartup</c>).</summary>
     public bool RunOnStartup { get; init; }
+
+    /// <summary>The schedule as the trigger attribute declares it (with any <c>%setting%</c>).</summary>
+    public string? DeclaredSchedule { get; init; }
+
+    /// <summary>The class that declares the function.</summary>
+    public Type HandlerType => Method.DeclaringType!;
+}
+
+/// <summary>An orchestrator (<c>[OrchestrationTrigger]</c>) or activity (<c>[ActivityTrigger]</c>) function.</summary>
+/// <param name="Name">Function name.</param>
+/// <param name="Method">The function method.</param>
+/// <param name="IsOrchestrator">True for an orchestrator.</param>
+/// <param name="InputType">What the function's input is read as: an orchestrator's <see cref="OrchestrationInputAttribute"/>, an activity's trigger parameter.</param>
+public sealed record DurableFunction(string Name, MethodInfo Method, bool IsOrchestrator, Type InputType);
+
+/// <summary>
+/// The type an orchestrator function reads with <c>context.GetInput&lt;T&gt;()</c>. The Functions host reads the
+/// input lazily; standalone mode's Durable Task worker reads it before the function runs and needs the type.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class OrchestrationInputAttribute(Type type) : Attribute
+{
+    public Type Type { get; } = type;
+}
+
+/// <summary>An HTTP-triggered function (the app has one: the front door into its own route table).</summary>
+public sealed record HttpFunction(string Name, string? Route, IReadOnlyList<string> Methods);
+
+/// <summary>
+/// How our queue handling treats a function's messages beyond what the trigger attribute says. Both modes honour
+/// <see cref="MaxDequeueCount"/> (the function itself writes the poison record on its last attempt; host.json's
+/// <c>maxDequeueCount</c> is the ceiling); the others tune the standalone dispatcher, as host.json does for the host.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class QueueHandlingAttribute : Attribute
+{
+    /// <summary>The host's default, and host.json's <c>maxDequeueCount</c>.</summary>
+    public const int DefaultMaxDequeueCount = 5;
+
+    public int MaxDequeueCount { get; set; } = DefaultMaxDequeueCount;
+
+    public int MaxConcurrency { get; set; } = 16;
+
+    public int VisibilityTimeoutSeconds { get; set; } = 60;
 }
 
 /// <summary>What a queue handler receives.</summary>
@@ -94,3 +133,10 @@ public interface ITimerHandler
 
 /// <summary>Thrown by a handler for a message that can never succeed: it goes to the poison queue at once.</summary>
 public sealed class PoisonMessageException(string reason, Exception? inner = null) : Exception(reason, inner);
+
+/// <summary>Thrown by a queue function whose attempt failed with attempts left, so that the trigger retries it.</summary>
+public sealed class FunctionAttemptFailedException(string functionName, string reason)
+    : Exception($"Function {functionName} failed: {reason}")
+{
+    public string Reason { get; } = reason;
+}

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using IdpServerless.Hosting.Dispatch;
 using IdpServerless.Hosting.Observability;
 using IdpServerless.Storage;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 
 namespace IdpServerless.Hosting.Functions;
@@ -21,19 +21,51 @@ public enum QueueOutcome
 }
 
 /// <summary>
-/// Runs queue and timer handlers for both hosting modes with the same rules: a scope per invocation, a span and
-/// metrics per call, and after the last allowed attempt the message goes to <c>&lt;queue&gt;-poison</c> with its reason.
+/// What every queue and timer function method calls, whichever host invoked it (the Functions host through its
+/// triggers, or standalone mode's dispatchers): a span and metrics per call, large payloads read from their blob, and
+/// on the last allowed attempt (or for a message that can never succeed) the message goes to <c>&lt;queue&gt;-poison</c>
+/// with its reason, so both modes poison alike and an operator can read why.
 /// </summary>
 public sealed partial class FunctionInvoker(
-    IServiceScopeFactory scopes,
+    FunctionRegistry registry,
     StorageClient storage,
     TimeProvider time,
     ILogger<FunctionInvoker> logger)
 {
+    /// <summary>
+    /// Runs <paramref name="handler"/> for the message a <c>[QueueTrigger]</c> delivered. Returns when the message is
+    /// settled (handled, or poisoned); throws <see cref="FunctionAttemptFailedException"/> when the attempt failed and
+    /// attempts remain, so that the trigger makes it visible again.
+    /// </summary>
+    public async Task RunQueueAsync(string functionName, Azure.Storage.Queues.Models.QueueMessage message, IQueueHandler handler, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(handler);
+        var function = registry.GetQueue(functionName);
+        var queue = storage.GetQueue(function.QueueName);
+        var received = await queue.ResolveAsync(new QueueMessage(message.MessageId, message.PopReceipt ?? string.Empty, message.Body?.ToString() ?? string.Empty,
+            message.DequeueCount, message.InsertedOn ?? DateTimeOffset.MinValue, message.ExpiresOn ?? DateTimeOffset.MaxValue, message.NextVisibleOn ?? DateTimeOffset.MinValue), cancellationToken).ConfigureAwait(false);
+        var context = new QueueMessageContext(function.Name, function.QueueName, received.MessageId, received.Body, received.DequeueCount, received.InsertionTime);
+        var (outcome, reason) = received.PayloadMissing
+            ? await PoisonAsync(function, context, $"The payload blob {received.PayloadBlob} of this message is gone.", cancellationToken).ConfigureAwait(false)
+            : await InvokeQueueAsync(function, context, handler, cancellationToken).ConfigureAwait(false);
+        if (outcome == QueueOutcome.Retry)
+        {
+            throw new FunctionAttemptFailedException(function.Name, reason ?? "failed");
+        }
+
+        // Settled: a payload blob is no longer needed once the trigger deletes the message (when this process received
+        // the message itself, the delete removes it too).
+        await queue.ForgetPayloadAsync(received).ConfigureAwait(false);
+    }
+
     /// <summary>Runs <paramref name="function"/>'s handler for one message and reports what to do with the message.</summary>
     public async Task<(QueueOutcome Outcome, string? Reason)> InvokeQueueAsync(
-        QueueFunction function, QueueMessageContext message, CancellationToken cancellationToken)
+        QueueFunction function, QueueMessageContext message, IQueueHandler handler, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(function);
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(handler);
         using var activity = FunctionTelemetry.Source.StartActivity($"queue {function.Name}", ActivityKind.Consumer);
         activity?.SetTag("faas.trigger", "pubsub");
         activity?.SetTag("messaging.destination.name", function.QueueName);
@@ -43,8 +75,6 @@ public sealed partial class FunctionInvoker(
         var poisonNow = false;
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var handler = (IQueueHandler)scope.ServiceProvider.GetRequiredService(function.HandlerType);
             await handler.HandleAsync(message, cancellationToken).ConfigureAwait(false);
             FunctionTelemetry.RecordInvocation(function.Name, "queue", "success", Stopwatch.GetElapsedTime(started));
             return (QueueOutcome.Succeeded, null);
@@ -72,6 +102,11 @@ public sealed partial class FunctionInvoker(
             return (QueueOutcome.Retry, reason);
         }
 
+        return await PoisonAsync(function, message, reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<(QueueOutcome, string?)> PoisonAsync(QueueFunction function, QueueMessageContext message, string reason, CancellationToken cancellationToken)
+    {
         await SendToPoisonAsync(function, message, reason, cancellationToken).ConfigureAwait(false);
         return (QueueOutcome.Poisoned, reason);
     }
@@ -87,19 +122,24 @@ public sealed partial class FunctionInvoker(
         LogPoisoned(logger, function.Name, message.MessageId, function.PoisonQueueName, reason);
     }
 
-    /// <summary>Runs a timer handler once.</summary>
-    public async Task<bool> InvokeTimerAsync(TimerFunction function, TimerContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="handler"/> for the occurrence a <c>[TimerTrigger]</c> delivered. A failure is logged and
+    /// rethrown, so the host records a failed invocation; the schedule goes on either way.
+    /// </summary>
+    public async Task RunTimerAsync(string functionName, TimerInfo timer, ITimerHandler handler, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(timer);
+        ArgumentNullException.ThrowIfNull(handler);
+        var function = registry.GetTimer(functionName);
         using var activity = FunctionTelemetry.Source.StartActivity($"timer {function.Name}", ActivityKind.Internal);
         activity?.SetTag("faas.trigger", "timer");
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var handler = (ITimerHandler)scope.ServiceProvider.GetRequiredService(function.HandlerType);
+            // The occurrence is the one before the next; the host's ScheduleStatus.Last is the previous run's.
+            var context = new TimerContext(function.Name, time.GetUtcNow(), timer.IsPastDue);
             await handler.HandleAsync(context, cancellationToken).ConfigureAwait(false);
             FunctionTelemetry.RecordInvocation(function.Name, "timer", "success", Stopwatch.GetElapsedTime(started));
-            return true;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -110,7 +150,7 @@ public sealed partial class FunctionInvoker(
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             FunctionTelemetry.RecordInvocation(function.Name, "timer", "failure", Stopwatch.GetElapsedTime(started));
             LogTimerFailed(logger, function.Name, PoisonRecord.ReasonFrom(e));
-            return false;
+            throw;
         }
     }
 

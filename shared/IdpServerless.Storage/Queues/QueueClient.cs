@@ -104,6 +104,23 @@ public sealed class QueueClient
         return await ResolvePayloadsAsync(messages, track: true, ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Reads the payload blob of a message that someone else received (the Functions host's queue trigger): the
+    /// result's <see cref="QueueMessage.Body"/> is the original text, as <see cref="ReceiveAsync"/> gives it.
+    /// </summary>
+    public async Task<QueueMessage> ResolveAsync(QueueMessage message, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return (await ResolvePayloadsAsync([message], track: false, ct).ConfigureAwait(false))[0];
+    }
+
+    /// <summary>Deletes, best effort, the payload blob of a message that its receiver settled (see <see cref="ResolveAsync"/>).</summary>
+    public Task ForgetPayloadAsync(QueueMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return message.PayloadBlob is null ? Task.CompletedTask : _payloads.DeleteQuietlyAsync(message.PayloadBlob);
+    }
+
     /// <summary>Looks at up to 32 messages without hiding them (no pop receipts).</summary>
     public async Task<IReadOnlyList<QueueMessage>> PeekAsync(int maxMessages, CancellationToken ct = default)
     {

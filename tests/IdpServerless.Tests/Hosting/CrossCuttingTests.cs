@@ -50,11 +50,12 @@ public class CrossCuttingTests(AzuriteFixture azurite, PrometheusFixture prometh
     [Fact]
     public async Task Metrics_are_exposed_in_prometheus_text_format_and_count_invocations()
     {
-        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString, customHandler: true);
-        var envelope = """{"Data":{"message":"{\"probeId\":\"metrics-probe\"}"},"Metadata":{"DequeueCount":1,"Id":"m1"}}""";
-        using (var r = await app.Http.PostAsync("/DiagnosticsProbe", new StringContent(envelope, Encoding.UTF8, "application/json")))
+        var queue = AzuriteFixture.UniqueName("probe");
+        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString, new Dictionary<string, string> { ["Diagnostics__ProbeQueue"] = queue });
+        await RunProbesAsync(queue, 1);
+        using (var health = await app.Http.GetAsync("/api/health"))
         {
-            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         }
 
         using var metrics = await app.Http.GetAsync("/metrics");
@@ -70,7 +71,7 @@ public class CrossCuttingTests(AzuriteFixture azurite, PrometheusFixture prometh
         // The bucket bounds that dashboards and alerts read, on our histograms and on ASP.NET Core's alike.
         string[] bounds = ["0.001", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "30", "60", "+Inf"];
         Assert.Equal(bounds, Bounds(text, "idp_function_duration_seconds_bucket{function=\"DiagnosticsProbe\","));
-        Assert.Equal(bounds, Bounds(text, "http_server_request_duration_seconds_bucket{http_request_method=\"POST\",http_response_status_code=\"200\",http_route=\"/DiagnosticsProbe\","));
+        Assert.Equal(bounds, Bounds(text, "http_server_request_duration_seconds_bucket{http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/api/health\","));
 
         // Labels are what the instruments record: no scope labels on each series, no resource series.
         Assert.DoesNotContain("otel_scope_", text, StringComparison.Ordinal);
@@ -106,13 +107,9 @@ public class CrossCuttingTests(AzuriteFixture azurite, PrometheusFixture prometh
     [Fact]
     public async Task Prometheus_scrapes_the_apps_metrics_without_error_and_queries_counters_and_histograms_by_their_names()
     {
-        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString, customHandler: true);
-        for (var i = 0; i < 3; i++)
-        {
-            var envelope = $$$"""{"Data":{"message":"{\"probeId\":\"scrape-{{{i}}}\"}"},"Metadata":{"DequeueCount":1,"Id":"s{{{i}}}"}}""";
-            using var r = await app.Http.PostAsync("/DiagnosticsProbe", new StringContent(envelope, Encoding.UTF8, "application/json"));
-            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
-        }
+        var queue = AzuriteFixture.UniqueName("probe");
+        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString, new Dictionary<string, string> { ["Diagnostics__ProbeQueue"] = queue });
+        await RunProbesAsync(queue, 3);
 
         await prometheus.ScrapeAsync(app.Port);
         var target = await Eventually.ValueAsync(async () => await prometheus.TargetAsync(app.Port) is { } t ? (object)t : null,
@@ -175,9 +172,9 @@ public class CrossCuttingTests(AzuriteFixture azurite, PrometheusFixture prometh
     [Fact]
     public async Task A_body_over_the_limit_is_a_413_problem_details()
     {
-        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString, new Dictionary<string, string> { ["IDP_MAX_REQUEST_BYTES"] = "1024" }, customHandler: true);
+        await using var app = await FunctionAppProcess.StartAsync(azurite.ConnectionString, new Dictionary<string, string> { ["IDP_MAX_REQUEST_BYTES"] = "1024" });
         var big = new string('x', 4096);
-        using var r = await app.Http.PostAsync("/DiagnosticsProbe", new StringContent("{\"Data\":{\"message\":\"" + big + "\"}}", Encoding.UTF8, "application/json"));
+        using var r = await app.Http.PostAsync("/api/orchestrations/SelfTest", new StringContent("{\"input\":\"" + big + "\"}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
         Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
     }
@@ -199,5 +196,39 @@ public class CrossCuttingTests(AzuriteFixture azurite, PrometheusFixture prometh
             m.Headers.Add("Access-Control-Request-Headers", "authorization");
             return m;
         }
+    }
+
+    /// <summary>Sends <paramref name="count"/> probes to the app's probe queue and waits until each is done.</summary>
+    private async Task RunProbesAsync(string queueName, int count)
+    {
+        var storage = azurite.CreateClient();
+        var queue = storage.GetQueue(queueName);
+        await queue.CreateIfNotExistsAsync();
+        var ids = Enumerable.Range(0, count).Select(i => $"{queueName}-{i}").ToList();
+        foreach (var id in ids)
+        {
+            await queue.SendAsync(JsonSerializer.Serialize(new { probeId = id }));
+        }
+
+        var table = storage.GetTable(IdpServerless.Functions.Diagnostics.DiagnosticsProbe.TableName);
+        await Eventually.TrueAsync(async () =>
+        {
+            foreach (var id in ids)
+            {
+                try
+                {
+                    if (await table.GetEntityAsync(IdpServerless.Storage.TableKeys.Escape(id), "done") is null)
+                    {
+                        return false;
+                    }
+                }
+                catch (IdpServerless.Storage.StorageNotFoundException)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }, TimeSpan.FromSeconds(60), "the probes are handled");
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using System.Collections.Concurrent;
 using IdpServerless.Hosting.Dispatch;
 using IdpServerless.Hosting.Functions;
@@ -44,15 +45,19 @@ public class DispatcherOutageTests(AzuriteFixture azurite)
         }
     }
 
-    private sealed class Recorder
+    public sealed class Recorder
     {
         public ConcurrentBag<string> Messages { get; } = [];
 
         public ConcurrentQueue<DateTimeOffset> Ticks { get; } = new();
     }
 
-    private sealed class RecordingQueueHandler(Recorder recorder) : IQueueHandler
+    public sealed class RecordingQueueHandler(Recorder recorder, FunctionInvoker invoker) : IQueueHandler
     {
+        [Function("OutageProbe")]
+        public Task RunAsync([QueueTrigger("%Outage:Queue%")] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+            invoker.RunQueueAsync("OutageProbe", message, this, cancellationToken);
+
         public Task HandleAsync(QueueMessageContext message, CancellationToken cancellationToken)
         {
             recorder.Messages.Add(message.Body);
@@ -60,8 +65,12 @@ public class DispatcherOutageTests(AzuriteFixture azurite)
         }
     }
 
-    private sealed class RecordingTimerHandler(Recorder recorder) : ITimerHandler
+    public sealed class RecordingTimerHandler(Recorder recorder, FunctionInvoker invoker) : ITimerHandler
     {
+        [Function("OutageTick")]
+        public Task RunAsync([TimerTrigger("* * * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
+            invoker.RunTimerAsync("OutageTick", timer, this, cancellationToken);
+
         public Task HandleAsync(TimerContext timer, CancellationToken cancellationToken)
         {
             recorder.Ticks.Enqueue(timer.ScheduledTime);
@@ -82,7 +91,8 @@ public class DispatcherOutageTests(AzuriteFixture azurite)
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new StorageClient(azurite.Account, new HttpClient(outage) { Timeout = Timeout.InfiniteTimeSpan },
             options: new StorageClientOptions { MaxRetryAttempts = 0, RequestTimeout = TimeSpan.FromSeconds(5) }));
-        services.AddSingleton<FunctionRegistry>();
+        builder.Configuration["Outage:Queue"] = queueName;
+        services.AddFunctions(FunctionRegistry.Discover([typeof(RecordingQueueHandler), typeof(RecordingTimerHandler)], builder.Configuration));
         services.AddSingleton<FunctionInvoker>();
         services.AddSingleton<QueueWakeup>();
         services.Configure<DispatchOptions>(o =>
@@ -91,8 +101,6 @@ public class DispatcherOutageTests(AzuriteFixture azurite)
             o.MaxPollingInterval = TimeSpan.FromMilliseconds(100);
             o.RetryDelay = TimeSpan.FromMilliseconds(50);
         });
-        services.AddQueueFunction<RecordingQueueHandler>("OutageProbe", queueName);
-        services.AddTimerFunction<RecordingTimerHandler>("OutageTick", "* * * * * *");
         services.AddHostedService<QueueDispatcher>();
         services.AddHostedService<TimerDispatcher>();
         using var host = builder.Build();

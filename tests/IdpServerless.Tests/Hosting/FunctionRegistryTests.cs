@@ -1,95 +1,139 @@
-using IdpServerless.Hosting.CustomHandler;
+using Azure.Storage.Queues.Models;
 using IdpServerless.Hosting.Functions;
-using System.Text.Json;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Configuration;
 
 namespace IdpServerless.Tests.Hosting;
 
+/// <summary>Reading the app's functions from their <c>[Function]</c> methods, as the Worker SDK reads them.</summary>
 public class FunctionRegistryTests
 {
-    private sealed class NoopQueue : IQueueHandler
+    private static readonly IConfiguration Settings = new ConfigurationBuilder()
+        .AddInMemoryCollection(new Dictionary<string, string?> { ["Work:Queue"] = "work-items", ["Work:Schedule"] = "0 */5 * * * *" })
+        .Build();
+
+    public sealed class Good
     {
-        public Task HandleAsync(QueueMessageContext message, CancellationToken cancellationToken) => Task.CompletedTask;
+        [Function("Work")]
+        [QueueHandling(MaxDequeueCount = 3, MaxConcurrency = 2, VisibilityTimeoutSeconds = 120)]
+        public Task WorkAsync([QueueTrigger("%Work:Queue%")] QueueMessage message, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        [Function("Tick")]
+        public Task TickAsync([TimerTrigger("%Work:Schedule%", RunOnStartup = true)] TimerInfo timer) => Task.CompletedTask;
+
+        [Function("Fixed")]
+        public Task FixedAsync([QueueTrigger("fixed-items")] QueueMessage message) => Task.CompletedTask;
+
+        [Function("Flow")]
+        [OrchestrationInput(typeof(int))]
+        public static Task<int> FlowAsync([OrchestrationTrigger] TaskOrchestrationContext context) => Task.FromResult(1);
+
+        [Function("Step")]
+        public Task<int> StepAsync([ActivityTrigger] int input) => Task.FromResult(input);
+
+        [Function("Front")]
+        public Task FrontAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "{*path}")] Microsoft.AspNetCore.Http.HttpRequest request) => Task.CompletedTask;
     }
 
-    private sealed class NoopTimer : ITimerHandler
+    public sealed class TakesTheBody
     {
-        public Task HandleAsync(TimerContext timer, CancellationToken cancellationToken) => Task.CompletedTask;
+        [Function("Body")]
+        public Task RunAsync([QueueTrigger("body-items")] string body) => Task.CompletedTask;
+    }
+
+    public sealed class BadName
+    {
+        [Function("Bad.Name")]
+        public Task RunAsync([QueueTrigger("bad-items")] QueueMessage message) => Task.CompletedTask;
+    }
+
+    public sealed class BadQueue
+    {
+        [Function("Fine")]
+        public Task RunAsync([QueueTrigger("Upper-Case")] QueueMessage message) => Task.CompletedTask;
+    }
+
+    public sealed class MissingSetting
+    {
+        [Function("Needs")]
+        public Task RunAsync([QueueTrigger("%Not:Set%")] QueueMessage message) => Task.CompletedTask;
+    }
+
+    public sealed class SameQueueTwice
+    {
+        [Function("One")]
+        public Task OneAsync([QueueTrigger("shared-items")] QueueMessage message) => Task.CompletedTask;
+
+        [Function("Two")]
+        public Task TwoAsync([QueueTrigger("shared-items")] QueueMessage message) => Task.CompletedTask;
+    }
+
+    public sealed class BadSchedule
+    {
+        [Function("Sometimes")]
+        public Task RunAsync([TimerTrigger("every minute")] TimerInfo timer) => Task.CompletedTask;
+    }
+
+    public sealed class UndeclaredInput
+    {
+        [Function("Flow")]
+        public static Task<int> FlowAsync([OrchestrationTrigger] TaskOrchestrationContext context) => Task.FromResult(1);
+    }
+
+    public sealed class InstanceOrchestrator
+    {
+        [Function("Flow")]
+        public Task<int> FlowAsync([OrchestrationTrigger] TaskOrchestrationContext context) => Task.FromResult(1);
     }
 
     [Fact]
-    public void Functions_are_found_by_name_regardless_of_case()
+    public void Every_trigger_kind_is_read_with_settings_resolved_and_the_declared_form_kept()
     {
-        var r = new FunctionRegistry([new QueueFunction("CatalogRefresh", "catalog-refresh", typeof(NoopQueue))], [new TimerFunction("Nightly", "0 0 2 * * *", typeof(NoopTimer))]);
-        Assert.True(r.TryGetQueue("catalogrefresh", out var q));
-        Assert.Equal("catalog-refresh-poison", q.PoisonQueueName);
-        Assert.True(r.TryGetTimer("NIGHTLY", out _));
-        Assert.False(r.TryGetQueue("Nightly", out _));
+        var r = FunctionRegistry.Discover([typeof(Good)], Settings);
+        Assert.True(r.TryGetQueue("work", out var q));
+        Assert.Equal("work-items", q.QueueName);
+        Assert.Equal("%Work:Queue%", q.DeclaredQueue);
+        Assert.Equal("work-items-poison", q.PoisonQueueName);
+        Assert.Equal((3, 2, TimeSpan.FromMinutes(2)), (q.MaxDequeueCount, q.MaxConcurrency, q.VisibilityTimeout));
+        Assert.Equal(typeof(Good), q.HandlerType);
+        Assert.Equal(QueueHandlingAttribute.DefaultMaxDequeueCount, r.GetQueue("Fixed").MaxDequeueCount);
+
+        var t = r.GetTimer("TICK");
+        Assert.Equal(("0 */5 * * * *", "%Work:Schedule%", true), (t.Schedule, t.DeclaredSchedule, t.RunOnStartup));
+        Assert.Equal([("Flow", true, typeof(int)), ("Step", false, typeof(int))], r.DurableFunctions.Select(d => (d.Name, d.IsOrchestrator, d.InputType)).ToArray());
+        Assert.Equal("{*path}", Assert.Single(r.HttpFunctions).Route);
+        Assert.False(r.TryGetQueue("Tick", out _));
     }
 
     [Theory]
-    [InlineData("Bad Name", "ok-queue")]
-    [InlineData("1starts-with-digit", "ok-queue")]
-    [InlineData("HttpFrontDoor", "ok-queue")]
-    [InlineData("Fine", "Upper-Case")]
-    [InlineData("Fine", "a")]
-    [InlineData("Fine", "double--dash")]
-    public void Invalid_names_are_refused_at_start(string name, string queue)
+    [InlineData(typeof(BadName), "not a valid function name")]
+    [InlineData(typeof(BadQueue), "not a valid queue name")]
+    [InlineData(typeof(MissingSetting), "needs the app setting 'Not:Set'")]
+    [InlineData(typeof(SameQueueTwice), "read by more than one function")]
+    [InlineData(typeof(TakesTheBody), "may take only its QueueMessage")]
+    [InlineData(typeof(InstanceOrchestrator), "must be static")]
+    [InlineData(typeof(UndeclaredInput), "must declare [OrchestrationInput")]
+    public void A_function_standalone_mode_could_not_run_as_the_host_does_is_refused_at_start_naming_why(Type type, string why)
     {
-        Assert.Throws<InvalidOperationException>(() => new FunctionRegistry([new QueueFunction(name, queue, typeof(NoopQueue))], []));
-    }
-
-    [Fact]
-    public void A_name_or_queue_declared_twice_is_refused()
-    {
-        Assert.Throws<InvalidOperationException>(() => new FunctionRegistry(
-            [new QueueFunction("A", "q-one", typeof(NoopQueue)), new QueueFunction("a", "q-two", typeof(NoopQueue))], []));
-        Assert.Throws<InvalidOperationException>(() => new FunctionRegistry(
-            [new QueueFunction("A", "q-one", typeof(NoopQueue)), new QueueFunction("B", "q-one", typeof(NoopQueue))], []));
-        Assert.Throws<InvalidOperationException>(() => new FunctionRegistry(
-            [new QueueFunction("A", "q-one", typeof(NoopQueue))], [new TimerFunction("A", "0 * * * * *", typeof(NoopTimer))]));
+        var e = Assert.Throws<InvalidOperationException>(() => FunctionRegistry.Discover([type], Settings));
+        Assert.Contains(why, e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_bad_schedule_is_refused_at_start()
     {
-        Assert.Throws<FormatException>(() => new FunctionRegistry([], [new TimerFunction("T", "every minute", typeof(NoopTimer))]));
+        Assert.Throws<FormatException>(() => FunctionRegistry.Discover([typeof(BadSchedule)], Settings));
     }
 
     [Fact]
-    public void Function_json_has_the_host_bindings_for_each_trigger()
+    public void The_app_declares_its_functions_once_each()
     {
-        var r = new FunctionRegistry(
-            [
-                new QueueFunction("Storage", "work-items", typeof(NoopQueue)),
-                new QueueFunction("Bus", "bus-items", typeof(NoopQueue)) { ServiceBusQueue = "bus-items" },
-                new QueueFunction("Topic", "topic-items", typeof(NoopQueue)) { ServiceBusTopic = "events", ServiceBusSubscription = "portal" },
-            ],
-            [new TimerFunction("Tick", "0 */5 * * * *", typeof(NoopTimer)) { RunOnStartup = true }]);
-        var files = FunctionMetadataWriter.Render(r);
-        Assert.Equal(["Bus", "HttpFrontDoor", "Storage", "Tick", "Topic"], files.Keys.ToArray());
-
-        var http = JsonDocument.Parse(files["HttpFrontDoor"]).RootElement.GetProperty("bindings");
-        Assert.Equal("httpTrigger", http[0].GetProperty("type").GetString());
-        Assert.Equal("{*path}", http[0].GetProperty("route").GetString());
-        Assert.Equal("http", http[1].GetProperty("type").GetString());
-
-        var q = JsonDocument.Parse(files["Storage"]).RootElement.GetProperty("bindings")[0];
-        Assert.Equal("queueTrigger", q.GetProperty("type").GetString());
-        Assert.Equal("work-items", q.GetProperty("queueName").GetString());
-        Assert.Equal("message", q.GetProperty("name").GetString());
-        Assert.Equal("AzureWebJobsStorage", q.GetProperty("connection").GetString());
-
-        var bus = JsonDocument.Parse(files["Bus"]).RootElement.GetProperty("bindings")[0];
-        Assert.Equal("serviceBusTrigger", bus.GetProperty("type").GetString());
-        Assert.Equal("bus-items", bus.GetProperty("queueName").GetString());
-
-        var topic = JsonDocument.Parse(files["Topic"]).RootElement.GetProperty("bindings")[0];
-        Assert.Equal("events", topic.GetProperty("topicName").GetString());
-        Assert.Equal("portal", topic.GetProperty("subscriptionName").GetString());
-
-        var t = JsonDocument.Parse(files["Tick"]).RootElement.GetProperty("bindings")[0];
-        Assert.Equal("timerTrigger", t.GetProperty("type").GetString());
-        Assert.Equal("0 */5 * * * *", t.GetProperty("schedule").GetString());
-        Assert.True(t.GetProperty("runOnStartup").GetBoolean());
+        var r = FunctionRegistry.Discover([typeof(IdpServerless.Functions.Infrastructure.AppComposition).Assembly],
+            new ConfigurationBuilder().AddInMemoryCollection(IdpServerless.Functions.Infrastructure.FunctionSettings.Defaults).Build());
+        Assert.Contains(r.QueueFunctions, q => q.Name == "DiagnosticsProbe" && q.QueueName == "diagnostics-probe");
+        Assert.Contains(r.TimerFunctions, t => t.Name == "DurableHealthCheck" && t.Schedule == "0 */5 * * * *");
+        Assert.Contains(r.DurableFunctions, d => d.Name == "Deployment" && d.IsOrchestrator);
+        Assert.Equal("HttpFrontDoor", Assert.Single(r.HttpFunctions).Name);
     }
 }

@@ -58,9 +58,8 @@ public sealed class FunctionAppProcess : IAsyncDisposable
     /// </summary>
     /// <param name="connectionString">AzureWebJobsStorage.</param>
     /// <param name="settings">Extra environment (e.g. <c>Dispatch__VisibilityTimeout</c>).</param>
-    /// <param name="customHandler">Start as the Functions host would (FUNCTIONS_CUSTOMHANDLER_PORT).</param>
     /// <param name="port">Listen on this port instead of a fresh free one (when another process must know it first).</param>
-    public static async Task<FunctionAppProcess> StartAsync(string connectionString, IDictionary<string, string>? settings = null, bool customHandler = false, int? port = null)
+    public static async Task<FunctionAppProcess> StartAsync(string connectionString, IDictionary<string, string>? settings = null, int? port = null)
     {
         var listenPort = port ?? FreePorts.Next();
         var psi = new ProcessStartInfo("dotnet", $"\"{RepoPaths.FunctionsDll}\"")
@@ -74,15 +73,7 @@ public sealed class FunctionAppProcess : IAsyncDisposable
         psi.Environment["IDP_LOCAL_SETTINGS"] = Path.Combine(Path.GetTempPath(), "idp-no-local-settings.json");
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         psi.Environment["Dispatch__MaxPollingInterval"] = "00:00:00.500";
-        if (customHandler)
-        {
-            psi.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = listenPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            psi.Environment.Remove("ASPNETCORE_URLS");
-        }
-        else
-        {
-            psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{listenPort}";
-        }
+        psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{listenPort}";
 
         settings ??= new Dictionary<string, string>();
         if (!settings.ContainsKey("IDP_MODE"))

@@ -1,3 +1,5 @@
+using IdpServerless.Functions.Infrastructure;
+using Microsoft.Azure.Functions.Worker;
 using System.Text.Json;
 using IdpServerless.Functions.Catalog.Index;
 using IdpServerless.Hosting.Functions;
@@ -11,10 +13,16 @@ namespace IdpServerless.Functions.Catalog.Functions;
 /// <c>backstage.io/managed-by-location</c>), and every location concerned is refreshed. A target nobody registered is
 /// not an error (webhooks fire for every repository).
 /// </summary>
-public sealed partial class CatalogRefreshHandler(CatalogService service, CatalogIndex index, LocationRegistry locations, ILogger<CatalogRefreshHandler> logger) : IQueueHandler
+public sealed partial class CatalogRefreshHandler(FunctionInvoker invoker, CatalogService service, CatalogIndex index, LocationRegistry locations, ILogger<CatalogRefreshHandler> logger) : IQueueHandler
 {
     public const string FunctionName = "CatalogRefresh";
     public const string QueueName = "catalog-refresh";
+
+    /// <summary>The queue-triggered function (the host's Storage Queues trigger, or standalone mode's dispatcher, calls it).</summary>
+    [Function(FunctionName)]
+    [QueueHandling(MaxDequeueCount = 3, MaxConcurrency = 2, VisibilityTimeoutSeconds = 300)]
+    public Task RunAsync([QueueTrigger("%" + FunctionSettings.CatalogRefreshQueue + "%")] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+        invoker.RunQueueAsync(FunctionName, message, this, cancellationToken);
 
     public async Task HandleAsync(QueueMessageContext message, CancellationToken cancellationToken)
     {
@@ -73,9 +81,14 @@ public sealed partial class CatalogRefreshHandler(CatalogService service, Catalo
 }
 
 /// <summary>Timer function <c>CatalogRefreshAll</c>: refreshes every location and reports stale entities.</summary>
-public sealed class CatalogRefreshAllHandler(CatalogService service) : ITimerHandler
+public sealed class CatalogRefreshAllHandler(FunctionInvoker invoker, CatalogService service) : ITimerHandler
 {
     public const string FunctionName = "CatalogRefreshAll";
+
+    /// <summary>The timer-triggered function (the host's timer trigger, or standalone mode's dispatcher, calls it).</summary>
+    [Function(FunctionName)]
+    public Task RunAsync([TimerTrigger("%" + FunctionSettings.CatalogRefreshSchedule + "%")] TimerInfo timer, CancellationToken cancellationToken) =>
+        invoker.RunTimerAsync(FunctionName, timer, this, cancellationToken);
 
     public Task HandleAsync(TimerContext timer, CancellationToken cancellationToken) => service.RefreshAllAsync(cancellationToken);
 }

@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using IdpServerless.Functions.Delivery;
 using IdpServerless.Functions.Deployments.GitOps;
@@ -9,9 +10,10 @@ using IdpServerless.Functions.Notifications;
 namespace IdpServerless.Functions.Deployments.Orchestrations;
 
 /// <summary>Stores the deployment's record (an upsert: safe to repeat).</summary>
-public sealed class SaveDeploymentActivity(DeploymentStore store) : TaskActivity<DeploymentRecord, bool>
+public sealed class SaveDeploymentActivity(DeploymentStore store)
 {
-    public override async Task<bool> RunAsync(TaskActivityContext context, DeploymentRecord input)
+    [Function(DeploymentFunctions.Save)]
+    public async Task<bool> RunAsync([ActivityTrigger] DeploymentRecord input)
     {
         await store.SaveAsync(input, CancellationToken.None).ConfigureAwait(false);
         return true;
@@ -19,23 +21,26 @@ public sealed class SaveDeploymentActivity(DeploymentStore store) : TaskActivity
 }
 
 /// <summary>Reads the environment's desired state from the deployment repository.</summary>
-public sealed class ReadDesiredStateActivity(GitOpsWriter gitOps) : TaskActivity<DesiredStateLocation, DesiredState?>
+public sealed class ReadDesiredStateActivity(GitOpsWriter gitOps)
 {
-    public override Task<DesiredState?> RunAsync(TaskActivityContext context, DesiredStateLocation input) =>
+    [Function(DeploymentFunctions.ReadDesiredState)]
+    public Task<DesiredState?> RunAsync([ActivityTrigger] DesiredStateLocation input) =>
         gitOps.ReadAsync(input, CancellationToken.None);
 }
 
 /// <summary>Commits desired state; the Deployment-Id/Step trailers make a retried call find its earlier commit.</summary>
-public sealed class CommitDesiredStateActivity(GitOpsWriter gitOps) : TaskActivity<CommitInput, GitOpsCommit>
+public sealed class CommitDesiredStateActivity(GitOpsWriter gitOps)
 {
-    public override Task<GitOpsCommit> RunAsync(TaskActivityContext context, CommitInput input) =>
+    [Function(DeploymentFunctions.Commit)]
+    public Task<GitOpsCommit> RunAsync([ActivityTrigger] CommitInput input) =>
         gitOps.CommitAsync(input.Location, input.Namespace, input.State, input.DeploymentId, input.Step, input.Subject, input.RequestedBy, CancellationToken.None);
 }
 
 /// <summary>Asks the CD tool to sync, then reports whether it reached the commit and how healthy the application is.</summary>
-public sealed class CheckRolloutActivity(ICdProvider cd, IGitProvider git) : TaskActivity<RolloutInput, RolloutCheck>
+public sealed class CheckRolloutActivity(ICdProvider cd, IGitProvider git)
 {
-    public override async Task<RolloutCheck> RunAsync(TaskActivityContext context, RolloutInput input)
+    [Function(DeploymentFunctions.CheckRollout)]
+    public async Task<RolloutCheck> RunAsync([ActivityTrigger] RolloutInput input)
     {
         var app = input.Application;
         var status = await cd.GetStatusAsync(app, CancellationToken.None).ConfigureAwait(false);
@@ -64,9 +69,10 @@ public sealed class CheckRolloutActivity(ICdProvider cd, IGitProvider git) : Tas
 }
 
 /// <summary>One analysis measurement: every metric's query evaluated against its threshold.</summary>
-public sealed class MeasureAnalysisActivity(IMetricsProvider metrics, TimeProvider time) : TaskActivity<MeasureInput, IReadOnlyList<AnalysisResult>>
+public sealed class MeasureAnalysisActivity(IMetricsProvider metrics, TimeProvider time)
 {
-    public override async Task<IReadOnlyList<AnalysisResult>> RunAsync(TaskActivityContext context, MeasureInput input)
+    [Function(DeploymentFunctions.Measure)]
+    public async Task<IReadOnlyList<AnalysisResult>> RunAsync([ActivityTrigger] MeasureInput input)
     {
         var results = new List<AnalysisResult>();
         foreach (var m in input.Metrics)
@@ -104,9 +110,10 @@ public sealed class MeasureAnalysisActivity(IMetricsProvider metrics, TimeProvid
 }
 
 /// <summary>Publishes a notification (when a publisher is registered; the outbox makes it durable).</summary>
-public sealed class NotifyActivity(IServiceProvider services) : TaskActivity<NotifyInput, bool>
+public sealed class NotifyActivity(IServiceProvider services)
 {
-    public override async Task<bool> RunAsync(TaskActivityContext context, NotifyInput input)
+    [Function(DeploymentFunctions.Notify)]
+    public async Task<bool> RunAsync([ActivityTrigger] NotifyInput input)
     {
         if (services.GetService<INotificationPublisher>() is not { } publisher)
         {

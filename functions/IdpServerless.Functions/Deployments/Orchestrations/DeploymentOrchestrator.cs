@@ -1,3 +1,5 @@
+using IdpServerless.Hosting.Functions;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using IdpServerless.Functions.Deployments.Model;
 using IdpServerless.Functions.Notifications;
@@ -9,9 +11,18 @@ namespace IdpServerless.Functions.Deployments.Orchestrations;
 /// the environment is protected, then run the environment's strategy (rolling, blue/green, canary) and record the
 /// outcome. Deterministic orchestrator code: all effects happen in activities.
 /// </summary>
-public sealed class DeploymentOrchestrator : TaskOrchestrator<DeploymentPlan, DeploymentRecord>
+public sealed class DeploymentOrchestrator
 {
-    public override async Task<DeploymentRecord> RunAsync(TaskOrchestrationContext context, DeploymentPlan plan)
+    /// <summary>The orchestrator function (the host's DurableTask extension, or standalone mode's Durable Task worker, runs it).</summary>
+    [Function(DeploymentFunctions.Orchestrator)]
+    [OrchestrationInput(typeof(DeploymentPlan))]
+    public static Task<DeploymentRecord> RunAsync([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new DeploymentOrchestrator().RunAsync(context, context.GetInput<DeploymentPlan>() ?? throw new InvalidOperationException("The orchestration has no input."));
+    }
+
+    public async Task<DeploymentRecord> RunAsync(TaskOrchestrationContext context, DeploymentPlan plan)
     {
         var run = new ReleaseRun(context, plan, Initial(plan));
         try

@@ -63,10 +63,10 @@ public sealed record FlowResult(string Status, string? Message);
 public static class DeploymentFunctions
 {
     public const string Orchestrator = "Deployment";
-    public const string Save = "Deployments.Save";
-    public const string ReadDesiredState = "Deployments.ReadDesiredState";
-    public const string Commit = "Deployments.Commit";
-    public const string CheckRollout = "Deployments.CheckRollout";
-    public const string Measure = "Deployments.Measure";
-    public const string Notify = "Deployments.Notify";
+    public const string Save = "DeploymentSave";
+    public const string ReadDesiredState = "DeploymentReadDesiredState";
+    public const string Commit = "DeploymentCommit";
+    public const string CheckRollout = "DeploymentCheckRollout";
+    public const string Measure = "DeploymentMeasure";
+    public const string Notify = "DeploymentNotify";
 }

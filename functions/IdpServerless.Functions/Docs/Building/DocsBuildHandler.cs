@@ -1,3 +1,5 @@
+using IdpServerless.Functions.Infrastructure;
+using Microsoft.Azure.Functions.Worker;
 using System.Text.Json;
 using IdpServerless.Functions.Docs.Sources;
 using IdpServerless.Hosting.Functions;
@@ -5,9 +7,15 @@ using IdpServerless.Hosting.Functions;
 namespace IdpServerless.Functions.Docs.Building;
 
 /// <summary>The <c>docs-build</c> queue function: builds the site of the entity the message names.</summary>
-public sealed partial class DocsBuildHandler(IDocsEntities entities, BuildDocsSite build, ILogger<DocsBuildHandler> logger) : IQueueHandler
+public sealed partial class DocsBuildHandler(FunctionInvoker invoker, IDocsEntities entities, BuildDocsSite build, ILogger<DocsBuildHandler> logger) : IQueueHandler
 {
     public const string FunctionName = "DocsBuild";
+
+    /// <summary>The queue-triggered function (the host's Storage Queues trigger, or standalone mode's dispatcher, calls it).</summary>
+    [Function(FunctionName)]
+    [QueueHandling(MaxDequeueCount = 3, MaxConcurrency = 2, VisibilityTimeoutSeconds = 120)]
+    public Task RunAsync([QueueTrigger("%" + FunctionSettings.DocsBuildQueue + "%")] Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken) =>
+        invoker.RunQueueAsync(FunctionName, message, this, cancellationToken);
 
     public async Task HandleAsync(QueueMessageContext message, CancellationToken cancellationToken)
     {

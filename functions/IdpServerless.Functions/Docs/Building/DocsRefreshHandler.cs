@@ -1,3 +1,5 @@
+using IdpServerless.Functions.Infrastructure;
+using Microsoft.Azure.Functions.Worker;
 using IdpServerless.Functions.Docs.Search;
 using IdpServerless.Functions.Docs.Sources;
 using IdpServerless.Hosting.Functions;
@@ -10,7 +12,7 @@ namespace IdpServerless.Functions.Docs.Building;
 /// older version of the entity (the catalog refreshed it with changes), or is older than <see cref="DocsOptions.RebuildAfter"/>
 /// (the docs may have changed in the repository without the entity changing).
 /// </summary>
-public sealed partial class DocsRefreshHandler(
+public sealed partial class DocsRefreshHandler(FunctionInvoker invoker, 
     IDocsEntities entities,
     DocsSearchIndex index,
     DocsBuildQueue queue,
@@ -19,6 +21,11 @@ public sealed partial class DocsRefreshHandler(
     ILogger<DocsRefreshHandler> logger) : ITimerHandler
 {
     public const string FunctionName = "DocsRefresh";
+
+    /// <summary>The timer-triggered function (the host's timer trigger, or standalone mode's dispatcher, calls it).</summary>
+    [Function(FunctionName)]
+    public Task RunAsync([TimerTrigger("%" + FunctionSettings.DocsRefreshSchedule + "%")] TimerInfo timer, CancellationToken cancellationToken) =>
+        invoker.RunTimerAsync(FunctionName, timer, this, cancellationToken);
 
     public async Task HandleAsync(TimerContext timer, CancellationToken cancellationToken)
     {

@@ -1,3 +1,5 @@
+using IdpServerless.Hosting.Functions;
+using Microsoft.Azure.Functions.Worker;
 using System.Text.Json.Nodes;
 using Microsoft.DurableTask;
 
@@ -13,14 +15,23 @@ public sealed record ScaffolderTaskResult(string Status, string? Error);
 /// A scaffolder task as a durable orchestration: one activity per template step, each retried on infrastructure faults;
 /// a step that fails (or a cancellation) stops the task, undoes its catalog registrations and records why.
 /// </summary>
-public sealed class ScaffolderTaskOrchestrator : TaskOrchestrator<ScaffolderTaskInput, ScaffolderTaskResult>
+public sealed class ScaffolderTaskOrchestrator
 {
     public const string Name = "ScaffolderTask";
+
+    /// <summary>The orchestrator function (the host's DurableTask extension, or standalone mode's Durable Task worker, runs it).</summary>
+    [Function(Name)]
+    [OrchestrationInput(typeof(ScaffolderTaskInput))]
+    public static Task<ScaffolderTaskResult> RunAsync([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new ScaffolderTaskOrchestrator().RunAsync(context, context.GetInput<ScaffolderTaskInput>() ?? throw new InvalidOperationException("The orchestration has no input."));
+    }
 
     /// <summary>Storage hiccups and lost processes are retried; a step's own failure is returned, not thrown.</summary>
     public static readonly TaskOptions StepOptions = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(1), 2, TimeSpan.FromSeconds(30)));
 
-    public override async Task<ScaffolderTaskResult> RunAsync(TaskOrchestrationContext context, ScaffolderTaskInput input)
+    public async Task<ScaffolderTaskResult> RunAsync(TaskOrchestrationContext context, ScaffolderTaskInput input)
     {
         var outputs = new JsonObject();
         string status = TaskStatuses.Completed;
@@ -66,18 +77,20 @@ public sealed record StepActivityResult(string StepId, string Status, string? Ou
 
 public sealed record FinishTaskInput(string TaskId, string Status, string OutputsJson, string? Error);
 
-public sealed class BeginTaskActivity(TaskExecution execution) : TaskActivity<string, int>
+public sealed class BeginTaskActivity(TaskExecution execution)
 {
     public const string Name = "ScaffolderBeginTask";
 
-    public override Task<int> RunAsync(TaskActivityContext context, string input) => execution.BeginAsync(input, CancellationToken.None);
+    [Function(Name)]
+    public Task<int> RunAsync([ActivityTrigger] string input) => execution.BeginAsync(input, CancellationToken.None);
 }
 
-public sealed class RunStepActivity(TaskExecution execution, TaskStore store) : TaskActivity<StepActivityInput, StepActivityResult>
+public sealed class RunStepActivity(TaskExecution execution, TaskStore store)
 {
     public const string Name = "ScaffolderRunStep";
 
-    public override async Task<StepActivityResult> RunAsync(TaskActivityContext context, StepActivityInput input)
+    [Function(Name)]
+    public async Task<StepActivityResult> RunAsync([ActivityTrigger] StepActivityInput input)
     {
         var outputs = JsonNode.Parse(input.OutputsJson) as JsonObject ?? [];
         var outcome = await execution.RunStepAsync(input.TaskId, input.Index, outputs, CancellationToken.None);
@@ -86,18 +99,20 @@ public sealed class RunStepActivity(TaskExecution execution, TaskStore store) : 
     }
 }
 
-public sealed class CompensateTaskActivity(TaskExecution execution) : TaskActivity<string, int>
+public sealed class CompensateTaskActivity(TaskExecution execution)
 {
     public const string Name = "ScaffolderCompensateTask";
 
-    public override Task<int> RunAsync(TaskActivityContext context, string input) => execution.CompensateAsync(input, CancellationToken.None);
+    [Function(Name)]
+    public Task<int> RunAsync([ActivityTrigger] string input) => execution.CompensateAsync(input, CancellationToken.None);
 }
 
-public sealed class FinishTaskActivity(TaskExecution execution) : TaskActivity<FinishTaskInput, bool>
+public sealed class FinishTaskActivity(TaskExecution execution)
 {
     public const string Name = "ScaffolderFinishTask";
 
-    public override async Task<bool> RunAsync(TaskActivityContext context, FinishTaskInput input)
+    [Function(Name)]
+    public async Task<bool> RunAsync([ActivityTrigger] FinishTaskInput input)
     {
         var outputs = JsonNode.Parse(input.OutputsJson) as JsonObject ?? [];
         await execution.FinishAsync(input.TaskId, input.Status, outputs, input.Error, CancellationToken.None);
