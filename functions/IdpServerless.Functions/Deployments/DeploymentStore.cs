@@ -16,7 +16,7 @@ public sealed record EnvironmentState(string Component, string Environment, stri
 /// active deployment: one release per environment at a time. Taking a free lock is a single insert; a finished release
 /// updates its environment and deletes its lock in one entity group transaction.
 /// </summary>
-public sealed class DeploymentStore(StorageClient storage)
+public sealed partial class DeploymentStore(StorageClient storage, ILogger<DeploymentStore> logger)
 {
     public const string DeploymentsTable = "deployments";
     public const string EnvironmentsTable = "deployenvs";
@@ -57,16 +57,49 @@ public sealed class DeploymentStore(StorageClient storage)
     /// Writes the record; when it is finished, first updates the environment (running version) and frees its lock, so
     /// whoever sees the finished record can promote from it or start the next release at once.
     /// </summary>
+    /// <remarks>
+    /// Saves come from an activity, which runs at least once: after a crash a save the orchestration made long ago can
+    /// run again after newer ones (its work item reappears when its visibility ends). So a record replaces the stored
+    /// one only if it is at least as new (<see cref="DeploymentRecord.UpdatedAt"/>, the orchestration's own clock), with
+    /// the stored row's ETag; an older one is dropped, and with it the environment update it would have made.
+    /// </remarks>
     public async Task SaveAsync(DeploymentRecord record, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(record);
         await EnsureAsync(ct).ConfigureAwait(false);
-        if (DeploymentStatuses.IsFinished(record.Status))
+        var table = storage.GetTable(DeploymentsTable);
+        var (pk, rk) = (TableKeys.Escape(record.Component), RowKeyFor(record));
+        for (var attempt = 0; ; attempt++)
         {
-            await FinishEnvironmentAsync(record, ct).ConfigureAwait(false);
-        }
+            var current = await table.GetEntityAsync(pk, rk, ct: ct).ConfigureAwait(false);
+            if (current is not null && StoredUpdatedAt(current) > record.UpdatedAt)
+            {
+                LogStaleSave(logger, record.Id, record.Status, record.UpdatedAt);
+                return;
+            }
 
-        await storage.GetTable(DeploymentsTable).UpsertEntityAsync(ToEntity(record, TableKeys.Escape(record.Component), RowKeyFor(record)), ct: ct).ConfigureAwait(false);
+            if (attempt == 0 && DeploymentStatuses.IsFinished(record.Status))
+            {
+                await FinishEnvironmentAsync(record, ct).ConfigureAwait(false);
+            }
+
+            try
+            {
+                var entity = ToEntity(record, pk, rk);
+                _ = current is null
+                    ? await table.AddEntityAsync(entity, ct).ConfigureAwait(false)
+                    : await table.UpdateEntityAsync(entity, current.ETag!, ct: ct).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is StorageConflictException or StoragePreconditionFailedException && attempt < 10)
+            {
+                // Another save (or the creation) got there first: read again and compare.
+            }
+        }
     }
+
+    private static DateTimeOffset StoredUpdatedAt(TableEntity row) =>
+        row.GetDateTimeOffset("UpdatedAt") ?? FromEntity(row).UpdatedAt;
 
     private async Task FinishEnvironmentAsync(DeploymentRecord record, CancellationToken ct)
     {
@@ -262,6 +295,7 @@ public sealed class DeploymentStore(StorageClient storage)
         ["Status"] = r.Status,
         ["Kind"] = r.Kind,
         ["CreatedAt"] = r.CreatedAt,
+        ["UpdatedAt"] = r.UpdatedAt,
         ["Json"] = JsonSerializer.Serialize(Trim(r), Json),
     };
 
@@ -308,4 +342,7 @@ public sealed class DeploymentStore(StorageClient storage)
             await storage.GetTable(EnvironmentsTable).CreateIfNotExistsAsync(CancellationToken.None).ConfigureAwait(false);
         }
     }
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Deployment {DeploymentId}: a save of status {Status} as of {UpdatedAt} arrived after a newer one (an activity run again) and was dropped")]
+    private static partial void LogStaleSave(ILogger logger, string deploymentId, string status, DateTimeOffset updatedAt);
 }

@@ -11,7 +11,7 @@ namespace IdpServerless.Tests.Deployments;
 [Collection(AzuriteCollection.Name)]
 public class EnvironmentLockTests(AzuriteFixture azurite)
 {
-    private readonly DeploymentStore _store = new(azurite.CreateClient());
+    private readonly DeploymentStore _store = new(azurite.CreateClient(), Microsoft.Extensions.Logging.Abstractions.NullLogger<DeploymentStore>.Instance);
 
     private static string Component() => $"component:default/lock-{Guid.NewGuid().ToString("N")[..8]}";
 
@@ -75,6 +75,27 @@ public class EnvironmentLockTests(AzuriteFixture azurite)
         var winner = Assert.Single(winners);
         Assert.All(results.Where(r => r is not null), r => Assert.Equal(winner, r));
         Assert.Equal(winner, Assert.Single(await _store.GetEnvironmentsAsync(component, CancellationToken.None)).ActiveDeploymentId);
+    }
+
+    [Fact]
+    public async Task A_save_run_again_after_newer_ones_does_not_take_the_record_back()
+    {
+        // After a crash an activity's work item can reappear and run an old save after the newer ones.
+        var component = Component();
+        var running = Record("dep-stale", component, "dev", "2.0.0", DeploymentStatuses.Running);
+        var succeeded = running with { Status = DeploymentStatuses.Succeeded, UpdatedAt = running.UpdatedAt.AddSeconds(3), FinishedAt = running.UpdatedAt.AddSeconds(3) };
+        await _store.CreateAsync(running with { Status = DeploymentStatuses.Pending, UpdatedAt = running.UpdatedAt.AddSeconds(-1) }, CancellationToken.None);
+        await _store.SaveAsync(running, CancellationToken.None);
+        await _store.SaveAsync(succeeded, CancellationToken.None);
+
+        await _store.SaveAsync(running, CancellationToken.None);
+
+        Assert.Equal(DeploymentStatuses.Succeeded, (await _store.GetAsync("dep-stale", CancellationToken.None))!.Status);
+        Assert.Equal("2.0.0", Assert.Single(await _store.GetEnvironmentsAsync(component, CancellationToken.None)).CurrentVersion);
+        // The same save again (a replay) is no change; a newer one still wins.
+        await _store.SaveAsync(succeeded, CancellationToken.None);
+        await _store.SaveAsync(succeeded with { Message = "later", UpdatedAt = succeeded.UpdatedAt.AddSeconds(1) }, CancellationToken.None);
+        Assert.Equal("later", (await _store.GetAsync("dep-stale", CancellationToken.None))!.Message);
     }
 
     private static DeploymentRecord Record(string id, string component, string environment, string version, string status)
