@@ -64,7 +64,15 @@ public sealed partial class KubernetesClusterProvider(IOptions<ClusterOptions> o
         var selector = $"app={app}";
         var deploymentsCall = CallAsync(cluster, (k, ct) => k.AppsV1.ListNamespacedDeploymentAsync(ns, labelSelector: selector, cancellationToken: ct), cancellationToken);
         var podsCall = CallAsync(cluster, (k, ct) => k.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector, cancellationToken: ct), cancellationToken);
-        await Task.WhenAll(deploymentsCall, podsCall).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(deploymentsCall, podsCall).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Both ran; which failure WhenAll rethrows is not fixed, so the Deployments call's is reported first, below.
+        }
+
         var (deployments, pods) = (await deploymentsCall.ConfigureAwait(false), await podsCall.ConfigureAwait(false));
 
         var crashing = (pods.Items ?? [])
@@ -225,7 +233,7 @@ public sealed partial class KubernetesClusterProvider(IOptions<ClusterOptions> o
             HttpStatusCode.Unauthorized =>
                 $"Cluster '{cluster}': the Kubernetes API refused the credentials (401 Unauthorized) for GET {path}; check its Token, kubeconfig user or credential plugin.",
             HttpStatusCode.Forbidden =>
-                $"Cluster '{cluster}': the portal's identity may not read GET {path} (403 Forbidden){detail}; it needs get/list on nodes, deployments, pods and events.",
+                $"Cluster '{cluster}': the portal's identity may not read GET {path} (403 Forbidden){detail}; it needs list on nodes, and on deployments, pods and events in the namespace.",
             HttpStatusCode.NotFound =>
                 $"Cluster '{cluster}': the Kubernetes API has no GET {path} (404 Not Found){detail}; check that the server is the cluster's API server.",
             HttpStatusCode.TooManyRequests => retryAfter is { } wait

@@ -26,7 +26,8 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     private readonly HashSet<string> _tokens;
     private readonly ConcurrentQueue<KubernetesRequest> _requests = new();
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly SemaphoreSlim _stalledRequests = new(0);
+    private readonly List<string> _stalledPaths = [];
+    private readonly List<(string Path, TaskCompletionSource Arrived)> _stallWaiters = [];
     private WebApplication? _app;
     private volatile Fault? _fault;
     private volatile bool _stall;
@@ -38,8 +39,21 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
 
     public IReadOnlyList<KubernetesRequest> Requests => _requests.ToArray();
 
-    /// <summary>Completes when one more request has reached the fake while it stalls.</summary>
-    public Task NextStalledRequestAsync() => _stalledRequests.WaitAsync();
+    /// <summary>Completes when a request for <paramref name="path"/> has reached the fake while it stalls.</summary>
+    public Task StalledRequestAsync(string path)
+    {
+        lock (_stallWaiters)
+        {
+            if (_stalledPaths.Contains(path))
+            {
+                return Task.CompletedTask;
+            }
+
+            var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _stallWaiters.Add((path, arrived));
+            return arrived.Task;
+        }
+    }
 
     public static Task<FakeKubernetesApi> StartAsync(params string[] tokens) => StartAsync(null, tokens);
 
@@ -81,8 +95,6 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
-
-        _stalledRequests.Dispose();
     }
 
     private async Task GuardAsync(HttpContext http, RequestDelegate next)
@@ -97,7 +109,16 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
 
         if (_stall)
         {
-            _stalledRequests.Release();
+            lock (_stallWaiters)
+            {
+                _stalledPaths.Add(http.Request.Path);
+                foreach (var waiter in _stallWaiters.Where(w => w.Path == http.Request.Path).ToList())
+                {
+                    waiter.Arrived.TrySetResult();
+                    _stallWaiters.Remove(waiter);
+                }
+            }
+
             var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             await using var registration = http.RequestAborted.Register(() => aborted.TrySetResult());
             await Task.WhenAny(aborted.Task, _released.Task);
