@@ -17,18 +17,40 @@ public sealed record ClusterEvent(DateTimeOffset At, string Type, string Reason,
 
 /// <summary>
 /// The clusters the portal shows: their health and capacity, a component's workloads and their events.
-/// Local provider (default): simulated clusters. Real provider: the Kubernetes REST API.
+/// Local provider (default): simulated clusters. Real provider: the Kubernetes API through KubernetesClient.
 /// </summary>
 public interface IClusterProvider
 {
     Task<IReadOnlyList<ClusterInfo>> ListClustersAsync(CancellationToken cancellationToken);
 
     /// <summary>Workloads labelled <c>app={app}</c> in <paramref name="ns"/> of <paramref name="cluster"/>; empty when none.</summary>
+    /// <exception cref="ClusterNotFoundException">The cluster is not configured.</exception>
+    /// <exception cref="ClusterUnavailableException">The cluster's API could not answer (its message says why).</exception>
     Task<IReadOnlyList<Workload>> GetWorkloadsAsync(string cluster, string ns, string app, CancellationToken cancellationToken);
 
     /// <summary>Recent events of the app's workloads, newest first.</summary>
+    /// <exception cref="ClusterNotFoundException">The cluster is not configured.</exception>
+    /// <exception cref="ClusterUnavailableException">The cluster's API could not answer (its message says why).</exception>
     Task<IReadOnlyList<ClusterEvent>> GetEventsAsync(string cluster, string ns, string app, CancellationToken cancellationToken);
 }
 
 /// <summary>The cluster is not known to the provider.</summary>
 public sealed class ClusterNotFoundException(string cluster) : Exception($"Cluster '{cluster}' is not configured.");
+
+/// <summary>
+/// A configured cluster could not answer: its credentials were refused (401), the identity may not read (403), the API
+/// server has no such path (404), it throttles (429, <see cref="RetryAfter"/>), it did not answer in time, it could not
+/// be reached, or its kubeconfig / credential plugin could not be used. The message names the cluster and the cause,
+/// never a credential.
+/// </summary>
+public sealed class ClusterUnavailableException(string cluster, string message, int? statusCode = null, TimeSpan? retryAfter = null, Exception? inner = null)
+    : Exception(message, inner)
+{
+    public string Cluster { get; } = cluster;
+
+    /// <summary>The API server's HTTP status, when it answered.</summary>
+    public int? StatusCode { get; } = statusCode;
+
+    /// <summary>How long the API server asked to wait (429 <c>Retry-After</c>).</summary>
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+}

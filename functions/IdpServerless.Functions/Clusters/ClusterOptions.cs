@@ -22,14 +22,19 @@ public sealed class ClusterOptions
 
     public double BaselineLatencySeconds { get; set; } = 0.08;
 
-    /// <summary>Kubernetes clusters (provider <c>kubernetes</c>): name → API server, token or kubeconfig path.</summary>
+    /// <summary>Kubernetes clusters (provider <c>kubernetes</c>): name → API server and token, a kubeconfig (and context), or in-cluster.</summary>
     public Dictionary<string, KubernetesClusterOptions> Kubernetes { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Grafana base URL for dashboard links (optional).</summary>
     public string? GrafanaUrl { get; set; }
 }
 
-/// <summary>One real cluster.</summary>
+/// <summary>
+/// One real cluster, reached through KubernetesClient. Where the connection comes from: <see cref="InCluster"/> (the
+/// pod's service account), else <see cref="Kubeconfig"/> (its <see cref="Context"/> or current context: server, CA,
+/// token, client certificate or exec credential plugin), else <see cref="Server"/> and <see cref="Token"/>.
+/// <see cref="Server"/> and <see cref="Token"/>, when set, take the place of the kubeconfig's server and credentials.
+/// </summary>
 public sealed class KubernetesClusterOptions
 {
     public string? Server { get; set; }
@@ -37,11 +42,20 @@ public sealed class KubernetesClusterOptions
     /// <summary>Bearer token (a secret reference is resolved by configuration; never logged).</summary>
     public string? Token { get; set; }
 
-    /// <summary>A kubeconfig file; its current context's server and token are used when Server/Token are not set.</summary>
+    /// <summary>A kubeconfig file; several contexts may be in it, <see cref="Context"/> picks one (default: its current context).</summary>
     public string? Kubeconfig { get; set; }
+
+    /// <summary>The kubeconfig context to use; needs <see cref="Kubeconfig"/>.</summary>
+    public string? Context { get; set; }
+
+    /// <summary>Use the in-cluster configuration (service account token and CA of the pod the app runs in).</summary>
+    public bool InCluster { get; set; }
 
     public string Region { get; set; } = "unknown";
 
     /// <summary>Skip TLS verification (test clusters only).</summary>
     public bool Insecure { get; set; }
+
+    /// <summary>How long one request to the API server may take before the cluster is reported as not answering.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 }

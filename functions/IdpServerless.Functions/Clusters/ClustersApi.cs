@@ -83,8 +83,9 @@ public static class ClustersApi
                     {
                         workloads = await provider.GetWorkloadsAsync(target.Name, target.Namespace, delivery.Name, ct);
                     }
-                    catch (ClusterNotFoundException e)
+                    catch (Exception e) when (e is ClusterNotFoundException or ClusterUnavailableException)
                     {
+                        // A cluster that is not configured or cannot answer is one row saying why; the other clusters still show.
                         list.Add(new ComponentWorkload(env.Name, target.Name, target.Namespace, delivery.Name, string.Empty, string.Empty, new ReplicaCounts(0, 0, 0), "Unknown", e.Message));
                         continue;
                     }

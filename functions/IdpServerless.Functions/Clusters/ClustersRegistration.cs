@@ -30,10 +30,10 @@ public static class ClustersRegistration
                 if (!RequireKubernetesEndpoints(configuration))
                 {
                     services.AddFeatureCheck(_ => [new FeatureOff("Kubernetes clusters",
-                        "Clusters__Provider is kubernetes but no cluster is configured, so no clusters or workloads are shown.", ["Clusters__Kubernetes__<name>__Server"])]);
+                        "Clusters__Provider is kubernetes but no cluster is configured, so no clusters or workloads are shown.",
+                        ["Clusters__Kubernetes__<name>__Server", "Clusters__Kubernetes__<name>__Kubeconfig", "Clusters__Kubernetes__<name>__InCluster"])]);
                 }
 
-                services.AddHttpClient(KubernetesClusterProvider.HttpClientName);
                 services.AddSingleton<IClusterProvider, KubernetesClusterProvider>();
                 break;
             default:
@@ -77,14 +77,42 @@ public static class ClustersRegistration
         return services;
     }
 
-    /// <summary>Every configured Kubernetes cluster needs an API server (Server or Kubeconfig); none at all is a feature off.</summary>
+    /// <summary>
+    /// Every configured Kubernetes cluster needs a source of its API server (Server, Kubeconfig or InCluster), a Context
+    /// only with a Kubeconfig, not both Kubeconfig and InCluster, and a positive Timeout; none at all is a feature off.
+    /// </summary>
     private static bool RequireKubernetesEndpoints(IConfiguration configuration)
     {
         var clusters = configuration.GetSection($"{ClusterOptions.Section}:Kubernetes").GetChildren().ToList();
-        var missing = clusters.Where(c => string.IsNullOrWhiteSpace(c["Server"]) && string.IsNullOrWhiteSpace(c["Kubeconfig"])).Select(c => c.Key).ToList();
-        if (missing.Count > 0)
+        var problems = new List<string>();
+        foreach (var c in clusters)
         {
-            throw new InvalidOperationException($"Clusters:Kubernetes:<name>:Server (or Kubeconfig) is required for every cluster; missing for {string.Join(", ", missing)}.");
+            var inCluster = bool.TryParse(c["InCluster"], out var b) && b;
+            var kubeconfig = !string.IsNullOrWhiteSpace(c["Kubeconfig"]);
+            if (string.IsNullOrWhiteSpace(c["Server"]) && !kubeconfig && !inCluster)
+            {
+                problems.Add($"Clusters:Kubernetes:{c.Key}: Server (or Kubeconfig, or InCluster=true) is required");
+            }
+
+            if (!string.IsNullOrWhiteSpace(c["Context"]) && !kubeconfig)
+            {
+                problems.Add($"Clusters:Kubernetes:{c.Key}: Context needs Kubeconfig");
+            }
+
+            if (kubeconfig && inCluster)
+            {
+                problems.Add($"Clusters:Kubernetes:{c.Key}: Kubeconfig and InCluster=true exclude each other");
+            }
+
+            if (c["Timeout"] is { Length: > 0 } timeout && (!TimeSpan.TryParse(timeout, System.Globalization.CultureInfo.InvariantCulture, out var t) || t <= TimeSpan.Zero))
+            {
+                problems.Add($"Clusters:Kubernetes:{c.Key}: Timeout '{timeout}' is not a positive time span (e.g. 00:00:30)");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException(string.Join("; ", problems) + ".");
         }
 
         return clusters.Count > 0;

@@ -1,78 +1,96 @@
+using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net.Http.Headers;
+using System.Net;
 using System.Text.Json;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 using Microsoft.Extensions.Options;
-using YamlDotNet.Serialization;
 
 namespace IdpServerless.Functions.Clusters;
 
 /// <summary>
-/// The real cluster provider over the Kubernetes REST API (nodes, Deployments, Pods, Events), one API server per
-/// configured cluster, authenticated by a bearer token given directly or read from a kubeconfig's current context.
+/// The real cluster provider: nodes, Deployments, Pods and Events through KubernetesClient, one client per configured
+/// cluster, built from in-cluster config, a kubeconfig context (token, client certificate, exec credential plugin) or a
+/// server and token (<see cref="KubernetesClusterOptions"/>). Every failure of a cluster's API becomes a
+/// <see cref="ClusterUnavailableException"/> whose message says what happened (an unreachable cluster in the list).
 /// </summary>
-public sealed class KubernetesClusterProvider(IHttpClientFactory factory, IOptions<ClusterOptions> options) : IClusterProvider
+public sealed partial class KubernetesClusterProvider(IOptions<ClusterOptions> options, ILogger<KubernetesClusterProvider> logger) : IClusterProvider, IDisposable
 {
-    public const string HttpClientName = "kubernetes";
+    private static readonly string[] CrashReasons = ["CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull"];
+    private const double GiB = 1024d * 1024 * 1024;
+
+    // One client per cluster, kept: it holds the connection pool and the credential plugin's cached token. A client
+    // that could not be built is not kept, so a fixed kubeconfig is picked up by the next request.
+    private readonly ConcurrentDictionary<string, IKubernetes> clients = new(StringComparer.OrdinalIgnoreCase);
 
     public async Task<IReadOnlyList<ClusterInfo>> ListClustersAsync(CancellationToken cancellationToken)
     {
-        var list = new List<ClusterInfo>();
-        foreach (var (name, cluster) in options.Value.Kubernetes.OrderBy(c => c.Key, StringComparer.Ordinal))
+        var clusters = options.Value.Kubernetes.OrderBy(c => c.Key, StringComparer.Ordinal).ToList();
+        return await Task.WhenAll(clusters.Select(c => DescribeAsync(c.Key, c.Value, cancellationToken))).ConfigureAwait(false);
+    }
+
+    private async Task<ClusterInfo> DescribeAsync(string name, KubernetesClusterOptions cluster, CancellationToken cancellationToken)
+    {
+        try
         {
-            try
+            var nodes = await CallAsync(name, (k, ct) => k.CoreV1.ListNodeAsync(cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+            var items = nodes.Items ?? [];
+            var ready = items.Count(n => n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
+            double cpu = 0, memory = 0, cpuAlloc = 0, memAlloc = 0;
+            foreach (var n in items)
             {
-                using var nodes = await GetAsync(name, "api/v1/nodes", cancellationToken).ConfigureAwait(false);
-                var items = nodes.RootElement.GetProperty("items").EnumerateArray().ToList();
-                var ready = items.Count(n => Conditions(n).Any(c => c.Type == "Ready" && c.Status == "True"));
-                double cpu = 0, memory = 0, cpuAlloc = 0, memAlloc = 0;
-                foreach (var n in items)
-                {
-                    var status = n.GetProperty("status");
-                    cpu += Cpu(status, "capacity");
-                    memory += Memory(status, "capacity");
-                    cpuAlloc += Cpu(status, "allocatable");
-                    memAlloc += Memory(status, "allocatable");
-                }
+                cpu += Amount(n.Status?.Capacity, "cpu");
+                memory += Amount(n.Status?.Capacity, "memory") / GiB;
+                cpuAlloc += Amount(n.Status?.Allocatable, "cpu");
+                memAlloc += Amount(n.Status?.Allocatable, "memory") / GiB;
+            }
 
-                // Used = what the nodes reserve beyond allocatable; precise usage needs metrics-server, which is optional.
-                var health = items.Count == 0 ? "Degraded" : ready == items.Count ? "Healthy" : "Degraded";
-                list.Add(new ClusterInfo(name, "kubernetes", cluster.Region, health, items.Count, new ResourceCapacity(Math.Round(cpu - cpuAlloc, 2), Math.Round(cpu, 2)),
-                    new ResourceCapacity(Math.Round(memory - memAlloc, 2), Math.Round(memory, 2)), options.Value.GrafanaUrl is { } g ? $"{g.TrimEnd('/')}/d/cluster?var-cluster={Uri.EscapeDataString(name)}" : null));
-            }
-            catch (HttpRequestException)
-            {
-                list.Add(new ClusterInfo(name, "kubernetes", cluster.Region, "Unreachable", 0, new ResourceCapacity(0, 0), new ResourceCapacity(0, 0), null));
-            }
+            // Used = what the nodes reserve beyond allocatable; precise usage needs metrics-server, which is optional.
+            var health = items.Count == 0 ? "Degraded" : ready == items.Count ? "Healthy" : "Degraded";
+            return new ClusterInfo(name, "kubernetes", cluster.Region, health, items.Count, new ResourceCapacity(Math.Round(cpu - cpuAlloc, 2), Math.Round(cpu, 2)),
+                new ResourceCapacity(Math.Round(memory - memAlloc, 2), Math.Round(memory, 2)),
+                options.Value.GrafanaUrl is { } g ? $"{g.TrimEnd('/')}/d/cluster?var-cluster={Uri.EscapeDataString(name)}" : null);
         }
-
-        return list;
+        catch (ClusterUnavailableException e)
+        {
+            LogUnreachable(logger, name, e.Message);
+            return new ClusterInfo(name, "kubernetes", cluster.Region, "Unreachable", 0, new ResourceCapacity(0, 0), new ResourceCapacity(0, 0), null);
+        }
     }
 
     public async Task<IReadOnlyList<Workload>> GetWorkloadsAsync(string cluster, string ns, string app, CancellationToken cancellationToken)
     {
-        var selector = Uri.EscapeDataString($"app={app}");
-        using var deployments = await GetAsync(cluster, $"apis/apps/v1/namespaces/{Uri.EscapeDataString(ns)}/deployments?labelSelector={selector}", cancellationToken).ConfigureAwait(false);
-        using var pods = await GetAsync(cluster, $"api/v1/namespaces/{Uri.EscapeDataString(ns)}/pods?labelSelector={selector}", cancellationToken).ConfigureAwait(false);
-        var crashing = pods.RootElement.GetProperty("items").EnumerateArray()
-            .Where(p => p.TryGetProperty("status", out var s) && s.TryGetProperty("containerStatuses", out var cs) &&
-                        cs.EnumerateArray().Any(c => c.TryGetProperty("state", out var st) && st.TryGetProperty("waiting", out var w) &&
-                                                     w.TryGetProperty("reason", out var r) && r.GetString() is "CrashLoopBackOff" or "ImagePullBackOff" or "ErrImagePull"))
-            .Select(p => Label(p, "track") ?? string.Empty).ToHashSet(StringComparer.Ordinal);
-        var list = new List<Workload>();
-        foreach (var d in deployments.RootElement.GetProperty("items").EnumerateArray())
+        var selector = $"app={app}";
+        var deploymentsCall = CallAsync(cluster, (k, ct) => k.AppsV1.ListNamespacedDeploymentAsync(ns, labelSelector: selector, cancellationToken: ct), cancellationToken);
+        var podsCall = CallAsync(cluster, (k, ct) => k.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector, cancellationToken: ct), cancellationToken);
+        try
         {
-            var name = d.GetProperty("metadata").GetProperty("name").GetString() ?? string.Empty;
-            var track = Label(d, "track") ?? string.Empty;
-            var spec = d.GetProperty("spec");
-            var status = d.TryGetProperty("status", out var st) ? st : default;
-            var desired = spec.TryGetProperty("replicas", out var r) ? r.GetInt32() : 1;
-            var readyCount = Int(status, "readyReplicas");
-            var updated = Int(status, "updatedReplicas");
-            var image = spec.GetProperty("template").GetProperty("spec").GetProperty("containers")[0].GetProperty("image").GetString() ?? string.Empty;
-            var version = Label(d, "version") ?? (image.LastIndexOf(':') is var i and > 0 ? image[(i + 1)..] : image);
-            var stalled = Conditions(d).FirstOrDefault(c => c.Type == "Progressing" && c.Reason == "ProgressDeadlineExceeded");
+            await Task.WhenAll(deploymentsCall, podsCall).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Both ran; which failure WhenAll rethrows is not fixed, so the Deployments call's is reported first, below.
+        }
+
+        var (deployments, pods) = (await deploymentsCall.ConfigureAwait(false), await podsCall.ConfigureAwait(false));
+
+        var crashing = (pods.Items ?? [])
+            .Where(p => p.Status?.ContainerStatuses?.Any(c => c.State?.Waiting?.Reason is { } r && CrashReasons.Contains(r)) == true)
+            .Select(p => Label(p.Metadata, "track") ?? string.Empty).ToHashSet(StringComparer.Ordinal);
+        var list = new List<Workload>();
+        foreach (var d in deployments.Items ?? [])
+        {
+            var name = d.Metadata?.Name ?? string.Empty;
+            var track = Label(d.Metadata, "track") ?? string.Empty;
+            var desired = d.Spec?.Replicas ?? 1;
+            var readyCount = d.Status?.ReadyReplicas ?? 0;
+            var updated = d.Status?.UpdatedReplicas ?? 0;
+            var image = d.Spec?.Template?.Spec?.Containers?.FirstOrDefault()?.Image ?? string.Empty;
+            var version = Label(d.Metadata, "version") ?? (image.LastIndexOf(':') is var i and > 0 ? image[(i + 1)..] : image);
+            var stalled = d.Status?.Conditions?.FirstOrDefault(c => c.Type == "Progressing" && c.Reason == "ProgressDeadlineExceeded");
             var (state, message) = crashing.Contains(track) ? ("Degraded", $"pods of {name} are crash-looping")
-                : stalled.Type is not null ? ("Degraded", stalled.Message)
+                : stalled is not null ? ("Degraded", stalled.Message)
                 : readyCount >= desired && updated >= desired ? ("Healthy", (string?)null)
                 : ("Progressing", $"{readyCount}/{desired} ready");
             list.Add(new Workload(cluster, ns, name, track, version, new ReplicaCounts(desired, readyCount, updated), state, message));
@@ -83,117 +101,198 @@ public sealed class KubernetesClusterProvider(IHttpClientFactory factory, IOptio
 
     public async Task<IReadOnlyList<ClusterEvent>> GetEventsAsync(string cluster, string ns, string app, CancellationToken cancellationToken)
     {
-        using var events = await GetAsync(cluster, $"api/v1/namespaces/{Uri.EscapeDataString(ns)}/events", cancellationToken).ConfigureAwait(false);
-        return events.RootElement.GetProperty("items").EnumerateArray()
+        var events = await CallAsync(cluster, (k, ct) => k.CoreV1.ListNamespacedEventAsync(ns, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        return (events.Items ?? [])
             .Select(e =>
             {
-                var involved = e.GetProperty("involvedObject");
-                var obj = $"{involved.GetProperty("kind").GetString()?.ToLowerInvariant()}/{involved.GetProperty("name").GetString()}";
-                var at = (e.TryGetProperty("lastTimestamp", out var t) && t.ValueKind == JsonValueKind.String) || (e.TryGetProperty("eventTime", out t) && t.ValueKind == JsonValueKind.String)
-                    ? DateTimeOffset.Parse(t.GetString()!, CultureInfo.InvariantCulture) : DateTimeOffset.MinValue;
-                return new ClusterEvent(at, e.GetProperty("type").GetString() ?? "Normal", e.GetProperty("reason").GetString() ?? string.Empty, obj, e.GetProperty("message").GetString() ?? string.Empty);
+                var obj = $"{e.InvolvedObject?.Kind?.ToLowerInvariant()}/{e.InvolvedObject?.Name}";
+                var at = (e.LastTimestamp ?? e.EventTime) is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : DateTimeOffset.MinValue;
+                return new ClusterEvent(at, e.Type ?? "Normal", e.Reason ?? string.Empty, obj, e.Message ?? string.Empty);
             })
             .Where(e => e.Object.Contains($"/{app}", StringComparison.Ordinal))
             .OrderByDescending(e => e.At).Take(50).ToList();
     }
 
-    private async Task<JsonDocument> GetAsync(string cluster, string relative, CancellationToken ct)
+    public void Dispose()
     {
-        var (server, token) = Endpoint(cluster);
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(server.TrimEnd('/') + "/"), relative));
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (token is { Length: > 0 })
+        foreach (var client in clients.Values)
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            client.Dispose();
         }
 
-        using var response = await factory.CreateClient(HttpClientName).SendAsync(request, ct).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"Kubernetes API of {cluster} answered {(int)response.StatusCode} to {relative.Split('?')[0]}.", null, response.StatusCode);
-        }
-
-        return await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false), cancellationToken: ct).ConfigureAwait(false);
+        clients.Clear();
     }
 
-    private (string Server, string? Token) Endpoint(string cluster)
+    /// <summary>One API call on the cluster's client, every failure turned into a <see cref="ClusterUnavailableException"/>.</summary>
+    private async Task<T> CallAsync<T>(string cluster, Func<IKubernetes, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
-        if (!options.Value.Kubernetes.TryGetValue(cluster, out var c))
+        if (!options.Value.Kubernetes.TryGetValue(cluster, out var settings))
         {
             throw new ClusterNotFoundException(cluster);
         }
 
-        if (c.Server is { Length: > 0 } server)
+        var client = Client(cluster, settings);
+        try
         {
-            return (server, c.Token);
+            return await call(client, cancellationToken).ConfigureAwait(false);
         }
-
-        if (c.Kubeconfig is { Length: > 0 } path)
+        catch (HttpOperationException e)
         {
-            return Kubeconfig.Read(File.ReadAllText(path));
+            throw Refused(cluster, e);
         }
-
-        throw new InvalidOperationException($"Cluster '{cluster}' needs Server (+Token) or Kubeconfig.");
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // KubernetesClient cancels a request after the client's HttpClientTimeout (our Timeout).
+            throw new ClusterUnavailableException(cluster,
+                $"Cluster '{cluster}': the Kubernetes API did not answer within {settings.Timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s (Clusters:Kubernetes:{cluster}:Timeout).", inner: e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ClusterUnavailableException(cluster, $"Cluster '{cluster}': the Kubernetes API could not be reached: {e.Message}{(e.InnerException is { } inner ? $" ({FirstLine(inner.Message)})" : string.Empty)}", inner: e);
+        }
+        catch (k8s.Exceptions.KubeConfigException e)
+        {
+            // A credential plugin that fails when its token is refreshed.
+            throw new ClusterUnavailableException(cluster, $"Cluster '{cluster}': the credential plugin failed: {FirstLine(e.Message)}", inner: e);
+        }
+        catch (JsonException e)
+        {
+            throw new ClusterUnavailableException(cluster, $"Cluster '{cluster}': the API server's answer is not a Kubernetes object ({e.Message}).", inner: e);
+        }
     }
 
-    private static IEnumerable<(string? Type, string? Status, string? Reason, string? Message)> Conditions(JsonElement e) =>
-        e.TryGetProperty("status", out var s) && s.TryGetProperty("conditions", out var cs)
-            ? cs.EnumerateArray().Select(c => (Str(c, "type"), Str(c, "status"), Str(c, "reason"), Str(c, "message")))
-            : [];
-
-    private static string? Str(JsonElement e, string p) => e.TryGetProperty(p, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-    private static int Int(JsonElement e, string p) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(p, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : 0;
-
-    private static string? Label(JsonElement e, string key) =>
-        e.GetProperty("metadata").TryGetProperty("labels", out var l) && l.TryGetProperty(key, out var v) ? v.GetString() : null;
-
-    private static double Cpu(JsonElement status, string field) =>
-        status.TryGetProperty(field, out var f) && f.TryGetProperty("cpu", out var v) ? Quantity(v.GetString()) : 0;
-
-    private static double Memory(JsonElement status, string field) =>
-        status.TryGetProperty(field, out var f) && f.TryGetProperty("memory", out var v) ? Quantity(v.GetString()) / (1024d * 1024 * 1024) : 0;
-
-    /// <summary>A Kubernetes quantity (<c>4</c>, <c>3500m</c>, <c>16Gi</c>, <c>16000000Ki</c>) as a plain number.</summary>
-    public static double Quantity(string? q)
+    private IKubernetes Client(string cluster, KubernetesClusterOptions settings)
     {
-        if (string.IsNullOrEmpty(q))
+        if (clients.TryGetValue(cluster, out var existing))
         {
-            return 0;
+            return existing;
         }
 
-        (string Suffix, double Factor)[] units = [("Ki", 1024d), ("Mi", 1024d * 1024), ("Gi", 1024d * 1024 * 1024), ("Ti", 1024d * 1024 * 1024 * 1024), ("m", 0.001), ("k", 1e3), ("M", 1e6), ("G", 1e9)];
-        foreach (var (suffix, factor) in units)
+        Kubernetes client;
+        try
         {
-            if (q.EndsWith(suffix, StringComparison.Ordinal) && double.TryParse(q[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var n))
-            {
-                return n * factor;
-            }
+            client = new Kubernetes(Configuration(settings));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // KubeConfigException (a missing file or context, a bad server URL), a malformed file, a failing credential
+            // plugin, an unreadable certificate.
+            var source = settings.InCluster ? "the in-cluster configuration could not be used"
+                : e.Message.StartsWith("external exec", StringComparison.Ordinal) ? $"the credential plugin of the kubeconfig {settings.Kubeconfig} failed"
+                : settings.Kubeconfig is { Length: > 0 } path ? $"the kubeconfig {path} could not be used"
+                : "its settings could not be used";
+            throw new ClusterUnavailableException(cluster, $"Cluster '{cluster}': {source}: {FirstLine(e.Message)}", inner: e);
         }
 
-        return double.TryParse(q, NumberStyles.Float, CultureInfo.InvariantCulture, out var plain) ? plain : 0;
+        if (clients.TryAdd(cluster, client))
+        {
+            return client;
+        }
+
+        client.Dispose();
+        return clients[cluster];
     }
-}
 
-/// <summary>Reads the current context's server and token from a kubeconfig.</summary>
-public static class Kubeconfig
-{
-    public static (string Server, string? Token) Read(string yaml)
+    /// <summary>The client configuration of one cluster (see <see cref="KubernetesClusterOptions"/> for the precedence).</summary>
+    private static KubernetesClientConfiguration Configuration(KubernetesClusterOptions settings)
     {
-        var root = new DeserializerBuilder().Build().Deserialize<Dictionary<object, object?>>(yaml)
-                   ?? throw new InvalidOperationException("The kubeconfig is empty.");
-        var current = root.GetValueOrDefault("current-context") as string ?? throw new InvalidOperationException("The kubeconfig has no current-context.");
-        var context = Named(root, "contexts", current, "context");
-        var clusterName = context.GetValueOrDefault("cluster") as string ?? throw new InvalidOperationException($"Context '{current}' names no cluster.");
-        var server = Named(root, "clusters", clusterName, "cluster").GetValueOrDefault("server") as string ?? throw new InvalidOperationException($"Cluster '{clusterName}' has no server.");
-        var userName = context.GetValueOrDefault("user") as string;
-        var token = userName is null ? null : Named(root, "users", userName, "user").GetValueOrDefault("token") as string;
-        return (server, token);
+        var config = settings.InCluster ? KubernetesClientConfiguration.InClusterConfig()
+            : settings.Kubeconfig is { Length: > 0 } path ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path, string.IsNullOrWhiteSpace(settings.Context) ? null : settings.Context)
+            : new KubernetesClientConfiguration();
+        if (settings.Server is { Length: > 0 } server)
+        {
+            config.Host = server;
+        }
+
+        if (settings.Token is { Length: > 0 } token)
+        {
+            config.AccessToken = token;
+            config.TokenProvider = null;
+            config.Username = null;
+            config.Password = null;
+        }
+
+        if (settings.Insecure)
+        {
+            config.SkipTlsVerify = true;
+        }
+
+        config.HttpClientTimeout = settings.Timeout;
+        return config;
     }
 
-    private static Dictionary<object, object?> Named(Dictionary<object, object?> root, string list, string name, string body) =>
-        (root.GetValueOrDefault(list) as List<object?> ?? [])
-        .OfType<Dictionary<object, object?>>()
-        .FirstOrDefault(e => e.GetValueOrDefault("name") as string == name)?.GetValueOrDefault(body) as Dictionary<object, object?>
-        ?? throw new InvalidOperationException($"The kubeconfig has no {list} entry '{name}'.");
+    private static ClusterUnavailableException Refused(string cluster, HttpOperationException e)
+    {
+        var status = e.Response?.StatusCode ?? 0;
+        var path = e.Request?.RequestUri?.AbsolutePath ?? "?";
+        var detail = StatusMessage(e.Response?.Content) is { } m ? $": {m}" : string.Empty;
+        var code = (int)status;
+        var retryAfter = status == HttpStatusCode.TooManyRequests ? RetryAfter(e.Response?.Headers) : null;
+        var message = status switch
+        {
+            HttpStatusCode.Unauthorized =>
+                $"Cluster '{cluster}': the Kubernetes API refused the credentials (401 Unauthorized) for GET {path}; check its Token, kubeconfig user or credential plugin.",
+            HttpStatusCode.Forbidden =>
+                $"Cluster '{cluster}': the portal's identity may not read GET {path} (403 Forbidden){detail}; it needs list on nodes, and on deployments, pods and events in the namespace.",
+            HttpStatusCode.NotFound =>
+                $"Cluster '{cluster}': the Kubernetes API has no GET {path} (404 Not Found){detail}; check that the server is the cluster's API server.",
+            HttpStatusCode.TooManyRequests => retryAfter is { } wait
+                ? $"Cluster '{cluster}': the Kubernetes API is throttling requests (429 Too Many Requests); retry after {Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s."
+                : $"Cluster '{cluster}': the Kubernetes API is throttling requests (429 Too Many Requests); retry later.",
+            _ => $"Cluster '{cluster}': the Kubernetes API answered {code} {e.Response?.ReasonPhrase} to GET {path}{detail}.",
+        };
+        return new ClusterUnavailableException(cluster, message, code, retryAfter, e);
+    }
+
+    /// <summary>The <c>message</c> of a Kubernetes <c>Status</c> body (e.g. what RBAC refused), shortened.</summary>
+    private static string? StatusMessage(string? body)
+    {
+        if (string.IsNullOrWhiteSpace(body))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String
+                   && m.GetString() is { Length: > 0 } text
+                ? text.Length > 300 ? text[..300] + "…" : text
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary><c>Retry-After</c> as seconds or an HTTP date.</summary>
+    private static TimeSpan? RetryAfter(IDictionary<string, IEnumerable<string>>? headers)
+    {
+        var value = headers?.FirstOrDefault(h => string.Equals(h.Key, "Retry-After", StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault()?.Trim();
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+
+        return DateTimeOffset.TryParseExact(value, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+            ? at - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero
+            : null;
+    }
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].TrimEnd();
+
+    private static double Amount(IDictionary<string, ResourceQuantity>? resources, string name) =>
+        resources is not null && resources.TryGetValue(name, out var q) && q is not null ? q.ToDouble() : 0;
+
+    private static string? Label(V1ObjectMeta? metadata, string key) =>
+        metadata?.Labels is { } labels && labels.TryGetValue(key, out var v) ? v : null;
+
+    [LoggerMessage(EventId = 9101, Level = LogLevel.Warning, Message = "Cluster {Cluster} is shown as unreachable. {Reason}")]
+    private static partial void LogUnreachable(ILogger logger, string cluster, string reason);
 }
