@@ -27,9 +27,21 @@ public static class IdpAuthentication
     /// <summary>Least time between two refreshes of an issuer's keys forced by a token naming a key we do not know.</summary>
     public static readonly TimeSpan KeyRefreshInterval = TimeSpan.FromSeconds(30);
 
+    private const string UpdateConfigAsBlocking = "Switch.Microsoft.IdentityModel.UpdateConfigAsBlocking";
+
     public static IServiceCollection AddIdpAuthentication(this IServiceCollection services, IdentityOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+
+        // IdentityModel refreshes an issuer's keys in the background by default, so the first token signed with a key
+        // we do not know yet would be refused although the refresh it triggers is about to find the key. Blocking makes
+        // that request wait for the refresh (at most every KeyRefreshInterval, bounded by the backchannel timeout).
+        // A documented app-context switch; an explicit setting in runtimeconfig.json wins.
+        if (!AppContext.TryGetSwitch(UpdateConfigAsBlocking, out _))
+        {
+            AppContext.SetSwitch(UpdateConfigAsBlocking, true);
+        }
+
         services.AddSingleton<BearerTokenEvents>();
         services.AddSingleton<TokenClaimGrants>();
 
