@@ -29,10 +29,13 @@ public sealed record EntraSettings(Uri Instance, string TenantId, string ClientI
 
     public Uri Authority => new(Instance, TenantId + "/v2.0");
 
-    /// <summary>The <c>iss</c> values this tenant's access tokens carry.</summary>
-    public IReadOnlyList<string> Issuers => Instance.Host.Equals("login.microsoftonline.com", StringComparison.OrdinalIgnoreCase)
-        ? [Authority.AbsoluteUri.TrimEnd('/'), $"https://sts.windows.net/{TenantId}"]
+    /// <summary>The <c>iss</c> values this tenant's access tokens carry, exactly (v2.0, and v1.0 on the public cloud).</summary>
+    public IReadOnlyList<string> TokenIssuers => Instance.Host.Equals("login.microsoftonline.com", StringComparison.OrdinalIgnoreCase)
+        ? [Authority.AbsoluteUri.TrimEnd('/'), $"https://sts.windows.net/{TenantId}/"]
         : [Authority.AbsoluteUri.TrimEnd('/')];
+
+    /// <summary>The same without a trailing slash, as tokens are routed.</summary>
+    public IReadOnlyList<string> Issuers => TokenIssuers.Select(i => i.TrimEnd('/')).ToArray();
 }
 
 /// <summary>
@@ -196,10 +199,13 @@ public sealed partial record IdentityOptions
             throw new InvalidOperationException("Entra ID needs both IDP_ENTRA_TENANT_ID and IDP_ENTRA_CLIENT_ID (the API's application id).");
         }
 
-        if (tenant is "common" or "organizations" or "consumers" || !EntraTenant().IsMatch(tenant))
+        // Tokens carry the tenant's id in iss, never a domain name, and routing and issuer checks compare iss exactly.
+        if (!Guid.TryParse(tenant, out var tenantId))
         {
-            throw new InvalidOperationException($"IDP_ENTRA_TENANT_ID='{tenant}' must name one tenant (its id or a domain such as contoso.onmicrosoft.com); multi-tenant sign-in is not supported.");
+            throw new InvalidOperationException($"IDP_ENTRA_TENANT_ID='{tenant}' must be the tenant's id (a GUID, as in the tokens' iss; not a domain name, nor common/organizations: multi-tenant sign-in is not supported).");
         }
+
+        tenant = tenantId.ToString("D");
 
         var instance = config["IDP_ENTRA_INSTANCE"] is { Length: > 0 } i ? i.Trim().TrimEnd('/') + "/" : "https://login.microsoftonline.com/";
         return new EntraSettings(ReadIssuerUrl("IDP_ENTRA_INSTANCE", instance), tenant, client, Split(config["IDP_ENTRA_AUDIENCE"]));
@@ -237,9 +243,6 @@ public sealed partial record IdentityOptions
 
     [GeneratedRegex("^IDP_OIDC_AUTHORITY_([0-9]{1,3})$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex IndexedAuthority();
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$", RegexOptions.CultureInvariant)]
-    private static partial Regex EntraTenant();
 
     private static string[] Split(string? value) =>
         (value ?? string.Empty).Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -83,50 +83,73 @@ public sealed partial class BearerTokenEvents(UserMapper mapper, TokenClaimGrant
         context.Success();
     }
 
-    private Task AuthenticationFailedAsync(AuthenticationFailedContext context)
+    private async Task AuthenticationFailedAsync(AuthenticationFailedContext context)
     {
         var e = context.Exception;
-        if (IsIssuerUnavailable(e))
+        var unavailable = IsIssuerUnavailable(e) ?? await ConfigurationMissingAsync(context, First(e)).ConfigureAwait(false);
+        if (unavailable is { } cause)
         {
-            LogIssuerUnavailable(logger, context.Scheme.Name, Innermost(e).GetType().Name);
+            LogIssuerUnavailable(logger, context.Scheme.Name, cause.GetType().Name);
             Unauthenticated.Fail(context.HttpContext, UnavailableReason, issuerUnavailable: true);
             context.Fail(UnavailableReason);
-            return Task.CompletedTask;
+            return;
         }
 
         LogRejected(logger, context.Scheme.Name, First(e).GetType().Name);
         var reason = "The bearer token is not valid: " + Describe(First(e));
         Unauthenticated.Fail(context.HttpContext, reason);
         context.Fail(reason);
-        return Task.CompletedTask;
     }
 
     /// <summary>
-    /// True when the token could not be checked because the issuer's documents could not be had: the configuration
-    /// manager's IDX20803 (no configuration), or a network failure or timeout under it.
+    /// IdentityModel validates on when the issuer's configuration cannot be fetched (the keys or issuer may be set
+    /// directly), so an unreachable issuer shows only as "no valid issuer" or "no matching key". For those, ask the
+    /// scheme's configuration manager: it answers at once from its cache when it has the documents, and fails
+    /// (IDX20803) when it still has none.
     /// </summary>
-    public static bool IsIssuerUnavailable(Exception? e)
+    private static async Task<Exception?> ConfigurationMissingAsync(AuthenticationFailedContext context, Exception failure)
+    {
+        if (context.Options.ConfigurationManager is not { } manager ||
+            failure is not (SecurityTokenInvalidIssuerException or SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException))
+        {
+            return null;
+        }
+
+        try
+        {
+            await manager.GetConfigurationAsync(context.HttpContext.RequestAborted).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e) when (IsIssuerUnavailable(e) is not null)
+        {
+            return e;
+        }
+    }
+
+    /// <summary>
+    /// The network failure (or the configuration manager's IDX20803: no configuration) under <paramref name="e"/> when
+    /// the token could not be checked because the issuer's documents could not be had; null otherwise.
+    /// </summary>
+    public static Exception? IsIssuerUnavailable(Exception? e)
     {
         for (var x = e; x is not null; x = x.InnerException)
         {
             if (x is HttpRequestException or IOException or TaskCanceledException or TimeoutException ||
                 x is InvalidOperationException && x.Message.StartsWith("IDX20803", StringComparison.Ordinal))
             {
-                return true;
+                return x;
             }
 
-            if (x is AggregateException a && a.InnerExceptions.Any(IsIssuerUnavailable))
+            if (x is AggregateException a && a.InnerExceptions.Select(IsIssuerUnavailable).FirstOrDefault(i => i is not null) is { } inner)
             {
-                return true;
+                return inner;
             }
         }
 
-        return false;
+        return null;
     }
 
     private static Exception First(Exception e) => e is AggregateException { InnerExceptions.Count: > 0 } a ? a.InnerExceptions[0] : e;
-
-    private static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
 
     // Fixed phrases: exception messages of token libraries can quote token content, so none is passed on.
     private static string Describe(Exception e) => e switch

@@ -88,6 +88,9 @@ public static class IdpAuthentication
             builder.AddMicrosoftIdentityWebApi(
                 o =>
                 {
+                    // The tenant's own issuers, so Identity.Web's issuer validator matches them without fetching the
+                    // metadata a second time through a client of its own.
+                    o.TokenValidationParameters.ValidIssuers = entra.TokenIssuers;
                     if (entra.Audiences.Count > 0)
                     {
                         o.TokenValidationParameters.ValidAudiences = entra.Audiences;
