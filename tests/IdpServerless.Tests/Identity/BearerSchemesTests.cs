@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using System.Security.Claims;
 using System.Text.Json;
 using IdpServerless.Functions.Identity;
+using IdpServerless.Hosting.Security;
+using IdpServerless.Storage;
 using IdpServerless.Tests.Infrastructure;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection;
@@ -144,6 +146,21 @@ public class BearerSchemesTests(AzuriteFixture azurite)
         Assert.DoesNotContain(token, raw, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_catalog_that_cannot_be_read_while_mapping_a_valid_token_is_storages_503_not_a_401()
+    {
+        await using var issuer = await FakeOidcProvider.StartAsync();
+        await using var host = await IdentityTestHost.StartAsync(azurite, new BusyDirectory(), new Dictionary<string, string?>
+        {
+            ["IDP_OIDC_AUTHORITY"] = issuer.Issuer,
+            ["IDP_OIDC_AUDIENCE"] = issuer.Audience,
+        });
+
+        var me = await GetAsync(host, "/api/me", issuer.Token(new Claim("email", "jane@corp.example")));
+        Expect(HttpStatusCode.ServiceUnavailable, me);
+        Assert.Equal("Storage is busy; try again shortly.", me.Body.GetProperty("title").GetString());
+    }
+
     private Task<IdentityTestHost> StartEntraAsync(FakeOidcProvider entra) =>
         IdentityTestHost.StartAsync(azurite, Directory(), new Dictionary<string, string?>
         {
@@ -198,5 +215,19 @@ public class BearerSchemesTests(AzuriteFixture azurite)
         using var response = await host.Client.SendAsync(request);
         var raw = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, raw.Length > 0 ? JsonDocument.Parse(raw).RootElement : default, raw);
+    }
+
+    /// <summary>A catalog whose storage keeps answering "server busy".</summary>
+    private sealed class BusyDirectory : ICatalogDirectory
+    {
+        public ValueTask<DirectoryUser?> GetUserAsync(string userRef, CancellationToken cancellationToken) => throw Busy();
+
+        public ValueTask<DirectoryUser?> FindUserAsync(string? annotation, string value, CancellationToken cancellationToken) => throw Busy();
+
+        public ValueTask<IReadOnlyList<string>> GetOwnersAsync(string entityRef, CancellationToken cancellationToken) => throw Busy();
+
+        public ValueTask<IReadOnlyList<DirectoryUser>> ListUsersAsync(CancellationToken cancellationToken) => throw Busy();
+
+        private static StorageThrottledException Busy() => new("The table service kept answering 503.", 503, "ServerBusy");
     }
 }

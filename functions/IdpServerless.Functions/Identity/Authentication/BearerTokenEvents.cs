@@ -59,15 +59,29 @@ public sealed partial class BearerTokenEvents(UserMapper mapper, TokenClaimGrant
         };
     }
 
+    private static readonly object MappingFailureKey = new();
+
     private static BearerTokenEvents Of(HttpContext context) => context.RequestServices.GetRequiredService<BearerTokenEvents>();
 
     private async Task TokenValidatedAsync(TokenValidatedContext context, bool mapIdentifiers)
     {
         var token = context.Principal ?? new System.Security.Claims.ClaimsPrincipal();
         var ct = context.HttpContext.RequestAborted;
-        var mapping = mapIdentifiers
-            ? await mapper.MapIdentifiersAsync(UserMapper.IdentifierClaims.SelectMany(token.FindAll).Select(c => c.Value), ct).ConfigureAwait(false)
-            : await mapper.MapUserRefAsync(token.FindFirst(Caller.UserRefClaim)?.Value ?? string.Empty, ct).ConfigureAwait(false);
+        UserMapping mapping;
+        try
+        {
+            mapping = mapIdentifiers
+                ? await mapper.MapIdentifiersAsync(UserMapper.IdentifierClaims.SelectMany(token.FindAll).Select(c => c.Value), ct).ConfigureAwait(false)
+                : await mapper.MapUserRefAsync(token.FindFirst(Caller.UserRefClaim)?.Value ?? string.Empty, ct).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The token is fine; the catalog could not be read. JwtBearer passes this to AuthenticationFailed, which must
+            // not turn it into a 401 (or an issuer outage): it is rethrown and answered like any storage failure.
+            context.HttpContext.Items[MappingFailureKey] = e;
+            throw;
+        }
+
         if (mapping.User is null)
         {
             RequestCredentialHandler.LogUnmapped(logger);
@@ -86,6 +100,11 @@ public sealed partial class BearerTokenEvents(UserMapper mapper, TokenClaimGrant
     private async Task AuthenticationFailedAsync(AuthenticationFailedContext context)
     {
         var e = context.Exception;
+        if (context.HttpContext.Items.TryGetValue(MappingFailureKey, out var mappingFailure) && ReferenceEquals(mappingFailure, e))
+        {
+            return;
+        }
+
         var unavailable = IsIssuerUnavailable(e) ?? await ConfigurationMissingAsync(context, First(e)).ConfigureAwait(false);
         if (unavailable is { } cause)
         {
