@@ -99,6 +99,20 @@ public class BearerSchemesTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task An_entra_v1_token_of_the_tenant_is_accepted_too()
+    {
+        await using var entra = await FakeOidcProvider.StartEntraAsync(TenantId);
+        await using var host = await StartEntraAsync(entra);
+
+        // v1.0 access tokens (an app registration with accessTokenAcceptedVersion null or 1): sts.windows.net, aud api://{client id}, upn.
+        var v1 = entra.Token(DateTime.UtcNow, DateTime.UtcNow.AddHours(1), "api://" + ClientId, $"https://sts.windows.net/{TenantId}/",
+            new Claim("tid", TenantId), new Claim("ver", "1.0"), new Claim("upn", "omar@corp.example"), new Claim("scp", "access_as_user"));
+        var me = await GetAsync(host, "/api/me", v1);
+        Expect(HttpStatusCode.OK, me);
+        Assert.Equal("user:default/omar", me.Body.GetProperty("userRef").GetString());
+    }
+
+    [Fact]
     public async Task An_entra_token_for_another_tenant_or_without_scp_or_roles_is_refused_401_saying_why()
     {
         await using var entra = await FakeOidcProvider.StartEntraAsync(TenantId);
