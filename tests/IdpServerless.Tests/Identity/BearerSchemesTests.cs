@@ -99,6 +99,27 @@ public class BearerSchemesTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task An_entra_groups_overage_signs_in_with_the_catalogs_groups_only()
+    {
+        await using var entra = await FakeOidcProvider.StartEntraAsync(TenantId);
+        await using var host = await StartEntraAsync(entra);
+
+        // Too many groups: Entra leaves "groups" out and points at Microsoft Graph instead, which is not called.
+        var token = entra.TokenWith(ClientId, new Dictionary<string, object>
+        {
+            ["tid"] = TenantId,
+            ["ver"] = "2.0",
+            ["preferred_username"] = "jane@corp.example",
+            ["scp"] = "access_as_user",
+            ["_claim_names"] = new Dictionary<string, object> { ["groups"] = "src1" },
+            ["_claim_sources"] = new Dictionary<string, object> { ["src1"] = new Dictionary<string, object> { ["endpoint"] = $"https://graph.microsoft.com/v1.0/users/{Guid.NewGuid()}/getMemberObjects" } },
+        });
+        var me = await GetAsync(host, "/api/me", token);
+        Expect(HttpStatusCode.OK, me);
+        Assert.Equal(["group:default/sre", "group:default/platform"], me.Body.GetProperty("groups").EnumerateArray().Select(g => g.GetString()));
+    }
+
+    [Fact]
     public async Task An_entra_v1_token_of_the_tenant_is_accepted_too()
     {
         await using var entra = await FakeOidcProvider.StartEntraAsync(TenantId);
