@@ -7,7 +7,10 @@ using IdpServerless.Functions.Identity;
 using IdpServerless.Hosting.Security;
 using IdpServerless.Storage;
 using IdpServerless.Tests.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace IdpServerless.Tests.Identity;
@@ -179,6 +182,33 @@ public class BearerSchemesTests(AzuriteFixture azurite)
         Assert.Equal("https://idpserverless.dev/problems/unavailable", body.GetProperty("type").GetString());
         Assert.Contains("cannot be reached", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain(token, raw, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_challenge_of_an_issuers_own_scheme_is_our_problem_details_401()
+    {
+        await using var issuer = await FakeOidcProvider.StartAsync();
+        await using var host = await IdentityTestHost.StartAsync(azurite, Directory(), new Dictionary<string, string?>
+        {
+            ["IDP_OIDC_AUTHORITY"] = issuer.Issuer,
+            ["IDP_OIDC_AUDIENCE"] = issuer.Audience,
+        }, map: app => app.MapGet("/api/test/challenge", async (HttpContext http) =>
+        {
+            // As an authorization policy naming the scheme would: authenticate with it, then challenge it.
+            await http.AuthenticateAsync("Idp.Oidc1");
+            await http.ChallengeAsync("Idp.Oidc1");
+        }).AllowAnonymousFunction("test: challenges a bearer scheme directly"));
+
+        var expired = issuer.Token(DateTime.UtcNow.AddHours(-2), DateTime.UtcNow.AddHours(-1), issuer.Audience, issuer.Issuer, new Claim("email", "jane@corp.example"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/test/challenge");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", expired);
+        using var response = await host.Client.SendAsync(request);
+        var raw = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{(int)response.StatusCode}: {raw}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("expired", JsonDocument.Parse(raw).RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("Bearer error=\"invalid_token\"", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
