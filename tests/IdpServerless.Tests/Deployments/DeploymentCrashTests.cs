@@ -86,7 +86,9 @@ public class DeploymentCrashTests(Xunit.Abstractions.ITestOutputHelper output)
             {
                 ["IDP_DATA_DIR"] = dataDir,
                 ["Clusters__Simulated"] = "local-east=eastus",
-                ["Clusters__ConvergenceTime"] = "00:00:00.200",
+                // Each rollout takes 3 s to converge, so the last of the 100 (started one by one over HTTP, which can
+                // take longer than a whole rollout on a busy machine) are still under way when the kill or outage comes.
+                ["Clusters__ConvergenceTime"] = "00:00:03",
                 ["Deployments__PollInterval"] = "00:00:00.500",
                 ["Deployments__ProgressDeadline"] = "00:05:00",
                 ["IDP_RATE_LIMIT_PER_IDENTITY"] = "0",
