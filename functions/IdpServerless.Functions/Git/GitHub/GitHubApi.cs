@@ -8,12 +8,6 @@ using Polly.Retry;
 
 namespace IdpServerless.Functions.Git.GitHub;
 
-/// <summary>GitHub answered with an error the provider does not translate (401, 403, unexpected 4xx, 5xx after retries).</summary>
-public sealed class GitHubApiException(int status, string message) : Exception(message)
-{
-    public int Status { get; } = status;
-}
-
 /// <summary>One GitHub answer: status, body text and the headers the provider needs.</summary>
 internal sealed record GitHubResponse(HttpStatusCode Status, string Body, Uri? Next)
 {
