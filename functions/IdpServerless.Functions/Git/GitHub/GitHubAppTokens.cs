@@ -85,10 +85,13 @@ internal sealed partial class GitHubAppTokens(GitOptions options, Func<ISecretRe
         }
     }
 
-    /// <summary>Drops a token GitHub refused (revoked, or the installation's permissions changed), so the next call gets a new one.</summary>
-    public void Forget(long installationId) => _tokens.TryRemove(installationId, out _);
-
-    public async Task<long> InstallationIdAsync(string owner, CancellationToken cancellationToken)
+    /// <summary>
+    /// The installation that acts on <paramref name="owner"/>'s repositories: the configured one, else GitHub's answer for
+    /// the repository (<c>GET /repos/{owner}/{repo}/installation</c>), else for the owner as an organization, then as a
+    /// user (a repository about to be created has no installation of its own yet). Remembered per owner: an App is
+    /// installed on an account, so every repository of that owner shares it.
+    /// </summary>
+    public async Task<long> InstallationIdAsync(string owner, string? repository, CancellationToken cancellationToken)
     {
         _ = cancellationToken; // Octokit's calls take the token from GitHubCalls.Cancellation.
         if (options.GitHubAppInstallationId is { } configured)
@@ -101,25 +104,21 @@ internal sealed partial class GitHubAppTokens(GitOptions options, Func<ISecretRe
             return known;
         }
 
-        Installation installation;
-        try
-        {
-            installation = await app.GitHubApps.GetOrganizationInstallationForCurrent(owner).ConfigureAwait(false);
-        }
-        catch (NotFoundException)
-        {
-            try
-            {
-                installation = await app.GitHubApps.GetUserInstallationForCurrent(owner).ConfigureAwait(false);
-            }
-            catch (NotFoundException)
-            {
-                throw new GitNotFoundException($"The GitHub App {_appId} is not installed on '{owner}': install it on that organization or account, or set {GitOptions.AppInstallationSetting}.");
-            }
-        }
-
+        var installation =
+            (repository is null ? null : await OrNull(() => app.GitHubApps.GetRepositoryInstallationForCurrent(owner, repository)).ConfigureAwait(false))
+            ?? await OrNull(() => app.GitHubApps.GetOrganizationInstallationForCurrent(owner)).ConfigureAwait(false)
+            ?? await OrNull(() => app.GitHubApps.GetUserInstallationForCurrent(owner)).ConfigureAwait(false)
+            ?? throw new GitNotFoundException($"The GitHub App {_appId} is not installed on '{owner}': install it on that organization or account (with access to the repository), or set {GitOptions.AppInstallationSetting}.");
         _owners[owner] = installation.Id;
+        LogInstallationFound(logger, owner, installation.Id);
         return installation.Id;
+    }
+
+    /// <summary>Forgets what GitHub refused: the installation's token (revoked, or its permissions changed) and which installation serves <paramref name="owner"/>.</summary>
+    public void Forget(string owner, long installationId)
+    {
+        _tokens.TryRemove(installationId, out _);
+        _owners.TryRemove(owner, out _);
     }
 
     public async Task<IReadOnlyList<long>> InstallationIdsAsync(CancellationToken cancellationToken)
@@ -130,8 +129,23 @@ internal sealed partial class GitHubAppTokens(GitOptions options, Func<ISecretRe
             : (await app.GitHubApps.GetAllInstallationsForCurrent(new ApiOptions { PageSize = 100 }).ConfigureAwait(false)).Select(i => i.Id).ToList();
     }
 
+    private static async Task<Installation?> OrNull(Func<Task<Installation>> lookup)
+    {
+        try
+        {
+            return await lookup().ConfigureAwait(false);
+        }
+        catch (NotFoundException)
+        {
+            return null;
+        }
+    }
+
     private bool Fresh(AccessToken token) => time.GetUtcNow() < token.ExpiresAt - RefreshBefore;
 
     [LoggerMessage(EventId = 3105, Level = LogLevel.Debug, Message = "Got a GitHub App installation token for installation {InstallationId}, expiring at {ExpiresAt}")]
     private static partial void LogInstallationToken(ILogger logger, long installationId, DateTimeOffset expiresAt);
+
+    [LoggerMessage(EventId = 3106, Level = LogLevel.Debug, Message = "GitHub App installation {InstallationId} serves {Owner}")]
+    private static partial void LogInstallationFound(ILogger logger, string owner, long installationId);
 }

@@ -47,7 +47,23 @@ public sealed class GitHubClients
 
     /// <summary>The client that acts on <paramref name="owner"/>'s repositories (with an App: the installation on that owner).</summary>
     public async ValueTask<IGitHubClient> ForOwnerAsync(string owner, CancellationToken cancellationToken) =>
-        App is null ? _tokenClient! : ForInstallation(await App.InstallationIdAsync(owner, cancellationToken).ConfigureAwait(false));
+        App is null ? _tokenClient! : ForInstallation(await App.InstallationIdAsync(owner, null, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>The client that acts on <paramref name="repo"/> (with an App: the installation GitHub names for it).</summary>
+    public async ValueTask<IGitHubClient> ForRepositoryAsync(RepoRef repo, CancellationToken cancellationToken) =>
+        App is null ? _tokenClient! : ForInstallation(await App.InstallationIdAsync(repo.Owner, repo.Name, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>After GitHub refused an installation token (401): the next call for <paramref name="owner"/> gets a new token and looks the installation up again.</summary>
+    internal void ForgetInstallation(string owner, IGitHubClient client)
+    {
+        foreach (var (id, known) in _installations)
+        {
+            if (ReferenceEquals(known, client))
+            {
+                App?.Forget(owner, id);
+            }
+        }
+    }
 
     /// <summary>Every client that together sees every repository the credentials reach (with an App: one per installation).</summary>
     public async Task<IReadOnlyList<IGitHubClient>> AllAsync(CancellationToken cancellationToken) =>
@@ -92,12 +108,14 @@ public sealed class GitHubClients
 
 /// <summary>
 /// What Octokit's HTTP layer does not do for us: cancels a request with the provider call's token (Octokit's API
-/// methods take none), pins the REST version GitHub documents (<c>X-GitHub-Api-Version</c>), and sends nothing to a
-/// host other than the configured API's (Octokit follows absolute pagination links, which carry the token).
+/// methods take none), pins the REST version GitHub documents (<c>X-GitHub-Api-Version</c>) and its media types, and
+/// sends nothing to a host other than the configured API's (Octokit follows absolute pagination links, which carry the
+/// token).
 /// </summary>
 public sealed class GitHubRequestHandler(GitOptions options) : DelegatingHandler
 {
     public const string ApiVersion = "2022-11-28";
+    public const string JsonMediaType = "application/vnd.github+json";
     private readonly Uri _api = new(options.GitHubApi);
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -108,6 +126,19 @@ public sealed class GitHubRequestHandler(GitOptions options) : DelegatingHandler
         }
 
         request.Headers.TryAddWithoutValidation("X-GitHub-Api-Version", ApiVersion);
+        if (request.Headers.Accept.Count == 1 && request.Headers.Accept.First().MediaType == AcceptHeaders.StableVersionJson)
+        {
+            // Octokit's default names REST v3; GitHub documents application/vnd.github+json (preview media types stay).
+            request.Headers.Accept.Clear();
+            request.Headers.Accept.ParseAdd(JsonMediaType);
+        }
+
+        if (request.Content?.Headers.ContentType is { MediaType: "application/x-www-form-urlencoded" } form)
+        {
+            // Octokit labels its JSON bodies as a form (GitHub reads them as JSON anyway); say what they are.
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = form.CharSet ?? "utf-8" };
+        }
+
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, GitHubCalls.Cancellation);
         return await base.SendAsync(request, linked.Token).ConfigureAwait(false);
     }
