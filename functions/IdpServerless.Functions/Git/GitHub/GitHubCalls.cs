@@ -128,6 +128,13 @@ public sealed partial class GitHubCalls
             }
         }
 
+        // A primary limit GitHub answers with 429 (Octokit types only the 403 form) names its reset in the headers.
+        if (e is not RateLimitExceededException && Header(api, "x-ratelimit-remaining") == "0" &&
+            long.TryParse(Header(api, "x-ratelimit-reset"), NumberStyles.None, CultureInfo.InvariantCulture, out var reset))
+        {
+            return NotNegative(DateTimeOffset.FromUnixTimeSeconds(reset) - _time.GetUtcNow() + TimeSpan.FromSeconds(1));
+        }
+
         return e switch
         {
             RateLimitExceededException limit => NotNegative(limit.Reset - _time.GetUtcNow() + TimeSpan.FromSeconds(1)),
@@ -148,6 +155,9 @@ public sealed partial class GitHubCalls
                 return null;
             case OperationCanceledException when cancellationToken.IsCancellationRequested:
                 return null;
+            case Secrets.SecretResolutionException secret:
+                // A missing secret is the operator's to fix (401: permanent); a secret store that failed may pass (502).
+                return new GitHubApiException(secret.UpstreamStatus == 404 ? 401 : 502, $"The GitHub credentials for {what} could not be read ({(_options.UsesGitHubApp ? GitOptions.AppKeySetting : GitOptions.TokenSetting)}): {secret.Message}", inner: e);
             case OperationCanceledException:
                 return new GitHubApiException(504, $"GitHub did not answer {what} within {_options.GitHubTimeout:c} (IDP_GITHUB_TIMEOUT), {Attempts}: check that {_options.GitHubApi} is reachable from here, or raise IDP_GITHUB_TIMEOUT.", inner: e);
             case HttpRequestException http:
