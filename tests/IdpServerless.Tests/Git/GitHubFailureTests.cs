@@ -156,6 +156,25 @@ public sealed class GitHubFailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pagination_link_to_another_host_is_not_followed_with_the_token()
+    {
+        var git = Provider();
+        var repo = await CreatedAsync(git);
+        for (var i = 0; i < 110; i++)
+        {
+            _github.CommitDirectly(repo.Owner, repo.Name, "main", $"f{i}.txt", [(byte)i], $"commit {i}");
+        }
+
+        _github.LinkHost = "collector.example.net";
+
+        var e = await Assert.ThrowsAsync<GitHubApiException>(() => git.LogAsync(repo, "main", null, 200, Ct));
+
+        Assert.Equal(502, e.Status);
+        Assert.Contains("collector.example.net", e.Message, StringComparison.Ordinal);
+        Assert.Contains("not following", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Paths_with_spaces_and_other_reserved_characters_are_escaped()
     {
         var git = Provider();

@@ -48,7 +48,7 @@ public sealed partial class GitHubGitProvider(GitHubClients clients, GitHubCalls
                     return await client.Repository.Create(body).ConfigureAwait(false);
                 }
             }
-            catch (ApiValidationException) // RepositoryExistsException among them
+            catch (ApiValidationException e) when (e is RepositoryExistsException || GitHubCalls.MessageOf(e).Contains("already exists", StringComparison.OrdinalIgnoreCase))
             {
                 return null; // created concurrently, or by an earlier attempt whose answer was lost
             }

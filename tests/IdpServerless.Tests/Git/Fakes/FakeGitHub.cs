@@ -57,6 +57,9 @@ public sealed partial class FakeGitHub : IAsyncDisposable
     /// <summary>The API base URL to configure the provider with (<c>http://127.0.0.1:{port}/api/v3</c>).</summary>
     public string ApiUrl { get; private set; } = string.Empty;
 
+    /// <summary>When set, pagination links point at this host instead (a misbehaving proxy, or a forged answer).</summary>
+    public string? LinkHost { get; set; }
+
     /// <summary>Every request received, in order.</summary>
     public IReadOnlyList<FakeRequest> Requests => _requests.ToArray();
 
@@ -224,10 +227,10 @@ public sealed partial class FakeGitHub : IAsyncDisposable
     private string Url(HttpContext context, string path) => $"{context.Request.Scheme}://{context.Request.Host}{BasePath}/{path}";
 
     /// <summary>A page of <paramref name="all"/> per <c>per_page</c> (default 30, at most 100) and <c>page</c>, with a Link header.</summary>
-    private static IResult Page<T>(HttpContext context, IReadOnlyList<T> all, Func<T, object> shape) => Ok(PageOf(context, all, shape));
+    private IResult Page<T>(HttpContext context, IReadOnlyList<T> all, Func<T, object> shape) => Ok(PageOf(context, all, shape));
 
     /// <summary>The items of this page; sets <c>Link: &lt;...&amp;page=n+1&gt;; rel="next"</c> when more follow.</summary>
-    private static List<object> PageOf<T>(HttpContext context, IReadOnlyList<T> all, Func<T, object> shape)
+    private List<object> PageOf<T>(HttpContext context, IReadOnlyList<T> all, Func<T, object> shape)
     {
         var perPage = Math.Clamp(int.TryParse(context.Request.Query["per_page"], out var pp) ? pp : 30, 1, 100);
         var page = Math.Max(1, int.TryParse(context.Request.Query["page"], out var p) ? p : 1);
@@ -235,7 +238,8 @@ public sealed partial class FakeGitHub : IAsyncDisposable
         if (page * perPage < all.Count)
         {
             var query = context.Request.Query.Where(q => q.Key != "page").Select(q => $"{q.Key}={Uri.EscapeDataString(q.Value.ToString())}").Append($"page={page + 1}");
-            var next = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}{context.Request.Path}?{string.Join('&', query)}";
+            var host = LinkHost ?? context.Request.Host.ToString();
+            var next = $"{context.Request.Scheme}://{host}{context.Request.PathBase}{context.Request.Path}?{string.Join('&', query)}";
             context.Response.Headers.Link = $"<{next}>; rel=\"next\"";
         }
 
