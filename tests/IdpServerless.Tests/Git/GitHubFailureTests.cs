@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using IdpServerless.Functions.Git;
 using IdpServerless.Functions.Git.GitHub;
+using IdpServerless.Functions.Secrets;
 using IdpServerless.Functions.Templates.Tasks;
 using IdpServerless.Tests.Git.Fakes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace IdpServerless.Tests.Git;
 
@@ -186,6 +188,34 @@ public sealed class GitHubFailureTests : IAsyncLifetime
         Assert.Equal("odd"u8.ToArray(), await git.ReadFileAsync(repo, path, null, Ct));
         Assert.Contains(path, await git.ListFilesAsync(repo, "docs", null, Ct));
         Assert.Equal("odd", Assert.Single(await git.LogAsync(repo, "main", path, 10, Ct)).Message);
+    }
+
+    [Fact]
+    public async Task A_token_given_as_a_secret_reference_is_resolved_when_used_and_never_logged()
+    {
+        var logs = new CapturingLoggerProvider();
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["IDP_GIT_PROVIDER"] = "github",
+            ["IDP_GITHUB_API"] = _github.ApiUrl,
+            ["IDP_GITHUB_TOKEN"] = "local:github-token",
+            ["Secrets:github-token"] = _github.Token,
+        }).Build();
+        await using var services = new ServiceCollection()
+            .AddLogging(b => b.AddProvider(logs).SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace))
+            .AddSingleton<IConfiguration>(config)
+            .AddSingleton<Azure.Core.TokenCredential>(new Azure.Identity.ClientSecretCredential("t", "c", "unused")) // Key Vault's provider needs one; local: does not use it
+            .AddSecrets()
+            .AddGitProvider(config)
+            .BuildServiceProvider();
+
+        var repo = await CreatedAsync(services.GetRequiredService<IGitProvider>());
+
+        Assert.Contains(_github.Requests, r => r.PathAndQuery == $"/repos/{repo}" && r.Headers["Authorization"] == $"Bearer {_github.Token}");
+        Assert.DoesNotContain(logs.Lines, l => l.Contains(_github.Token, StringComparison.Ordinal));
+        var missing = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddGitProvider(
+            new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["IDP_GIT_PROVIDER"] = "github", ["IDP_GITHUB_TOKEN"] = "local:nope" }).Build()));
+        Assert.Contains("Secrets__nope", missing.Message, StringComparison.Ordinal);
     }
 
     private async Task<RepoRef> CreatedAsync(IGitProvider git)
