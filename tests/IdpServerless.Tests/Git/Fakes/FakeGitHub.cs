@@ -20,7 +20,9 @@ public sealed record FakeRequest(string Method, string PathAndQuery, IReadOnlyDi
 /// GitHub's documentation: 401 "Bad credentials", 403 without a User-Agent, 404 "Not Found" / "No commit found for the
 /// ref", 409 for an empty repository, 422 for "Update is not a fast forward", "Reference already exists",
 /// "name already exists on this account" and deleting a missing path; pagination through <c>Link</c>; and injectable
-/// faults (secondary rate limit 403 with Retry-After, 5xx) to exercise retries.
+/// faults (secondary rate limit 403 with Retry-After, 429 with Retry-After, the primary limit, 5xx, a stalled request)
+/// to exercise retries and timeouts. REST answers only under <c>/api/v3</c>. With a <see cref="FakeGitHubApp"/> it
+/// acts as GitHub does for Apps (FakeGitHub.Apps.cs).
 /// </summary>
 public sealed partial class FakeGitHub : IAsyncDisposable
 {
