@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using LibGit2Sharp;
 using LogLevel = Microsoft.Extensions.Logging.LogLevel;
@@ -193,13 +194,9 @@ public sealed partial class LocalGitProvider(GitOptions options, TimeProvider ti
         }
 
         // The commits from the tip back to, not including, its searchDepth-th first-parent ancestor (git's
-        // "tip --not tip~depth"); a fixed-string test skips most messages before the exact trailer parse.
-        var boundary = tip;
-        for (var i = 0; i < searchDepth && boundary is not null; i++)
-        {
-            boundary = boundary.Parents.FirstOrDefault();
-        }
-
+        // "tip --not tip~depth"); libgit2 resolves "tip~depth" natively (null when history is shorter), and a
+        // fixed-string test skips most messages before the exact trailer parse.
+        var boundary = git.Lookup<Commit>(tip.Sha + "~" + searchDepth.ToString(CultureInfo.InvariantCulture));
         var filter = new CommitFilter { IncludeReachableFrom = tip, SortBy = CommitSortStrategies.Topological | CommitSortStrategies.Time };
         if (boundary is not null)
         {
