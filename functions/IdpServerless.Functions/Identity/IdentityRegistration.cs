@@ -17,16 +17,13 @@ public static class IdentityRegistration
         services.AddSingleton<DirectoryAccessor>();
         services.AddSingleton<ClientAddress>();
         services.AddSingleton<DevIssuer>();
-        services.AddHttpClient(OidcTokenValidator.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15));
-        services.AddSingleton<OidcTokenValidator>();
         services.AddSingleton<UserMapper>();
         services.AddSingleton<RoleBindingStore>();
         services.AddSingleton<RbacAccessPolicy>();
         services.AddSingleton<IAccessPolicy>(sp => sp.GetRequiredService<RbacAccessPolicy>());
         services.AddSingleton<CallerResolver>();
         services.AddSingleton<AccessGuard>();
-        services.AddAuthentication(IdpAuthenticationHandler.SchemeName)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, IdpAuthenticationHandler>(IdpAuthenticationHandler.SchemeName, null);
+        services.AddIdpAuthentication(options);
         services.AddIdpRateLimits(options);
         services.AddFeatureCheck(_ => options.FeaturesOff());
 

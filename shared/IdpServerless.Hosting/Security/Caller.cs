@@ -34,6 +34,12 @@ public sealed record Caller(
     /// <summary>Claim type carrying the channel.</summary>
     public const string ChannelClaim = "idp_channel";
 
+    /// <summary>Claim type carrying a portal role the identity provider granted (a mapped token claim; repeated).</summary>
+    public const string RoleClaim = "idp_role";
+
+    /// <summary>Portal roles granted by the identity provider's token (mapped <c>roles</c>/<c>groups</c> claims), beside bindings.</summary>
+    public IReadOnlyList<string> TokenRoles { get; init; } = [];
+
     public static Caller Anonymous { get; } = new("user:default/anonymous", null, null, [], Channels.Api, false);
 
     /// <summary>The app itself (timers, orchestrations continuing work they were authorized to start).</summary>
@@ -54,7 +60,10 @@ public sealed record Caller(
             principal.FindFirstValue(ClaimTypes.Email) ?? principal.FindFirstValue("email"),
             principal.FindAll(GroupClaim).Select(c => c.Value).ToArray(),
             principal.FindFirstValue(ChannelClaim) ?? Channels.Api,
-            true);
+            true)
+        {
+            TokenRoles = principal.FindAll(RoleClaim).Select(c => c.Value).ToArray(),
+        };
     }
 }
 

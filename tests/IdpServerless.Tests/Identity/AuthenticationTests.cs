@@ -30,7 +30,7 @@ public class AuthenticationTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_valid_oidc_token_maps_to_the_catalog_user_by_email_with_groups_from_the_catalog()
     {
-        await using var issuer = await OidcIssuer.StartAsync();
+        await using var issuer = await FakeOidcProvider.StartAsync();
         await using var host = await StartAsync(issuer);
         var token = issuer.Token(new Claim("email", "Jane@Corp.example"), new Claim("groups", "group:default/admins"));
 
@@ -45,7 +45,7 @@ public class AuthenticationTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_upn_matches_the_microsoft_email_annotation_when_no_profile_email_does()
     {
-        await using var issuer = await OidcIssuer.StartAsync();
+        await using var issuer = await FakeOidcProvider.StartAsync();
         await using var host = await StartAsync(issuer);
         var me = await GetMeAsync(host, issuer.Token(new Claim("upn", "omar@corp.example")));
         Assert.Equal(HttpStatusCode.OK, me.Status);
@@ -59,18 +59,20 @@ public class AuthenticationTests(AzuriteFixture azurite)
     [InlineData("issuer", "another issuer")]
     [InlineData("unmapped", "No catalog User")]
     [InlineData("garbage", "not a JWT")]
+    [InlineData("over-long", "too long")]
     public async Task A_bad_or_unmappable_token_is_answered_401_saying_why(string kind, string why)
     {
-        await using var issuer = await OidcIssuer.StartAsync();
+        await using var issuer = await FakeOidcProvider.StartAsync();
         await using var host = await StartAsync(issuer);
         var email = new Claim("email", "jane@corp.example");
         var token = kind switch
         {
-            "expired" => issuer.Token(DateTime.UtcNow.AddHours(-2), DateTime.UtcNow.AddHours(-1), Audience, issuer.Url, email),
-            "audience" => issuer.Token(DateTime.UtcNow, DateTime.UtcNow.AddHours(1), "api://someone-else", issuer.Url, email),
+            "expired" => issuer.Token(DateTime.UtcNow.AddHours(-2), DateTime.UtcNow.AddHours(-1), Audience, issuer.Issuer, email),
+            "audience" => issuer.Token(DateTime.UtcNow, DateTime.UtcNow.AddHours(1), "api://someone-else", issuer.Issuer, email),
             "foreign-key" => issuer.TokenSignedBy(RSA.Create(2048), email),
             "issuer" => issuer.Token(DateTime.UtcNow, DateTime.UtcNow.AddHours(1), Audience, "https://evil.example", email),
             "unmapped" => issuer.Token(new Claim("email", "mallory@corp.example")),
+            "over-long" => issuer.Token(email, new Claim("padding", new string('x', 16 * 1024))),
             _ => "not-a-token",
         };
 
@@ -84,7 +86,7 @@ public class AuthenticationTests(AzuriteFixture azurite)
     [Fact]
     public async Task No_credentials_on_a_protected_function_is_401_with_a_bearer_challenge()
     {
-        await using var issuer = await OidcIssuer.StartAsync();
+        await using var issuer = await FakeOidcProvider.StartAsync();
         await using var host = await StartAsync(issuer);
         var me = await GetMeAsync(host, null);
         Assert.Equal(HttpStatusCode.Unauthorized, me.Status);
@@ -94,12 +96,16 @@ public class AuthenticationTests(AzuriteFixture azurite)
     [Fact]
     public async Task When_the_issuer_rolls_its_keys_tokens_signed_with_the_new_key_are_accepted()
     {
-        await using var issuer = await OidcIssuer.StartAsync();
+        await using var issuer = await FakeOidcProvider.StartAsync();
         await using var host = await StartAsync(issuer);
         Assert.Equal(HttpStatusCode.OK, (await GetMeAsync(host, issuer.Token(new Claim("email", "jane@corp.example")))).Status);
 
+        var fetches = issuer.JwksFetches;
+
         issuer.RollKey();
+        // The first token naming the new kid makes the scheme fetch the JWKS again, and is accepted by that same request.
         Assert.Equal(HttpStatusCode.OK, (await GetMeAsync(host, issuer.Token(new Claim("email", "jane@corp.example")))).Status);
+        Assert.Equal(fetches + 1, issuer.JwksFetches);
     }
 
     [Fact]
@@ -139,10 +145,10 @@ public class AuthenticationTests(AzuriteFixture azurite)
         Assert.Contains("'ForgottenFunction' (GET /api/forgotten) declares neither RequirePermission nor AllowAnonymousFunction", e.Message, StringComparison.Ordinal);
     }
 
-    private Task<IdentityTestHost> StartAsync(OidcIssuer issuer) =>
+    private Task<IdentityTestHost> StartAsync(FakeOidcProvider issuer) =>
         IdentityTestHost.StartAsync(azurite, Directory(), new Dictionary<string, string?>
         {
-            ["IDP_OIDC_AUTHORITY"] = issuer.Url,
+            ["IDP_OIDC_AUTHORITY"] = issuer.Issuer,
             ["IDP_OIDC_AUDIENCE"] = Audience,
         });
 
@@ -157,64 +163,5 @@ public class AuthenticationTests(AzuriteFixture azurite)
         using var response = await host.Client.SendAsync(request);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         return (response.StatusCode, body, response.Headers.WwwAuthenticate.ToString());
-    }
-
-    /// <summary>An OIDC provider's two public documents: discovery and the JWKS, with a key that can be rolled.</summary>
-    private sealed class OidcIssuer : IAsyncDisposable
-    {
-        private FakeServer _server = null!;
-        private RsaSecurityKey _key = NewKey();
-
-        public string Url => _server.Url;
-
-        public static async Task<OidcIssuer> StartAsync()
-        {
-            var issuer = new OidcIssuer();
-            issuer._server = await FakeServer.StartAsync(app =>
-            {
-                app.MapGet("/.well-known/openid-configuration", () => Results.Json(new Dictionary<string, object>
-                {
-                    ["issuer"] = issuer.Url,
-                    ["jwks_uri"] = issuer.Url + "/discovery/keys",
-                    ["authorization_endpoint"] = issuer.Url + "/authorize",
-                    ["token_endpoint"] = issuer.Url + "/token",
-                    ["response_types_supported"] = new[] { "code" },
-                    ["subject_types_supported"] = new[] { "public" },
-                    ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
-                }));
-                app.MapGet("/discovery/keys", () =>
-                {
-                    var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(issuer._key.Rsa.ExportParameters(false)) { KeyId = issuer._key.KeyId });
-                    return Results.Json(new { keys = new[] { new { kty = "RSA", use = "sig", kid = jwk.Kid, n = jwk.N, e = jwk.E, alg = "RS256" } } });
-                });
-            });
-            return issuer;
-        }
-
-        public void RollKey() => _key = NewKey();
-
-        public string Token(params Claim[] claims) => Token(DateTime.UtcNow, DateTime.UtcNow.AddHours(1), Audience, Url, claims);
-
-        public string Token(DateTime notBefore, DateTime expires, string audience, string issuer, params Claim[] claims) =>
-            Sign(_key, notBefore, expires, audience, issuer, claims);
-
-        public string TokenSignedBy(RSA rsa, params Claim[] claims) =>
-            Sign(new RsaSecurityKey(rsa) { KeyId = _key.KeyId }, DateTime.UtcNow, DateTime.UtcNow.AddHours(1), Audience, Url, claims);
-
-        public ValueTask DisposeAsync() => _server.DisposeAsync();
-
-        private static RsaSecurityKey NewKey() => new(RSA.Create(2048)) { KeyId = Guid.NewGuid().ToString("N") };
-
-        private static string Sign(RsaSecurityKey key, DateTime notBefore, DateTime expires, string audience, string issuer, Claim[] claims) =>
-            new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
-            {
-                Issuer = issuer,
-                Audience = audience,
-                Subject = new ClaimsIdentity(claims.Append(new Claim("sub", Guid.NewGuid().ToString()))),
-                NotBefore = notBefore,
-                IssuedAt = notBefore,
-                Expires = expires,
-                SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256),
-            });
     }
 }

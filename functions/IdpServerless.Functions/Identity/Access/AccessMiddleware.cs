@@ -63,8 +63,8 @@ public sealed partial class AccessMiddleware
             var caller = context.GetCaller();
             if (!caller.IsAuthenticated)
             {
-                var failure = context.Features.Get<AuthenticationFailure>()?.Reason;
-                record.Reason = failure ?? "no credentials";
+                var failure = context.Features.Get<AuthenticationFailure>();
+                record.Reason = failure?.Reason ?? "no credentials";
                 await Unauthenticated.WriteAsync(context, failure).ConfigureAwait(false);
                 return;
             }

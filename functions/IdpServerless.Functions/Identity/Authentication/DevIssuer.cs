@@ -81,10 +81,11 @@ public sealed partial class DevIssuer
         });
     }
 
-    public async Task<TokenValidationResult> ValidateAsync(string token)
+    /// <summary>What the dev issuer's bearer scheme (JwtBearer) checks; <see cref="InvalidOperationException"/> when the issuer is off.</summary>
+    public TokenValidationParameters ValidationParameters()
     {
         var key = _key ?? throw new InvalidOperationException("The local dev issuer is off.");
-        return await _handler.ValidateTokenAsync(token, new TokenValidationParameters
+        return new TokenValidationParameters
         {
             ValidIssuer = Issuer,
             ValidAudience = _audience,
@@ -96,8 +97,11 @@ public sealed partial class DevIssuer
                 var now = _time.GetUtcNow().UtcDateTime;
                 return (notBefore is null || notBefore <= now + p.ClockSkew) && expires is { } exp && exp >= now - p.ClockSkew;
             },
-        }).ConfigureAwait(false);
+        };
     }
+
+    /// <summary>Validates a token outside a request (benchmarks); requests go through the dev issuer's bearer scheme.</summary>
+    public Task<TokenValidationResult> ValidateAsync(string token) => _handler.ValidateTokenAsync(token, ValidationParameters());
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "The local dev issuer is ON (IDP_MODE=local): anyone who can reach this app can sign in as any catalog user. Signing key: {KeyStorage}.")]
     private static partial void LogEnabled(ILogger logger, string keyStorage);

@@ -10,7 +10,8 @@ public sealed record UserMapping(DirectoryUser? User, string? Failure);
 /// <summary>
 /// Maps a validated identity to a catalog User: by e-mail, <c>preferred_username</c> or <c>upn</c> (matched against
 /// <c>spec.profile.email</c>, then the <c>microsoft.com/email</c> annotation), or, for dev tokens, by the user ref the
-/// token carries. Groups always come from the catalog, never from the token. A bootstrap admin is let in before the
+/// token carries. Groups come from the catalog; a token's <c>roles</c>/<c>groups</c> claims add to them (and grant roles) only
+/// through <c>IDP_ROLE_CLAIM_MAP</c> (<see cref="TokenClaimGrants"/>). A bootstrap admin is let in before the
 /// catalog knows them, so a new installation can be set up.
 /// </summary>
 public sealed class UserMapper(DirectoryAccessor directory, IdentityOptions options)
@@ -67,7 +68,7 @@ public sealed class UserMapper(DirectoryAccessor directory, IdentityOptions opti
     }
 
     /// <summary>The principal the rest of the app reads through <see cref="Caller.FromPrincipal"/>.</summary>
-    public static ClaimsPrincipal ToPrincipal(DirectoryUser user, string channel, string authenticationType)
+    public static ClaimsPrincipal ToPrincipal(DirectoryUser user, string channel, string authenticationType, TokenGrants? granted = null)
     {
         var claims = new List<Claim>
         {
@@ -80,10 +81,9 @@ public sealed class UserMapper(DirectoryAccessor directory, IdentityOptions opti
             claims.Add(new Claim(ClaimTypes.Email, email));
         }
 
-        foreach (var g in user.Groups)
-        {
-            claims.Add(new Claim(Caller.GroupClaim, EntityRefs.TryNormalize(g, "group") ?? g.ToLowerInvariant()));
-        }
+        var groups = user.Groups.Select(g => EntityRefs.TryNormalize(g, "group") ?? g.ToLowerInvariant()).Concat(granted?.Groups ?? []).Distinct(StringComparer.Ordinal);
+        claims.AddRange(groups.Select(g => new Claim(Caller.GroupClaim, g)));
+        claims.AddRange((granted?.Roles ?? []).Select(r => new Claim(Caller.RoleClaim, r)));
 
         return new ClaimsPrincipal(new ClaimsIdentity(claims, authenticationType, ClaimTypes.Name, ClaimTypes.Role));
     }

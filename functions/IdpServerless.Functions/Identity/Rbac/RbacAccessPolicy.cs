@@ -8,7 +8,9 @@ public sealed record RoleGrant(RoleDefinition Role, string? Scope, string Source
 /// <summary>
 /// The one authorization decision point (seed 000's roles, bindings from Tables, ownership from the catalog).
 /// Defaults: every signed-in catalog User is a viewer; a User in at least one Group is an application-developer on
-/// what they or their groups own; <c>IDP_BOOTSTRAP_ADMINS</c> are platform-admins. A check that names no entity asks
+/// what they or their groups own; <c>IDP_BOOTSTRAP_ADMINS</c> are platform-admins; a token's <c>roles</c>/<c>groups</c> claim
+/// values listed in <c>IDP_ROLE_CLAIM_MAP</c> grant their role everywhere (<see cref="Caller.TokenRoles"/>) or add their
+/// catalog Group to the caller's groups (its bindings and ownership then apply). A check that names no entity asks
 /// "may the caller do this anywhere" (the endpoint's coarse gate); the handler then checks the entity it acts on.
 /// </summary>
 public sealed class RbacAccessPolicy(RoleBindingStore bindings, IdentityOptions options, DirectoryAccessor directory) : IAccessPolicy
@@ -112,6 +114,14 @@ public sealed class RbacAccessPolicy(RoleBindingStore bindings, IdentityOptions 
             if ((b.Subject == user || groups.Contains(b.Subject)) && Roles.Find(b.Role) is { } role)
             {
                 grants.Add(new RoleGrant(role, b.Scope, "binding " + b.Id));
+            }
+        }
+
+        foreach (var name in caller.TokenRoles)
+        {
+            if (Roles.Find(name) is { } role)
+            {
+                grants.Add(new RoleGrant(role, null, "token claim (IDP_ROLE_CLAIM_MAP)"));
             }
         }
 
