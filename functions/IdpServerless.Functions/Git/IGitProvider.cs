@@ -32,7 +32,7 @@ public sealed record GitChange(string Path, byte[]? Content);
 
 /// <summary>
 /// The one way the portal reaches git hosting: read catalog files and skeletons, create repositories, commit desired
-/// state. Local provider (default): bare repositories in the data folder through the git CLI. Real provider: GitHub REST.
+/// state. Local provider (default): bare repositories in the data folder (LibGit2Sharp, git for the ref move). Real provider: GitHub through Octokit.
 /// </summary>
 public interface IGitProvider
 {

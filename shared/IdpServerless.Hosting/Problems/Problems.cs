@@ -20,6 +20,7 @@ public static class ProblemTypes
     public const string Forbidden = Base + "forbidden";
     public const string RateLimited = Base + "rate-limited";
     public const string Unavailable = Base + "unavailable";
+    public const string Upstream = Base + "upstream";
     public const string Internal = Base + "internal";
     public const string PreconditionFailed = Base + "precondition-failed";
     public const string MethodNotAllowed = Base + "method-not-allowed";

@@ -1,19 +1,18 @@
-using System.Globalization;
-using System.Net;
+using Octokit;
 
 namespace IdpServerless.Functions.Git.GitHub;
 
 /// <summary>
-/// The real git host: GitHub REST (api.github.com or GitHub Enterprise). Multi-file commits go through the git data API
-/// (blobs, a tree on <c>base_tree</c>, a commit) and the branch moves with <c>PATCH .../git/refs/heads/{b}</c> and
-/// <c>force: false</c>, which GitHub refuses (422, "Update is not a fast forward") when the branch moved meanwhile:
-/// the same compare-and-swap the local provider gets from <c>git update-ref</c>.
+/// The real git host: GitHub (api.github.com or GitHub Enterprise's <c>/api/v3</c>) through Octokit. Multi-file commits
+/// go through the git data API (blobs, a tree on <c>base_tree</c>, a commit) and the branch moves with
+/// <c>PATCH .../git/refs/heads/{b}</c> and <c>force: false</c>, which GitHub refuses (422, "Update is not a fast
+/// forward") when the branch moved meanwhile: the same compare-and-swap the local provider gets from git's ref lock.
+/// Every call runs through <see cref="GitHubCalls"/> (retries, rate limits, messages) on the client
+/// <see cref="GitHubClients"/> picks for the repository's owner (token, or the App's installation there).
 /// </summary>
-public sealed partial class GitHubGitProvider(GitHubApiClient api, TimeProvider time, ILogger<GitHubGitProvider> logger) : IGitProvider
+public sealed partial class GitHubGitProvider(GitHubClients clients, GitHubCalls calls, TimeProvider time, ILogger<GitHubGitProvider> logger) : IGitProvider
 {
     private const int MaxAttemptsWithoutExpectedHead = 10;
-    private readonly GitHubApiClient _api = api;
-    private readonly ILogger<GitHubGitProvider> _logger = logger;
 
     public async Task<GitRepository> CreateRepositoryAsync(RepoRef repo, string? description, CancellationToken cancellationToken)
     {
@@ -22,72 +21,96 @@ public sealed partial class GitHubGitProvider(GitHubApiClient api, TimeProvider 
             return existing;
         }
 
-        var body = new GhCreateRepo(repo.Name, description, Private: true, AutoInit: true);
-        var created = await _api.SendAsync(HttpMethod.Post, $"orgs/{repo.Owner}/repos", body, cancellationToken).ConfigureAwait(false);
-        if (created.Status == HttpStatusCode.NotFound)
+        var created = await calls.RunAsync($"creating repository {repo}", async () =>
         {
-            // Not an organization: a user may create repositories only under their own account.
-            var user = await _api.GetAsync("user", cancellationToken).ConfigureAwait(false);
-            if (!user.IsSuccess)
+            var client = await clients.ForOwnerAsync(repo.Owner, GitHubCalls.Cancellation).ConfigureAwait(false);
+            var body = new NewRepository(repo.Name) { Description = description, Private = true, AutoInit = true };
+            try
             {
-                throw user.Error("GET user");
-            }
+                try
+                {
+                    return await client.Repository.Create(repo.Owner, body).ConfigureAwait(false);
+                }
+                catch (NotFoundException)
+                {
+                    // Not an organization: a token may create repositories only under its own user (an App installation cannot).
+                    if (clients.App is not null)
+                    {
+                        throw new GitNotFoundException($"GitHub has no organization '{repo.Owner}' the GitHub App may create repositories in.");
+                    }
 
-            if (!string.Equals(user.Read<GhUser>().Login, repo.Owner, StringComparison.OrdinalIgnoreCase))
+                    var user = await client.User.Current().ConfigureAwait(false);
+                    if (!string.Equals(user.Login, repo.Owner, StringComparison.OrdinalIgnoreCase))
+                    {
+                        throw new GitNotFoundException($"GitHub has no organization '{repo.Owner}', and it is not the token's user.");
+                    }
+
+                    return await client.Repository.Create(body).ConfigureAwait(false);
+                }
+            }
+            catch (ApiValidationException e) when (e is RepositoryExistsException || GitHubCalls.MessageOf(e).Contains("already exists", StringComparison.OrdinalIgnoreCase))
             {
-                throw new GitNotFoundException($"GitHub has no organization '{repo.Owner}', and it is not the token's user.");
+                return null; // created concurrently, or by an earlier attempt whose answer was lost
             }
+        }, cancellationToken).ConfigureAwait(false);
 
-            created = await _api.SendAsync(HttpMethod.Post, "user/repos", body, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (created.Status == HttpStatusCode.UnprocessableEntity &&
-            await GetRepositoryAsync(repo, cancellationToken).ConfigureAwait(false) is { } raced)
+        if (created is null)
         {
-            return raced; // created concurrently (or by an earlier attempt whose answer was lost)
+            return await GetRepositoryAsync(repo, cancellationToken).ConfigureAwait(false)
+                   ?? throw new GitHubApiException(422, $"GitHub refused to create repository {repo} and it does not exist either: check that the name is allowed there.");
         }
 
-        if (created.Status != HttpStatusCode.Created)
-        {
-            throw created.Error($"creating repository {repo}");
-        }
-
-        LogRepositoryCreated(_logger, repo.ToString());
-        return Map(created.Read<GhRepo>(), created: true);
+        LogRepositoryCreated(logger, repo.ToString());
+        return Map(created, created: true);
     }
 
     public async Task<GitRepository?> GetRepositoryAsync(RepoRef repo, CancellationToken cancellationToken)
     {
         GitInput.Repo(repo);
-        var response = await _api.GetAsync(RepoPath(repo), cancellationToken).ConfigureAwait(false);
-        return response.Status switch
-        {
-            HttpStatusCode.OK => Map(response.Read<GhRepo>(), created: false),
-            HttpStatusCode.NotFound => null,
-            _ => throw response.Error($"GET repository {repo}"),
-        };
+        var found = await CallAsync(repo, $"reading repository {repo}", c => OrNull(c.Repository.Get(repo.Owner, repo.Name)), cancellationToken).ConfigureAwait(false);
+        return found is null ? null : Map(found, created: false);
     }
 
     public async Task<IReadOnlyList<GitRepository>> ListRepositoriesAsync(string? owner, int max, CancellationToken cancellationToken)
     {
-        List<GhRepo> repos;
-        if (owner is null)
-        {
-            repos = await _api.GetPagesAsync<GhRepo>("user/repos?per_page=100", max, _ => false, cancellationToken).ConfigureAwait(false);
-        }
-        else
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        if (owner is not null)
         {
             GitInput.Owner(owner);
-            var notAnOrg = false;
-            repos = await _api.GetPagesAsync<GhRepo>($"orgs/{owner}/repos?per_page=100", max, r => notAnOrg = r.Status == HttpStatusCode.NotFound, cancellationToken).ConfigureAwait(false);
-            if (notAnOrg)
-            {
-                repos = await _api.GetPagesAsync<GhRepo>($"users/{owner}/repos?per_page=100", max, r => r.Status == HttpStatusCode.NotFound, cancellationToken).ConfigureAwait(false);
-            }
         }
+
+        var pages = Pages(max);
+        var repos = await calls.RunAsync(owner is null ? "listing repositories" : $"listing repositories of {owner}", async () =>
+        {
+            if (clients.App is not null)
+            {
+                // An installation sees exactly the repositories it was granted, whichever account they are on.
+                var installations = owner is null
+                    ? await clients.AllAsync(GitHubCalls.Cancellation).ConfigureAwait(false)
+                    : [await clients.ForOwnerAsync(owner, GitHubCalls.Cancellation).ConfigureAwait(false)];
+                var all = new List<Repository>();
+                foreach (var installation in installations)
+                {
+                    all.AddRange((await installation.GitHubApps.Installation.GetAllRepositoriesForCurrent(pages).ConfigureAwait(false)).Repositories);
+                }
+
+                return all.Where(r => owner is null || string.Equals(r.Owner.Login, owner, StringComparison.OrdinalIgnoreCase)).ToList();
+            }
+
+            var client = await clients.ForOwnerAsync(owner ?? string.Empty, GitHubCalls.Cancellation).ConfigureAwait(false);
+            if (owner is null)
+            {
+                return await client.Repository.GetAllForCurrent(pages).ConfigureAwait(false);
+            }
+
+            return await OrNull(client.Repository.GetAllForOrg(owner, pages)).ConfigureAwait(false)
+                   ?? await OrNull(client.Repository.GetAllForUser(owner, pages)).ConfigureAwait(false)
+                   ?? [];
+        }, cancellationToken).ConfigureAwait(false);
 
         return repos.Select(r => Map(r, created: false))
             .OrderBy(r => r.Ref.Owner, StringComparer.Ordinal).ThenBy(r => r.Ref.Name, StringComparer.Ordinal)
+            .Take(max)
             .ToList();
     }
 
@@ -96,48 +119,45 @@ public sealed partial class GitHubGitProvider(GitHubApiClient api, TimeProvider 
         GitInput.Repo(repo);
         GitInput.Path(path);
         GitInput.Ref(gitRef);
-        var url = $"{RepoPath(repo)}/contents/{EscapePath(path)}" + (gitRef is null ? string.Empty : "?ref=" + Uri.EscapeDataString(gitRef));
-        var response = await _api.GetAsync(url, cancellationToken).ConfigureAwait(false);
-        if (response.Status == HttpStatusCode.NotFound)
+        var what = $"reading {path} from {repo}" + (gitRef is null ? string.Empty : $" at {gitRef}");
+        var (bytes, missing) = await CallAsync<(byte[]? Bytes, bool Missing)>(repo, what, async c =>
         {
-            if (response.Message.StartsWith("No commit found for the ref", StringComparison.Ordinal))
+            IReadOnlyList<RepositoryContent> entries;
+            try
+            {
+                entries = await GitHubRest.ContentsAsync(c, repo, path, gitRef).ConfigureAwait(false);
+            }
+            catch (NotFoundException e) when (GitHubCalls.MessageOf(e).StartsWith("No commit found for the ref", StringComparison.Ordinal))
             {
                 throw new GitNotFoundException($"No commit found for the ref '{gitRef}' in {repo}.");
             }
+            catch (NotFoundException)
+            {
+                return (null, true);
+            }
 
+            // A folder answers with its entries (a folder of one entry too, but under another path): not a file.
+            if (entries is not [{ Type.Value: ContentType.File } file] || file.Path != path)
+            {
+                return (null, false);
+            }
+
+            if (file.Encoding == "base64" && (!string.IsNullOrEmpty(file.EncodedContent) || file.Size == 0))
+            {
+                return (Convert.FromBase64String(file.EncodedContent ?? string.Empty), false);
+            }
+
+            // Files over 1 MB come back with encoding "none" and no content: fetch the blob itself.
+            var blob = await c.Git.Blob.Get(repo.Owner, repo.Name, file.Sha).ConfigureAwait(false);
+            return (Convert.FromBase64String(blob.Content), false);
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (missing)
+        {
             await RequireRepositoryAsync(repo, cancellationToken).ConfigureAwait(false);
-            return null;
         }
 
-        if (!response.IsSuccess)
-        {
-            throw response.Error($"reading {path} from {repo}");
-        }
-
-        if (response.Body.TrimStart().StartsWith('['))
-        {
-            return null; // a folder: GitHub lists its entries
-        }
-
-        var content = response.Read<GhContent>();
-        if (content.Type != "file")
-        {
-            return null;
-        }
-
-        if (content.Encoding == "base64" && (content.Content is { Length: > 0 } || content.Size == 0))
-        {
-            return Convert.FromBase64String((content.Content ?? string.Empty).Replace("\n", string.Empty, StringComparison.Ordinal));
-        }
-
-        // Files over 1 MB come back with encoding "none" and no content: fetch the blob itself.
-        var blob = await _api.GetAsync($"{RepoPath(repo)}/git/blobs/{content.Sha}", cancellationToken).ConfigureAwait(false);
-        if (!blob.IsSuccess)
-        {
-            throw blob.Error($"reading blob {content.Sha} of {repo}");
-        }
-
-        return Convert.FromBase64String(blob.Read<GhBlobContent>().Content.Replace("\n", string.Empty, StringComparison.Ordinal));
+        return bytes;
     }
 
     public async Task<IReadOnlyList<string>> ListFilesAsync(RepoRef repo, string? prefix, string? gitRef, CancellationToken cancellationToken)
@@ -145,7 +165,7 @@ public sealed partial class GitHubGitProvider(GitHubApiClient api, TimeProvider 
         GitInput.Repo(repo);
         var folder = GitInput.Prefix(prefix);
         var target = GitInput.Ref(gitRef) ?? (await RequireRepositoryAsync(repo, cancellationToken).ConfigureAwait(false)).DefaultBranch;
-        var tree = await GetTreeAsync(repo, target, cancellationToken).ConfigureAwait(false)
+        var tree = await TreeAsync(repo, target, cancellationToken).ConfigureAwait(false)
                    ?? throw new GitNotFoundException($"No commit found for the ref '{target}' in {repo}.");
         return tree.Where(p => folder is null || p.StartsWith(folder + "/", StringComparison.Ordinal) || p == folder).ToList();
     }
@@ -154,19 +174,28 @@ public sealed partial class GitHubGitProvider(GitHubApiClient api, TimeProvider 
     {
         GitInput.Repo(repo);
         GitInput.Branch(branch);
-        var response = await _api.GetAsync($"{RepoPath(repo)}/git/ref/heads/{EscapePath(branch)}", cancellationToken).ConfigureAwait(false);
-        switch (response.Status)
+        var head = await CallAsync(repo, $"reading branch {branch} of {repo}", async c =>
         {
-            case HttpStatusCode.OK:
-                return response.Read<GhRef>().Object.Sha;
-            case HttpStatusCode.NotFound:
-                await RequireRepositoryAsync(repo, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return (await GitHubRest.BranchAsync(c, repo, branch).ConfigureAwait(false)).Object.Sha;
+            }
+            catch (NotFoundException)
+            {
                 return null;
-            case HttpStatusCode.Conflict:
-                return null; // "Git Repository is empty."
-            default:
-                throw response.Error($"GET ref heads/{branch} of {repo}");
+            }
+            catch (ApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+                return string.Empty; // "Git Repository is empty."
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (head is null)
+        {
+            await RequireRepositoryAsync(repo, cancellationToken).ConfigureAwait(false);
         }
+
+        return string.IsNullOrEmpty(head) ? null : head;
     }
 
     public async Task<IReadOnlyList<GitCommit>> LogAsync(RepoRef repo, string branch, string? path, int max, CancellationToken cancellationToken)
@@ -202,6 +231,7 @@ public sealed partial class GitHubGitProvider(GitHubApiClient api, TimeProvider 
         GitInput.Branch(branch);
         GitInput.Changes(changes);
         GitInput.Commit(message, author);
+        var text = message.Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd();
         var blobs = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var attempt = 1; ; attempt++)
         {
@@ -212,116 +242,165 @@ public sealed partial class GitHubGitProvider(GitHubApiClient api, TimeProvider 
             }
 
             var parent = head ?? await GetHeadAsync(repo, (await RequireRepositoryAsync(repo, cancellationToken).ConfigureAwait(false)).DefaultBranch, cancellationToken).ConfigureAwait(false);
-            var commit = await CreateCommitAsync(repo, parent, changes, blobs, message.Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd(), author, cancellationToken).ConfigureAwait(false);
-            var update = head is null
-                ? await _api.SendAsync(HttpMethod.Post, $"{RepoPath(repo)}/git/refs", new GhCreateRef("refs/heads/" + branch, commit.Sha), cancellationToken).ConfigureAwait(false)
-                : await _api.SendAsync(HttpMethod.Patch, $"{RepoPath(repo)}/git/refs/heads/{EscapePath(branch)}", new GhUpdateRef(commit.Sha, Force: false), cancellationToken).ConfigureAwait(false);
-            if (update.IsSuccess)
+            var commit = await CreateCommitAsync(repo, parent, changes, blobs, text, author, cancellationToken).ConfigureAwait(false);
+            var refused = await CallAsync(repo, $"moving branch {branch} of {repo}", async c =>
             {
-                LogCommitted(_logger, repo.ToString(), branch, commit.Sha, changes.Count);
-                return new GitCommit(commit.Sha, commit.Message.TrimEnd(), commit.Author.Name, commit.Author.Date);
-            }
+                try
+                {
+                    if (head is null)
+                    {
+                        await c.Git.Reference.Create(repo.Owner, repo.Name, new NewReference("refs/heads/" + branch, commit.Sha)).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await GitHubRest.MoveBranchAsync(c, repo, branch, commit.Sha).ConfigureAwait(false);
+                    }
 
-            var moved = update.Status == HttpStatusCode.UnprocessableEntity &&
-                        (update.Message.Contains("fast forward", StringComparison.OrdinalIgnoreCase) || update.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase));
-            if (!moved)
+                    return null;
+                }
+                catch (ApiValidationException e) when (GitHubCalls.MessageOf(e) is var why &&
+                                                       (why.Contains("fast forward", StringComparison.OrdinalIgnoreCase) || why.Contains("already exists", StringComparison.OrdinalIgnoreCase)))
+                {
+                    return why;
+                }
+            }, cancellationToken).ConfigureAwait(false);
+
+            if (refused is null)
             {
-                throw update.Error($"moving {branch} of {repo}");
+                LogCommitted(logger, repo.ToString(), branch, commit.Sha, changes.Count);
+                return new GitCommit(commit.Sha, commit.Message.TrimEnd(), commit.Author.Name, commit.Author.Date);
             }
 
             if (expectedHead is not null || attempt >= MaxAttemptsWithoutExpectedHead)
             {
-                throw new GitConflictException($"Branch '{branch}' of {repo} moved while committing: {update.Message}");
+                throw new GitConflictException($"Branch '{branch}' of {repo} moved while committing: {refused}");
             }
 
-            LogBranchMoved(_logger, repo.ToString(), branch, attempt);
+            LogBranchMoved(logger, repo.ToString(), branch, attempt);
         }
     }
 
-    private async Task<GhGitCommit> CreateCommitAsync(RepoRef repo, string? parent, IReadOnlyList<GitChange> changes, Dictionary<string, string> blobs, string message, GitAuthor author, CancellationToken cancellationToken)
+    private async Task<Commit> CreateCommitAsync(RepoRef repo, string? parent, IReadOnlyList<GitChange> changes, Dictionary<string, string> blobs, string message, GitAuthor author, CancellationToken cancellationToken)
     {
         string? baseTree = null;
         if (parent is not null)
         {
-            var parentCommit = await _api.GetAsync($"{RepoPath(repo)}/git/commits/{parent}", cancellationToken).ConfigureAwait(false);
-            baseTree = parentCommit.IsSuccess ? parentCommit.Read<GhGitCommit>().Tree.Sha : throw parentCommit.Error($"GET commit {parent}");
+            baseTree = await CallAsync(repo, $"reading commit {parent} of {repo}", async c => (await c.Git.Commit.Get(repo.Owner, repo.Name, parent).ConfigureAwait(false)).Tree.Sha, cancellationToken).ConfigureAwait(false);
         }
 
-        var entries = new List<GhNewTreeEntry>();
+        var writes = new List<(string Path, string Sha)>();
         foreach (var change in changes.Where(c => c.Content is not null))
         {
             if (!blobs.TryGetValue(change.Path, out var sha))
             {
-                var blob = await _api.SendAsync(HttpMethod.Post, $"{RepoPath(repo)}/git/blobs", new GhCreateBlob(Convert.ToBase64String(change.Content!), "base64"), cancellationToken).ConfigureAwait(false);
-                sha = blob.Status == HttpStatusCode.Created ? blob.Read<GhSha>().Sha : throw blob.Error($"creating a blob for {change.Path}");
+                var blob = new NewBlob { Content = Convert.ToBase64String(change.Content!), Encoding = EncodingType.Base64 };
+                sha = await CallAsync(repo, $"storing {change.Path} in {repo}", async c => (await c.Git.Blob.Create(repo.Owner, repo.Name, blob).ConfigureAwait(false)).Sha, cancellationToken).ConfigureAwait(false);
                 blobs[change.Path] = sha;
             }
 
-            entries.Add(new GhNewTreeEntry(change.Path, "100644", "blob", sha));
+            writes.Add((change.Path, sha));
         }
 
-        var deletes = changes.Where(c => c.Content is null).Select(c => c.Path).ToList();
-        if (deletes.Count > 0 && baseTree is not null)
+        var deletes = new List<string>();
+        if (baseTree is not null && changes.Any(c => c.Content is null))
         {
             // GitHub refuses to delete a path that does not exist; our contract makes that a no-op.
-            var existing = (await GetTreeAsync(repo, baseTree, cancellationToken).ConfigureAwait(false))?.ToHashSet(StringComparer.Ordinal) ?? [];
-            entries.AddRange(deletes.Where(existing.Contains).Select(p => new GhNewTreeEntry(p, "100644", "blob", null)));
+            var existing = (await TreeAsync(repo, baseTree, cancellationToken).ConfigureAwait(false))?.ToHashSet(StringComparer.Ordinal) ?? [];
+            deletes.AddRange(changes.Where(c => c.Content is null && existing.Contains(c.Path)).Select(c => c.Path));
         }
 
         var tree = baseTree;
-        if (entries.Count > 0 || tree is null)
+        if (writes.Count > 0 || deletes.Count > 0 || tree is null)
         {
-            var created = await _api.SendAsync(HttpMethod.Post, $"{RepoPath(repo)}/git/trees", new GhCreateTree(baseTree, entries), cancellationToken).ConfigureAwait(false);
-            tree = created.Status == HttpStatusCode.Created ? created.Read<GhSha>().Sha : throw created.Error($"creating a tree in {repo}");
+            tree = await CallAsync(repo, $"writing a tree in {repo}", c => GitHubRest.CreateTreeAsync(c, repo, baseTree, writes, deletes), cancellationToken).ConfigureAwait(false);
         }
 
+        // Whole seconds: git stores no more, and GitHub documents the date as YYYY-MM-DDTHH:MM:SSZ.
         var at = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
-        var body = new GhCreateCommit(message, tree, parent is null ? [] : [parent], new GhNewSignature(author.Name, author.Email, at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)));
-        var commit = await _api.SendAsync(HttpMethod.Post, $"{RepoPath(repo)}/git/commits", body, cancellationToken).ConfigureAwait(false);
-        return commit.Status == HttpStatusCode.Created ? commit.Read<GhGitCommit>() : throw commit.Error($"creating a commit in {repo}");
+        var commit = new NewCommit(message, tree, parent is null ? [] : [parent]) { Author = new Committer(author.Name, author.Email, at) };
+        return await CallAsync(repo, $"creating a commit in {repo}", c => c.Git.Commit.Create(repo.Owner, repo.Name, commit), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Every file path of the tree at <paramref name="treeish"/>, or null when GitHub does not know it.</summary>
-    private async Task<List<string>?> GetTreeAsync(RepoRef repo, string treeish, CancellationToken cancellationToken)
+    private async Task<List<string>?> TreeAsync(RepoRef repo, string treeish, CancellationToken cancellationToken)
     {
-        var response = await _api.GetAsync($"{RepoPath(repo)}/git/trees/{EscapePath(treeish)}?recursive=1", cancellationToken).ConfigureAwait(false);
-        switch (response.Status)
+        var tree = await CallAsync(repo, $"listing the files of {repo} at {treeish}", async c =>
         {
-            case HttpStatusCode.OK:
-                var tree = response.Read<GhTree>();
-                if (tree.Truncated)
-                {
-                    throw new GitHubApiException(200, $"The tree of {repo} at {treeish} has more entries than GitHub lists in one answer.");
-                }
-
-                return tree.Tree.Where(e => e.Type == "blob").Select(e => e.Path).ToList();
-            case HttpStatusCode.NotFound:
-            case HttpStatusCode.UnprocessableEntity:
-                await RequireRepositoryAsync(repo, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await GitHubRest.TreeAsync(c, repo, treeish).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is NotFoundException or ApiValidationException)
+            {
                 return null;
-            case HttpStatusCode.Conflict:
-                return []; // empty repository
-            default:
-                throw response.Error($"GET tree {treeish} of {repo}");
+            }
+            catch (ApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+                return new TreeResponse(string.Empty, string.Empty, [], false); // empty repository
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (tree is null)
+        {
+            await RequireRepositoryAsync(repo, cancellationToken).ConfigureAwait(false);
+            return null;
         }
+
+        if (tree.Truncated)
+        {
+            throw new GitHubApiException(502, $"The tree of {repo} at {treeish} has more entries than GitHub lists in one answer.");
+        }
+
+        return tree.Tree.Where(e => e.Type.Value == TreeType.Blob).Select(e => e.Path).ToList();
     }
 
     private async Task<List<GitCommit>> CommitsAsync(RepoRef repo, string sha, string? path, int max, CancellationToken cancellationToken)
     {
-        var url = $"{RepoPath(repo)}/commits?sha={sha}&per_page={Math.Min(max, 100).ToString(CultureInfo.InvariantCulture)}" +
-                  (path is null ? string.Empty : "&path=" + Uri.EscapeDataString(path));
-        var items = await _api.GetPagesAsync<GhCommitItem>(url, max, _ => false, cancellationToken).ConfigureAwait(false);
-        return items.Select(c => new GitCommit(c.Sha, c.Commit.Message.TrimEnd(), c.Commit.Author.Name, c.Commit.Author.Date)).ToList();
+        var request = new CommitRequest { Sha = sha, Path = path };
+        var commits = await CallAsync(repo, $"reading the history of {repo}", c => c.Repository.Commit.GetAll(repo.Owner, repo.Name, request, Pages(max)), cancellationToken).ConfigureAwait(false);
+        return commits.Take(max).Select(c => new GitCommit(c.Sha, c.Commit.Message.TrimEnd(), c.Commit.Author.Name, c.Commit.Author.Date)).ToList();
     }
+
+    private Task<T> CallAsync<T>(RepoRef repo, string what, Func<IGitHubClient, Task<T>> call, CancellationToken cancellationToken) =>
+        calls.RunAsync(what, async () =>
+        {
+            var client = await clients.ForRepositoryAsync(repo, GitHubCalls.Cancellation).ConfigureAwait(false);
+            try
+            {
+                return await call(client).ConfigureAwait(false);
+            }
+            catch (AuthorizationException) when (clients.App is not null)
+            {
+                // An installation token GitHub no longer takes (revoked, or the App's permissions changed): once more with a new one.
+                clients.ForgetInstallation(repo.Owner, client);
+                return await call(await clients.ForRepositoryAsync(repo, GitHubCalls.Cancellation).ConfigureAwait(false)).ConfigureAwait(false);
+            }
+        }, cancellationToken);
 
     private async Task<GitRepository> RequireRepositoryAsync(RepoRef repo, CancellationToken cancellationToken) =>
         await GetRepositoryAsync(repo, cancellationToken).ConfigureAwait(false) ?? throw new GitNotFoundException($"Repository {repo} does not exist.");
 
-    private static string RepoPath(RepoRef repo) => $"repos/{repo.Owner}/{repo.Name}";
+    private static async Task<T?> OrNull<T>(Task<T> call)
+        where T : class
+    {
+        try
+        {
+            return await call.ConfigureAwait(false);
+        }
+        catch (NotFoundException)
+        {
+            return null;
+        }
+    }
 
-    private static string EscapePath(string path) => string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
+    /// <summary>Pages of up to 100 (GitHub's largest), as many as <paramref name="max"/> items need.</summary>
+    private static ApiOptions Pages(int max)
+    {
+        var size = Math.Min(max, 100);
+        return new ApiOptions { PageSize = size, PageCount = (max + size - 1) / size, StartPage = 1 };
+    }
 
-    private static GitRepository Map(GhRepo r, bool created) =>
+    private static GitRepository Map(Repository r, bool created) =>
         new(new RepoRef(r.Owner.Login, r.Name), r.DefaultBranch, r.CloneUrl, r.HtmlUrl, created);
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Created GitHub repository {Repo}")]

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using IdpServerless.Functions.Git;
+using IdpServerless.Functions.Git.GitHub;
 using IdpServerless.Functions.Templates.Actions;
 using IdpServerless.Functions.Templates.Expressions;
 using IdpServerless.Functions.Templates.Model;
@@ -67,9 +68,14 @@ public sealed partial class StepRunner(ActionRegistry actions, ILogger<StepRunne
         }
     }
 
-    /// <summary>Failures a retry cannot fix.</summary>
+    /// <summary>
+    /// Failures a retry cannot fix. From GitHub: refused credentials (401), a missing permission (403 that is not a rate
+    /// limit), something that is not there (404) or a request GitHub will never take (422); a rate limit, a timeout or
+    /// a 5xx may pass, so those stay retryable.
+    /// </summary>
     public static bool IsPermanent(Exception e) => e is ActionFailedException or TemplateExpressionException or ProblemException
-        or GitNotFoundException or GitConflictException or FormatException or ArgumentException or UnauthorizedAccessException;
+        or GitNotFoundException or GitConflictException or FormatException or ArgumentException or UnauthorizedAccessException
+        or GitHubApiException { Status: 401 or 404 or 422 } or GitHubApiException { Status: 403, RetryAfter: null };
 
     [LoggerMessage(EventId = 7101, Level = LogLevel.Information, Message = "Scaffolder task {TaskId} step {StepId} failed ({ErrorType})")]
     private static partial void LogStepFailed(ILogger logger, string taskId, string stepId, string errorType);

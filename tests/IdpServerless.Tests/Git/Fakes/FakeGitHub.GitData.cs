@@ -327,7 +327,9 @@ public sealed partial class FakeGitHub
             .Concat(files.Select(f => (Path: f.Key, Mode: "100644", Type: "blob", Sha: f.Value, Size: (int?)r.Objects.Blob(f.Value)!.Length)))
             .Where(e => recursive || !e.Path.Contains('/', StringComparison.Ordinal))
             .OrderBy(e => e.Path, StringComparer.Ordinal)
-            .Select(e => new { path = e.Path, mode = e.Mode, type = e.Type, sha = e.Sha, size = e.Size, url = Url(c, $"repos/{r.Owner}/{r.Name}/git/{e.Type}s/{e.Sha}") })
+            .Select(e => e.Size is { } size
+                ? (object)new { path = e.Path, mode = e.Mode, type = e.Type, sha = e.Sha, size, url = Url(c, $"repos/{r.Owner}/{r.Name}/git/{e.Type}s/{e.Sha}") }
+                : new { path = e.Path, mode = e.Mode, type = e.Type, sha = e.Sha, url = Url(c, $"repos/{r.Owner}/{r.Name}/git/{e.Type}s/{e.Sha}") }) // GitHub gives no size for a tree
             .ToList();
         return new { sha = treeSha, url = Url(c, $"repos/{r.Owner}/{r.Name}/git/trees/{treeSha}"), tree = entries, truncated = false };
     }
