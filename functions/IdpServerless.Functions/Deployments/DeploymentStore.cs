@@ -180,6 +180,36 @@ public sealed partial class DeploymentStore(StorageClient storage, ILogger<Deplo
         return (items, continuation is null ? null : EncodeCursor(continuation));
     }
 
+    /// <summary>
+    /// Every deployment created at or after <paramref name="since"/>: of the given components (one partition query each,
+    /// eight at a time), or of all of them (one scan filtered on the indexed <c>CreatedAt</c> column) when null.
+    /// </summary>
+    public async Task<List<DeploymentRecord>> ListSinceAsync(IReadOnlyCollection<string>? components, DateTimeOffset since, CancellationToken ct)
+    {
+        await EnsureAsync(ct).ConfigureAwait(false);
+        var table = storage.GetTable(DeploymentsTable);
+        if (components is null)
+        {
+            var all = new List<DeploymentRecord>();
+            await foreach (var e in table.QueryAsync(TableFilter.And(TableFilter.Ne("PartitionKey", IdPartition), TableFilter.Ge("CreatedAt", since)), ct: ct).ConfigureAwait(false))
+            {
+                all.Add(FromEntity(e));
+            }
+
+            return all;
+        }
+
+        var found = new System.Collections.Concurrent.ConcurrentBag<DeploymentRecord>();
+        await Parallel.ForEachAsync(components, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (component, token) =>
+        {
+            await foreach (var e in table.QueryAsync(TableFilter.And(TableFilter.Eq("PartitionKey", TableKeys.Escape(component)), TableFilter.Ge("CreatedAt", since)), ct: token).ConfigureAwait(false))
+            {
+                found.Add(FromEntity(e));
+            }
+        }).ConfigureAwait(false);
+        return [.. found];
+    }
+
     public async Task<IReadOnlyList<EnvironmentState>> GetEnvironmentsAsync(string component, CancellationToken ct)
     {
         await EnsureAsync(ct).ConfigureAwait(false);

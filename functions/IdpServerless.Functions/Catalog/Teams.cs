@@ -1,0 +1,89 @@
+using IdpServerless.Functions.Catalog.Index;
+using IdpServerless.Functions.Catalog.Model;
+
+namespace IdpServerless.Functions.Catalog;
+
+/// <summary>
+/// Teams as the catalog draws them: a group with its child groups (parentOf, transitively, cycles ignored), what they
+/// own (ownerOf), and for an entity every team above its owners (ownedBy, then childOf upwards), so a parent team's
+/// figures include its children's.
+/// </summary>
+public static class Teams
+{
+    /// <summary>The group and every group below it, the group first.</summary>
+    public static List<string> WithDescendants(CatalogIndex index, string groupRef)
+    {
+        var result = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Queue<string>([groupRef]);
+        while (pending.Count > 0)
+        {
+            var group = pending.Dequeue();
+            if (!seen.Add(group))
+            {
+                continue;
+            }
+
+            result.Add(group);
+            if (index.Get(group) is { } record)
+            {
+                foreach (var child in record.Relations.Where(r => r.Type == RelationTypes.ParentOf))
+                {
+                    pending.Enqueue(child.TargetRef);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Refs of the entities owned by the group or any group below it (optionally of one kind, lowercase).</summary>
+    public static List<string> Owned(CatalogIndex index, string groupRef, string? kind = null)
+    {
+        var owned = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var group in WithDescendants(index, groupRef))
+        {
+            if (index.Get(group) is not { } record)
+            {
+                continue;
+            }
+
+            foreach (var r in record.Relations)
+            {
+                if (r.Type == RelationTypes.OwnerOf && (kind is null || r.TargetRef.StartsWith(kind + ":", StringComparison.Ordinal)))
+                {
+                    owned.Add(r.TargetRef);
+                }
+            }
+        }
+
+        return [.. owned.Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Every group an entity counts towards: its owner groups and all their ancestors.</summary>
+    public static List<string> Above(CatalogIndex index, EntityRecord entity)
+    {
+        var result = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Queue<string>(entity.Relations.Where(r => r.Type == RelationTypes.OwnedBy && r.TargetRef.StartsWith("group:", StringComparison.Ordinal)).Select(r => r.TargetRef));
+        while (pending.Count > 0)
+        {
+            var group = pending.Dequeue();
+            if (!seen.Add(group))
+            {
+                continue;
+            }
+
+            result.Add(group);
+            if (index.Get(group) is { } record)
+            {
+                foreach (var parent in record.Relations.Where(r => r.Type == RelationTypes.ChildOf))
+                {
+                    pending.Enqueue(parent.TargetRef);
+                }
+            }
+        }
+
+        return result;
+    }
+}
