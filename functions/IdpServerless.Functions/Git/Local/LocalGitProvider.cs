@@ -1,21 +1,24 @@
 using System.Globalization;
 using System.Text;
+using LibGit2Sharp;
+using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 
 namespace IdpServerless.Functions.Git.Local;
 
 /// <summary>
-/// The default git host: bare repositories in <c>{IDP_DATA_DIR}/git/{owner}/{name}.git</c> driven by the git CLI.
-/// Commits never touch a working tree: blobs, a temporary index and <c>commit-tree</c> build the commit, and
-/// <c>update-ref new old</c> moves the branch only if it still points where the commit was built (compare-and-swap
-/// under git's ref lock), so concurrent writers in any number of processes never lose each other's commits.
+/// The default git host: bare repositories in <c>{IDP_DATA_DIR}/git/{owner}/{name}.git</c>. Reads and object writes run
+/// in-process on libgit2 (LibGit2Sharp); commits never touch a working tree or an index: blobs and trees are written
+/// straight to the object database, and only the branch move is one <c>git update-ref new old</c> process, a
+/// compare-and-swap under git's ref lock (LibGit2Sharp exposes no conditional ref update), so concurrent writers in any
+/// number of processes, the portal's and developers' pushes alike, never lose each other's commits.
 /// </summary>
 public sealed partial class LocalGitProvider(GitOptions options, TimeProvider time, ILogger<LocalGitProvider> logger) : IGitProvider
 {
     public const string DefaultBranch = "main";
     public const string CommitterName = "IdpServerless";
     public const string CommitterEmail = "git@idpserverless.local";
+    internal const string ZeroId = "0000000000000000000000000000000000000000";
     private const int MaxAttemptsWithoutExpectedHead = 25;
-    private const string LogFormat = "--format=%H%x1f%an%x1f%aI%x1f%B%x1e";
 
     private readonly string _root = options.RepositoriesRoot;
 
@@ -36,12 +39,16 @@ public sealed partial class LocalGitProvider(GitOptions options, TimeProvider ti
         var staging = Path.Combine(ownerDir, $".staging-{repo.Name}-{Guid.NewGuid():N}");
         try
         {
-            await GitCli.RunCheckedAsync(null, ["init", "--bare", "--quiet", "--initial-branch=" + DefaultBranch, staging], cancellationToken).ConfigureAwait(false);
+            Repository.Init(staging, isBare: true);
+            using (var git = new Repository(staging))
+            {
+                var readme = Encoding.UTF8.GetBytes($"# {repo.Name}\n" + (string.IsNullOrWhiteSpace(description) ? string.Empty : $"\n{description.Trim()}\n"));
+                var initial = WriteCommit(git, null, [new GitChange("README.md", readme)], "Initial commit", new GitAuthor(CommitterName, CommitterEmail), time.GetUtcNow());
+                var main = git.Refs.Add("refs/heads/" + DefaultBranch, initial.Id, "idp: initial commit", allowOverwrite: false);
+                git.Refs.Add("HEAD", main, "idp: default branch", allowOverwrite: true);
+            }
+
             await File.WriteAllTextAsync(Path.Combine(staging, "description"), (description ?? repo.Name) + "\n", cancellationToken).ConfigureAwait(false);
-            var readme = Encoding.UTF8.GetBytes($"# {repo.Name}\n" + (string.IsNullOrWhiteSpace(description) ? string.Empty : $"\n{description.Trim()}\n"));
-            var at = time.GetUtcNow();
-            var sha = await BuildCommitAsync(staging, null, [new GitChange("README.md", readme)], "Initial commit", new GitAuthor(CommitterName, CommitterEmail), at, cancellationToken).ConfigureAwait(false);
-            await GitCli.RunCheckedAsync(staging, ["update-ref", "refs/heads/" + DefaultBranch, sha, ZeroId], cancellationToken).ConfigureAwait(false);
             try
             {
                 Directory.Move(staging, dir);
@@ -103,49 +110,51 @@ public sealed partial class LocalGitProvider(GitOptions options, TimeProvider ti
         return Task.FromResult<IReadOnlyList<GitRepository>>(found);
     }
 
-    public async Task<byte[]?> ReadFileAsync(RepoRef repo, string path, string? gitRef, CancellationToken cancellationToken)
+    public Task<byte[]?> ReadFileAsync(RepoRef repo, string path, string? gitRef, CancellationToken cancellationToken)
     {
         GitInput.Path(path);
         var dir = RequireRepository(repo);
-        var commit = await ResolveCommitAsync(dir, GitInput.Ref(gitRef), cancellationToken).ConfigureAwait(false);
-        var result = await GitCli.RunCheckedAsync(dir, ["cat-file", "--batch"], cancellationToken, Encoding.UTF8.GetBytes($"{commit}:{path}\n")).ConfigureAwait(false);
-        var output = result.Stdout;
-        var newline = Array.IndexOf(output, (byte)'\n');
-        var header = Encoding.UTF8.GetString(output, 0, newline < 0 ? output.Length : newline).Split(' ');
-        if (newline < 0 || header.Length != 3 || header[1] != "blob")
-        {
-            return null; // "<object> missing", or a folder (tree) rather than a file
-        }
+        using var git = Open(dir);
+        var entry = ResolveCommit(git, dir, GitInput.Ref(gitRef))[path];
 
-        var size = int.Parse(header[2], CultureInfo.InvariantCulture);
-        return output.AsSpan(newline + 1, size).ToArray();
+        // Missing, a folder (tree) or a submodule (commit) rather than a file: no content.
+        return Task.FromResult(entry?.Target is Blob blob ? ReadBlob(blob) : null);
     }
 
-    public async Task<IReadOnlyList<string>> ListFilesAsync(RepoRef repo, string? prefix, string? gitRef, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> ListFilesAsync(RepoRef repo, string? prefix, string? gitRef, CancellationToken cancellationToken)
     {
         var folder = GitInput.Prefix(prefix);
         var dir = RequireRepository(repo);
-        var commit = await ResolveCommitAsync(dir, GitInput.Ref(gitRef), cancellationToken).ConfigureAwait(false);
-        List<string> args = ["ls-tree", "-r", "-z", "--name-only", "--full-tree", commit];
-        if (folder is not null)
+        using var git = Open(dir);
+        var commit = ResolveCommit(git, dir, GitInput.Ref(gitRef));
+        var files = new List<string>();
+        if (folder is null)
         {
-            args.AddRange(["--", folder]);
+            CollectFiles(commit.Tree, null, files);
+        }
+        else if (commit[folder] is { } entry)
+        {
+            if (entry.Target is Tree tree)
+            {
+                CollectFiles(tree, folder, files);
+            }
+            else
+            {
+                files.Add(folder);
+            }
         }
 
-        var result = await GitCli.RunCheckedAsync(dir, args, cancellationToken).ConfigureAwait(false);
-        return Encoding.UTF8.GetString(result.Stdout)
-            .Split('\0', StringSplitOptions.RemoveEmptyEntries)
-            .Where(p => folder is null || p.StartsWith(folder + "/", StringComparison.Ordinal) || p == folder)
-            .ToList();
+        return Task.FromResult<IReadOnlyList<string>>(files);
     }
 
     public Task<string?> GetHeadAsync(RepoRef repo, string branch, CancellationToken cancellationToken)
     {
         GitInput.Branch(branch);
-        return HeadAsync(RequireRepository(repo), branch, cancellationToken);
+        using var git = Open(RequireRepository(repo));
+        return Task.FromResult(Tip(git, branch)?.Sha);
     }
 
-    public async Task<IReadOnlyList<GitCommit>> LogAsync(RepoRef repo, string branch, string? path, int max, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<GitCommit>> LogAsync(RepoRef repo, string branch, string? path, int max, CancellationToken cancellationToken)
     {
         GitInput.Branch(branch);
         if (path is not null)
@@ -154,38 +163,57 @@ public sealed partial class LocalGitProvider(GitOptions options, TimeProvider ti
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
-        var dir = RequireRepository(repo);
-        _ = await HeadAsync(dir, branch, cancellationToken).ConfigureAwait(false) ?? throw new GitNotFoundException($"Branch '{branch}' does not exist in {repo}.");
-        List<string> args = ["log", LogFormat, "-n", max.ToString(CultureInfo.InvariantCulture), "refs/heads/" + branch];
-        if (path is not null)
+        using var git = Open(RequireRepository(repo));
+        var tip = Tip(git, branch) ?? throw new GitNotFoundException($"Branch '{branch}' does not exist in {repo}.");
+        var commits = new List<GitCommit>();
+        foreach (var c in git.Commits.QueryBy(new CommitFilter { IncludeReachableFrom = tip, SortBy = CommitSortStrategies.Topological | CommitSortStrategies.Time }))
         {
-            args.AddRange(["--", path]);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (path is null || Changes(c, path))
+            {
+                commits.Add(ToCommit(c));
+                if (commits.Count >= max)
+                {
+                    break;
+                }
+            }
         }
 
-        var result = await GitCli.RunCheckedAsync(dir, args, cancellationToken).ConfigureAwait(false);
-        return ParseLog(result.Stdout);
+        return Task.FromResult<IReadOnlyList<GitCommit>>(commits);
     }
 
-    public async Task<GitCommit?> FindCommitByTrailerAsync(RepoRef repo, string branch, string key, string value, int searchDepth, CancellationToken cancellationToken)
+    public Task<GitCommit?> FindCommitByTrailerAsync(RepoRef repo, string branch, string key, string value, int searchDepth, CancellationToken cancellationToken)
     {
         GitInput.Branch(branch);
         GitInput.Trailer(key, value);
         ArgumentOutOfRangeException.ThrowIfLessThan(searchDepth, 1);
-        var dir = RequireRepository(repo);
-        if (await HeadAsync(dir, branch, cancellationToken).ConfigureAwait(false) is null)
+        using var git = Open(RequireRepository(repo));
+        if (Tip(git, branch) is not { } tip)
         {
-            return null;
+            return Task.FromResult<GitCommit?>(null);
         }
 
-        // git pre-filters with a fixed-string grep; the depth bound excludes everything from branch~depth back (missing
-        // when history is shorter, hence --ignore-missing); the exact trailer parse below has the last word.
-        var tip = "refs/heads/" + branch;
-        var result = await GitCli.RunCheckedAsync(dir,
-        [
-            "log", LogFormat, "--fixed-strings", "--regexp-ignore-case", "--grep=" + GitTrailers.SearchText(key, value),
-            "--ignore-missing", tip, "--not", $"{tip}~{searchDepth.ToString(CultureInfo.InvariantCulture)}",
-        ], cancellationToken).ConfigureAwait(false);
-        return ParseLog(result.Stdout).FirstOrDefault(c => GitTrailers.Has(c.Message, key, value));
+        // The commits from the tip back to, not including, its searchDepth-th first-parent ancestor (git's
+        // "tip --not tip~depth"); libgit2 resolves "tip~depth" natively (null when history is shorter), and a
+        // fixed-string test skips most messages before the exact trailer parse.
+        var boundary = git.Lookup<Commit>(tip.Sha + "~" + searchDepth.ToString(CultureInfo.InvariantCulture));
+        var filter = new CommitFilter { IncludeReachableFrom = tip, SortBy = CommitSortStrategies.Topological | CommitSortStrategies.Time };
+        if (boundary is not null)
+        {
+            filter.ExcludeReachableFrom = boundary;
+        }
+
+        var text = GitTrailers.SearchText(key, value);
+        foreach (var c in git.Commits.QueryBy(filter))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (c.Message.Contains(text, StringComparison.OrdinalIgnoreCase) && GitTrailers.Has(c.Message, key, value))
+            {
+                return Task.FromResult<GitCommit?>(ToCommit(c));
+            }
+        }
+
+        return Task.FromResult<GitCommit?>(null);
     }
 
     public async Task<GitCommit> CommitAsync(RepoRef repo, string branch, IReadOnlyList<GitChange> changes, string message, GitAuthor author, string? expectedHead, CancellationToken cancellationToken)
@@ -196,20 +224,26 @@ public sealed partial class LocalGitProvider(GitOptions options, TimeProvider ti
         var dir = RequireRepository(repo);
         for (var attempt = 1; ; attempt++)
         {
-            var head = await HeadAsync(dir, branch, cancellationToken).ConfigureAwait(false);
-            if (expectedHead is not null && !string.Equals(head, expectedHead, StringComparison.OrdinalIgnoreCase))
+            string? head;
+            GitCommit commit;
+            using (var git = Open(dir))
             {
-                throw new GitConflictException($"Branch '{branch}' of {repo} is at {head ?? "(none)"}, not {expectedHead}.");
+                var tip = Tip(git, branch);
+                head = tip?.Sha;
+                if (expectedHead is not null && !string.Equals(head, expectedHead, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new GitConflictException($"Branch '{branch}' of {repo} is at {head ?? "(none)"}, not {expectedHead}.");
+                }
+
+                // A new branch starts from the default branch's tip.
+                commit = ToCommit(WriteCommit(git, tip ?? Tip(git, ReadDefaultBranch(dir)), changes, message, author, time.GetUtcNow()));
             }
 
-            var parent = head ?? await HeadAsync(dir, ReadDefaultBranch(dir), cancellationToken).ConfigureAwait(false);
-            var at = time.GetUtcNow();
-            var sha = await BuildCommitAsync(dir, parent, changes, message, author, at, cancellationToken).ConfigureAwait(false);
-            var update = await GitCli.RunAsync(dir, ["update-ref", "-m", "idp: commit", "refs/heads/" + branch, sha, head ?? ZeroId], cancellationToken).ConfigureAwait(false);
+            var update = await GitCli.RunAsync(dir, ["update-ref", "-m", "idp: commit", "refs/heads/" + branch, commit.Sha, head ?? ZeroId], cancellationToken).ConfigureAwait(false);
             if (update.Ok)
             {
-                LogCommitted(logger, repo.ToString(), branch, sha, changes.Count);
-                return new GitCommit(sha, NormalizeMessage(message), author.Name, TruncateToSeconds(at));
+                LogCommitted(logger, repo.ToString(), branch, commit.Sha, changes.Count);
+                return commit;
             }
 
             if (!IsRefRace(update.Stderr))
@@ -226,115 +260,139 @@ public sealed partial class LocalGitProvider(GitOptions options, TimeProvider ti
         }
     }
 
-    internal const string ZeroId = "0000000000000000000000000000000000000000";
-
     private static bool IsRefRace(string stderr) =>
         stderr.Contains("cannot lock ref", StringComparison.Ordinal) ||
         stderr.Contains("Unable to create", StringComparison.Ordinal) ||
         stderr.Contains("reference already exists", StringComparison.Ordinal);
 
-    private async Task<string> BuildCommitAsync(string dir, string? parent, IReadOnlyList<GitChange> changes, string message, GitAuthor author, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the changes' blobs, the trees and the commit object (parent: <paramref name="parent"/>) into the object
+    /// database, without moving any ref. Files are written as 100644; a folder left empty by deletions disappears, as
+    /// it would through git's index.
+    /// </summary>
+    private static Commit WriteCommit(Repository git, Commit? parent, IReadOnlyList<GitChange> changes, string message, GitAuthor author, DateTimeOffset at)
     {
-        var scratch = Directory.CreateTempSubdirectory("idp-git-");
-        try
+        var definition = parent is null ? new TreeDefinition() : TreeDefinition.From(parent);
+        foreach (var change in changes)
         {
-            // A private index per commit: concurrent commits in this or other processes never share staging state.
-            var env = new Dictionary<string, string> { ["GIT_INDEX_FILE"] = Path.Combine(scratch.FullName, "index") };
-            await GitCli.RunCheckedAsync(dir, parent is null ? ["read-tree", "--empty"] : ["read-tree", parent], cancellationToken, environment: env).ConfigureAwait(false);
-
-            var writes = changes.Where(c => c.Content is not null).ToList();
-            var blobs = new List<string>();
-            if (writes.Count > 0)
+            if (change.Content is null)
             {
-                var files = new StringBuilder();
-                for (var i = 0; i < writes.Count; i++)
-                {
-                    var file = Path.Combine(scratch.FullName, $"blob-{i}");
-                    await File.WriteAllBytesAsync(file, writes[i].Content!, cancellationToken).ConfigureAwait(false);
-                    files.Append(file).Append('\n');
-                }
-
-                var hashed = await GitCli.RunCheckedAsync(dir, ["hash-object", "-w", "--no-filters", "--stdin-paths"], cancellationToken, Encoding.UTF8.GetBytes(files.ToString())).ConfigureAwait(false);
-                blobs.AddRange(hashed.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-                if (blobs.Count != writes.Count)
-                {
-                    throw new GitCommandException($"git hash-object returned {blobs.Count} ids for {writes.Count} files.");
-                }
+                definition.Remove(change.Path);
             }
-
-            var info = new StringBuilder();
-            for (var i = 0; i < writes.Count; i++)
+            else
             {
-                info.Append("100644 ").Append(blobs[i]).Append('\t').Append(writes[i].Path).Append('\0');
+                using var content = new MemoryStream(change.Content, writable: false);
+                definition.Add(change.Path, git.ObjectDatabase.CreateBlob(content), Mode.NonExecutableFile);
             }
-
-            foreach (var delete in changes.Where(c => c.Content is null))
-            {
-                info.Append("0 ").Append(ZeroId).Append('\t').Append(delete.Path).Append('\0');
-            }
-
-            if (info.Length > 0)
-            {
-                await GitCli.RunCheckedAsync(dir, ["update-index", "-z", "--index-info"], cancellationToken, Encoding.UTF8.GetBytes(info.ToString()), env).ConfigureAwait(false);
-            }
-
-            var tree = (await GitCli.RunCheckedAsync(dir, ["write-tree"], cancellationToken, environment: env).ConfigureAwait(false)).Text;
-            var date = $"@{at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)} +0000";
-            var identity = new Dictionary<string, string>
-            {
-                ["GIT_AUTHOR_NAME"] = author.Name,
-                ["GIT_AUTHOR_EMAIL"] = author.Email,
-                ["GIT_AUTHOR_DATE"] = date,
-                ["GIT_COMMITTER_NAME"] = CommitterName,
-                ["GIT_COMMITTER_EMAIL"] = CommitterEmail,
-                ["GIT_COMMITTER_DATE"] = date,
-            };
-            List<string> args = ["commit-tree", tree];
-            if (parent is not null)
-            {
-                args.AddRange(["-p", parent]);
-            }
-
-            var commit = await GitCli.RunCheckedAsync(dir, args, cancellationToken, Encoding.UTF8.GetBytes(NormalizeMessage(message) + "\n"), identity).ConfigureAwait(false);
-            return commit.Text;
         }
-        finally
+
+        var tree = git.ObjectDatabase.CreateTree(definition);
+        var emptied = changes.Where(c => c.Content is null).SelectMany(c => Folders(c.Path)).Distinct(StringComparer.Ordinal)
+            .OrderByDescending(f => f.Length).ToList();
+        for (var pruned = true; pruned && emptied.Count > 0;)
         {
-            scratch.Delete(recursive: true);
+            pruned = false;
+            foreach (var folder in emptied.Where(f => tree[f]?.Target is Tree { Count: 0 }))
+            {
+                definition.Remove(folder);
+                pruned = true;
+            }
+
+            if (pruned)
+            {
+                tree = git.ObjectDatabase.CreateTree(definition);
+            }
+        }
+
+        var when = TruncateToSeconds(at);
+        return git.ObjectDatabase.CreateCommit(
+            new Signature(author.Name, author.Email, when),
+            new Signature(CommitterName, CommitterEmail, when),
+            NormalizeMessage(message) + "\n",
+            tree,
+            parent is null ? [] : [parent],
+            prettifyMessage: false);
+    }
+
+    /// <summary>The folders holding a path, deepest first: <c>a/b/c.txt</c> gives <c>a/b</c>, <c>a</c>.</summary>
+    private static IEnumerable<string> Folders(string path)
+    {
+        for (var slash = path.LastIndexOf('/'); slash > 0; slash = path.LastIndexOf('/', slash - 1))
+        {
+            yield return path[..slash];
         }
     }
 
-    private static async Task<string?> HeadAsync(string dir, string branch, CancellationToken cancellationToken)
+    /// <summary>True when the commit changed <paramref name="path"/> (file or folder) against every parent, as <c>git log -- path</c> shows it.</summary>
+    private static bool Changes(Commit commit, string path)
     {
-        var result = await GitCli.RunAsync(dir, ["rev-parse", "--verify", "--quiet", $"refs/heads/{branch}^{{commit}}"], cancellationToken).ConfigureAwait(false);
-        return result.Ok ? result.Text : null;
+        var mine = commit[path]?.Target.Id;
+        var parents = commit.Parents.ToList();
+        return parents.Count == 0 ? mine is not null : parents.All(p => p[path]?.Target.Id != mine);
     }
 
-    private static async Task<string> ResolveCommitAsync(string dir, string? gitRef, CancellationToken cancellationToken)
+    private static void CollectFiles(Tree tree, string? folder, List<string> files)
+    {
+        foreach (var entry in tree)
+        {
+            var path = folder is null ? entry.Name : folder + "/" + entry.Name;
+            if (entry.Target is Tree sub)
+            {
+                CollectFiles(sub, path, files);
+            }
+            else
+            {
+                files.Add(path);
+            }
+        }
+    }
+
+    private static byte[] ReadBlob(Blob blob)
+    {
+        using var stream = blob.GetContentStream();
+        using var buffer = new MemoryStream((int)Math.Min(blob.Size, int.MaxValue));
+        stream.CopyTo(buffer);
+        return buffer.ToArray();
+    }
+
+    private static Commit? Tip(Repository git, string branch) =>
+        git.Refs["refs/heads/" + branch]?.ResolveToDirectReference()?.Target as Commit;
+
+    private static Commit ResolveCommit(Repository git, string dir, string? gitRef)
     {
         var name = gitRef ?? "refs/heads/" + ReadDefaultBranch(dir);
-        var result = await GitCli.RunAsync(dir, ["rev-parse", "--verify", "--quiet", name + "^{commit}"], cancellationToken).ConfigureAwait(false);
-        return result.Ok ? result.Text : throw new GitNotFoundException($"No commit found for the ref '{gitRef ?? "(default branch)"}'.");
-    }
-
-    private static List<GitCommit> ParseLog(byte[] output)
-    {
-        var commits = new List<GitCommit>();
-        foreach (var record in Encoding.UTF8.GetString(output).Split('\x1e'))
+        try
         {
-            var fields = record.TrimStart('\n').Split('\x1f', 4);
-            if (fields.Length == 4)
+            if (git.Lookup(name + "^{commit}") is Commit commit)
             {
-                commits.Add(new GitCommit(fields[0], NormalizeMessage(fields[3]), fields[1], DateTimeOffset.Parse(fields[2], CultureInfo.InvariantCulture)));
+                return commit;
             }
         }
+        catch (Exception e) when (e is InvalidSpecificationException or AmbiguousSpecificationException)
+        {
+            throw new GitNotFoundException($"No single commit found for the ref '{gitRef}': {e.Message}");
+        }
 
-        return commits;
+        throw new GitNotFoundException($"No commit found for the ref '{gitRef ?? "(default branch)"}'.");
     }
+
+    private static GitCommit ToCommit(Commit c) => new(c.Sha, NormalizeMessage(c.Message), c.Author.Name, c.Author.When);
 
     private static string NormalizeMessage(string message) => message.Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd();
 
     private static DateTimeOffset TruncateToSeconds(DateTimeOffset at) => DateTimeOffset.FromUnixTimeSeconds(at.ToUnixTimeSeconds());
+
+    private static Repository Open(string dir)
+    {
+        try
+        {
+            return new Repository(dir);
+        }
+        catch (RepositoryNotFoundException e)
+        {
+            throw new GitNotFoundException($"The repository at {dir} cannot be opened: {e.Message}");
+        }
+    }
 
     private string RepoDir(RepoRef repo) => Path.Combine(_root, repo.Owner, repo.Name + ".git");
 
