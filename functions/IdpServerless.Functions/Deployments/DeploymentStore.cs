@@ -63,6 +63,9 @@ public sealed partial class DeploymentStore(StorageClient storage, ILogger<Deplo
     /// one only if it is at least as new (<see cref="DeploymentRecord.UpdatedAt"/>, the orchestration's own clock), with
     /// the stored row's ETag; an older one is dropped, and with it the environment update it would have made.
     /// </remarks>
+    /// <summary>Raised on this instance after a finished record is saved (for views derived from deployments; must be quick).</summary>
+    public event Action<DeploymentRecord>? Finished;
+
     public async Task SaveAsync(DeploymentRecord record, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -89,6 +92,11 @@ public sealed partial class DeploymentStore(StorageClient storage, ILogger<Deplo
                 _ = current is null
                     ? await table.AddEntityAsync(entity, ct).ConfigureAwait(false)
                     : await table.UpdateEntityAsync(entity, current.ETag!, ct: ct).ConfigureAwait(false);
+                if (DeploymentStatuses.IsFinished(record.Status))
+                {
+                    Finished?.Invoke(record);
+                }
+
                 return;
             }
             catch (Exception e) when (e is StorageConflictException or StoragePreconditionFailedException && attempt < 10)
