@@ -34,7 +34,7 @@ public sealed record OwnershipIssue(string Problem, string Entity, string Kind, 
 public sealed record OwnershipReport(IReadOnlyDictionary<string, int> Counts, IReadOnlyList<OwnershipIssue> Items, int Total, int InactiveDays);
 
 /// <summary>Ownership health computed from the catalog index and the delivery history, on request.</summary>
-public sealed class OwnershipHealth(CatalogIndex index, CatalogService catalog, DeliveryHistoryCache deliveries, TimeProvider time)
+public sealed class OwnershipHealth(CatalogIndex index, DeliveryHistoryCache deliveries, TimeProvider time)
 {
     private static readonly HashSet<string> OwnedKinds = ["Component", "API", "Resource", "System", "Domain", "Template"];
 
@@ -54,7 +54,7 @@ public sealed class OwnershipHealth(CatalogIndex index, CatalogService catalog, 
             throw ProblemException.Validation("inactiveDays", "must be from 1 to 365");
         }
 
-        await catalog.EnsureReadyAsync(ct).ConfigureAwait(false);
+        await index.EnsureReadyAsync(time, ct).ConfigureAwait(false);
         await deliveries.EnsureFreshAsync(ct).ConfigureAwait(false);
         HashSet<string>? scope = null;
         if (owner is not null)

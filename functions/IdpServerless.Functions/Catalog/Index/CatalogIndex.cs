@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using IdpServerless.Functions.Catalog.Model;
+using IdpServerless.Hosting.Problems;
 
 namespace IdpServerless.Functions.Catalog.Index;
 
@@ -53,6 +54,24 @@ public sealed partial class CatalogIndex : IDisposable
     public bool IsReady => _ready.Task.IsCompleted;
 
     public void MarkReady() => _ready.TrySetResult();
+
+    /// <summary>Waits (up to 30 s) until the first load from storage is done; 503 otherwise.</summary>
+    public async Task EnsureReadyAsync(TimeProvider time, CancellationToken ct)
+    {
+        if (IsReady)
+        {
+            return;
+        }
+
+        try
+        {
+            await _ready.Task.WaitAsync(TimeSpan.FromSeconds(30), time, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new ProblemException(503, ProblemTypes.Unavailable, "The catalog is still loading.", "The catalog is loading from storage; try again shortly.");
+        }
+    }
 
     public EntityRecord? Get(string refKey)
     {

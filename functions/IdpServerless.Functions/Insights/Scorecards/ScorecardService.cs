@@ -43,7 +43,6 @@ public sealed class ScorecardService : IDisposable
     /// <summary>Above this many pending refs one full evaluation is cheaper than looking each up.</summary>
     private const int RebuildThreshold = 5000;
     private readonly CatalogIndex _index;
-    private readonly CatalogService _catalog;
     private readonly DeliveryHistoryCache _deliveries;
     private readonly IOptions<DeploymentOptions> _deploymentOptions;
     private readonly TimeProvider _time;
@@ -55,10 +54,9 @@ public sealed class ScorecardService : IDisposable
     private bool _rebuild = true;
     private bool _deliveryRulesStale;
 
-    public ScorecardService(CatalogIndex index, CatalogService catalog, DeliveryHistoryCache deliveries, IOptions<DeploymentOptions> deploymentOptions, TimeProvider time)
+    public ScorecardService(CatalogIndex index, DeliveryHistoryCache deliveries, IOptions<DeploymentOptions> deploymentOptions, TimeProvider time)
     {
         _index = index;
-        _catalog = catalog;
         _deliveries = deliveries;
         _deploymentOptions = deploymentOptions;
         _time = time;
@@ -279,7 +277,7 @@ public sealed class ScorecardService : IDisposable
 
     private async Task PrepareAsync(CancellationToken ct)
     {
-        await _catalog.EnsureReadyAsync(ct).ConfigureAwait(false);
+        await _index.EnsureReadyAsync(_time, ct).ConfigureAwait(false);
         if (await _deliveries.EnsureFreshAsync(ct).ConfigureAwait(false))
         {
             lock (_pendingGate)
