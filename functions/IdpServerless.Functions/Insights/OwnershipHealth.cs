@@ -1,7 +1,6 @@
 using IdpServerless.Functions.Catalog;
 using IdpServerless.Functions.Catalog.Index;
 using IdpServerless.Functions.Catalog.Model;
-using IdpServerless.Functions.Deployments;
 using IdpServerless.Hosting.Problems;
 
 namespace IdpServerless.Functions.Insights;
@@ -21,7 +20,7 @@ public static class OwnershipProblems
     /// <summary>A group with no members, in it or in any child group.</summary>
     public const string EmptyGroup = "emptyGroup";
 
-    /// <summary>A component whose owning team has not deployed any of its components in the window.</summary>
+    /// <summary>A component whose owning team has not deployed (successfully or not) any of its components in the window.</summary>
     public const string InactiveOwner = "inactiveOwner";
 
     public static IReadOnlyList<string> All { get; } = [NoOwner, UnknownOwner, Orphaned, EmptyGroup, InactiveOwner];
@@ -109,13 +108,13 @@ public sealed class OwnershipHealth(CatalogIndex index, DeliveryHistoryCache del
         return new OwnershipReport(counts, items, items.Count, inactiveDays);
     }
 
-    /// <summary>Groups (with every group above them) owning a component that has a successful deployment since <paramref name="since"/>.</summary>
+    /// <summary>Groups (with every group above them) owning a component with any deployment (successful or not) since <paramref name="since"/>.</summary>
     private HashSet<string> ActiveTeams(DateTimeOffset since)
     {
         var active = new HashSet<string>(StringComparer.Ordinal);
         foreach (var component in deliveries.Components)
         {
-            if (deliveries.For(component).Any(d => d.Status == DeploymentStatuses.Succeeded && (d.FinishedAt ?? d.UpdatedAt) >= since) && index.Get(component) is { } record)
+            if (deliveries.For(component).Any(d => d.CreatedAt >= since) && index.Get(component) is { } record)
             {
                 active.UnionWith(Teams.Above(index, record));
             }
