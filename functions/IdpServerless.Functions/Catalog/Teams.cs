@@ -61,11 +61,17 @@ public static class Teams
     }
 
     /// <summary>Every group an entity counts towards: its owner groups and all their ancestors.</summary>
-    public static List<string> Above(CatalogIndex index, EntityRecord entity)
+    public static List<string> Above(CatalogIndex index, EntityRecord entity) =>
+        Upwards(index, entity.Relations.Where(r => r.Type == RelationTypes.OwnedBy && r.TargetRef.StartsWith("group:", StringComparison.Ordinal)).Select(r => r.TargetRef));
+
+    /// <summary>The group and every group above it (childOf, transitively), the group first.</summary>
+    public static List<string> WithAncestors(CatalogIndex index, string groupRef) => Upwards(index, [groupRef]);
+
+    private static List<string> Upwards(CatalogIndex index, IEnumerable<string> start)
     {
         var result = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var pending = new Queue<string>(entity.Relations.Where(r => r.Type == RelationTypes.OwnedBy && r.TargetRef.StartsWith("group:", StringComparison.Ordinal)).Select(r => r.TargetRef));
+        var pending = new Queue<string>(start);
         while (pending.Count > 0)
         {
             var group = pending.Dequeue();
