@@ -127,6 +127,13 @@ public static class InsightsApi
     /// </summary>
     private static async Task EnsureTeamAllowedAsync(HttpContext http, IAccessPolicy policy, CatalogIndex index, string team, CancellationToken ct)
     {
+        // Groups are catalog data every caller may read, so an unknown one is 404 whoever asks.
+        await index.EnsureReadyAsync(http.RequestServices.GetRequiredService<TimeProvider>(), ct);
+        if (index.Get(team) is not { Kind: "Group" })
+        {
+            throw ProblemException.NotFound($"No group named {team} exists in the catalog.");
+        }
+
         var caller = http.GetCaller();
         foreach (var group in Catalog.Teams.WithAncestors(index, team).Skip(1))
         {
