@@ -101,7 +101,9 @@ public static class ScorecardsBenchmark
                 ChangeOne();
                 return Task.FromResult(0L);
             }, after: () => service.CatchUpAsync(CancellationToken.None));
+            var evaluationsBefore = service.Evaluations;
             await Time("one component changed: its re-evaluation (catch-up)", changes, ChangeOne, () => service.CatchUpAsync(CancellationToken.None));
+            Console.WriteLine($"(each catch-up evaluated {(service.Evaluations - evaluationsBefore) / (double)changes:F1} entity results)");
             var team = catalog.Teams[3];
             var group = stored.First(s => s.RefKey == $"group:default/{team}");
             await Time($"one group changed: catch-up (its components re-read)", 50, () => index.Apply([group with { Etag = Guid.NewGuid().ToString("N") }], []), () => service.CatchUpAsync(CancellationToken.None));

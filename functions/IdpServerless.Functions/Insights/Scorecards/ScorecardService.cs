@@ -93,6 +93,8 @@ public sealed class ScorecardService : IDisposable
             CatchUp();
             var card = Find(scorecardRef);
             var teams = new Dictionary<string, List<EntityScore>>(StringComparer.Ordinal);
+            var above = new Dictionary<string, List<string>>(StringComparer.Ordinal); // owner group -> it and its ancestors
+            var entityTeams = new HashSet<string>(StringComparer.Ordinal);
             foreach (var result in card.Results.Values)
             {
                 if (_index.Get(result.Entity) is not { } entity)
@@ -100,7 +102,23 @@ public sealed class ScorecardService : IDisposable
                     continue;
                 }
 
-                foreach (var team in Teams.Above(_index, entity))
+                entityTeams.Clear();
+                foreach (var owner in entity.Relations)
+                {
+                    if (owner.Type != RelationTypes.OwnedBy || !owner.TargetRef.StartsWith("group:", StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    if (!above.TryGetValue(owner.TargetRef, out var groups))
+                    {
+                        above[owner.TargetRef] = groups = Teams.WithAncestors(_index, owner.TargetRef);
+                    }
+
+                    entityTeams.UnionWith(groups);
+                }
+
+                foreach (var team in entityTeams)
                 {
                     if (!teams.TryGetValue(team, out var list))
                     {
