@@ -105,7 +105,7 @@ const summary = { entities: 3, levels: [{ level: "Bronze", entities: 1 }], noLev
 const card = { ref: "scorecard:default/prod", name: "prod", title: "Prod", description: null, owner: "group:default/platform-team", levels: [{ name: "Bronze", rules: ["owned", "docs"] }], summary };
 
 function withApi(routes: Record<string, unknown>) {
-  const fetch = vi.fn(async (input: RequestInfo | URL) => {
+  const fetch = vi.fn(async (input: RequestInfo | URL, _init?: RequestInit) => {
     const url = new URL(String(input));
     const key = Object.keys(routes).find((k) => url.pathname === k);
     if (!key) return new Response("", { status: 404 });
@@ -177,7 +177,7 @@ describe("ownership export", () => {
     await screen.findByTestId("ownership-export-done");
     const csvCall = fetch.mock.calls.find(([u]) => String(u).includes("format=csv"))!;
     expect(String(csvCall[0])).toContain("problem=noOwner");
-    expect((csvCall[1] as RequestInit).headers).toMatchObject({ Authorization: "Bearer t" });
+    expect(csvCall[1]?.headers).toMatchObject({ Authorization: "Bearer t" });
     expect(createObjectURL).toHaveBeenCalledOnce();
     expect(click).toHaveBeenCalledOnce();
     click.mockRestore();
