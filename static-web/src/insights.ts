@@ -99,32 +99,39 @@ export interface DoraMetric {
   /** The figure as a number for a trend line (null: no data in that bucket). */
   value: (f: DoraFigures) => number | null;
   format: (v: number | null) => string;
+  /** A chart axis label: short enough for the axis ("1.5/d", "25%", "3.5 h"). */
+  tick: (v: number) => string;
   /** What the figure is, in a sentence. */
   help: string;
   /** Whether a higher value is better (for the reader; the chart does not colour by it). */
   higherIsBetter: boolean;
 }
 
+const trim1 = (v: number) => {
+  const r = Math.round(v * 10) / 10;
+  return Number.isInteger(r) ? r.toFixed(0) : r.toFixed(1);
+};
+
 /** DORA's five, in DORA's order. */
 export const DORA_METRICS: DoraMetric[] = [
   {
-    id: "frequency", label: "Deployment frequency", value: (f) => f.deploymentsPerDay, format: formatPerDay,
+    id: "frequency", label: "Deployment frequency", value: (f) => f.deploymentsPerDay, format: formatPerDay, tick: (v) => `${trim1(v)}/d`,
     help: "Successful production deployments per day.", higherIsBetter: true,
   },
   {
-    id: "lead-time", label: "Change lead time", value: (f) => f.changeLeadTimeMinutes, format: formatMinutes,
+    id: "lead-time", label: "Change lead time", value: (f) => f.changeLeadTimeMinutes, format: formatMinutes, tick: formatMinutes,
     help: "Median time from commit to running in production.", higherIsBetter: false,
   },
   {
-    id: "change-fail-rate", label: "Change fail rate", value: (f) => f.changeFailRate, format: formatRate,
+    id: "change-fail-rate", label: "Change fail rate", value: (f) => f.changeFailRate, format: formatRate, tick: (v) => `${Math.round(v * 100)}%`,
     help: "Share of production deployments that failed or were rolled back.", higherIsBetter: false,
   },
   {
-    id: "recovery-time", label: "Failed deployment recovery time", value: (f) => f.failedDeploymentRecoveryTimeMinutes, format: formatMinutes,
+    id: "recovery-time", label: "Failed deployment recovery time", value: (f) => f.failedDeploymentRecoveryTimeMinutes, format: formatMinutes, tick: formatMinutes,
     help: "Median time from a failure to the next successful deployment.", higherIsBetter: false,
   },
   {
-    id: "rework-rate", label: "Deployment rework rate", value: (f) => f.deploymentReworkRate, format: formatRate,
+    id: "rework-rate", label: "Deployment rework rate", value: (f) => f.deploymentReworkRate, format: formatRate, tick: (v) => `${Math.round(v * 100)}%`,
     help: "Share of deployments made to fix a failure (rollbacks, hotfixes).", higherIsBetter: false,
   },
 ];

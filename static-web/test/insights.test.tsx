@@ -10,6 +10,7 @@ import {
 import Ownership from "../src/pages/insights/Ownership";
 import ScorecardPage from "../src/pages/insights/ScorecardPage";
 import TeamPage from "../src/pages/insights/TeamPage";
+import { ScorecardsTab } from "../src/pages/entity/ScorecardsTab";
 
 afterEach(cleanup);
 
@@ -181,5 +182,35 @@ describe("ownership export", () => {
     expect(createObjectURL).toHaveBeenCalledOnce();
     expect(click).toHaveBeenCalledOnce();
     click.mockRestore();
+  });
+});
+
+describe("DORA axis labels", () => {
+  it("are short forms of each figure", () => {
+    expect(DORA_METRICS.map((m) => m.tick(m.id.endsWith("rate") ? 0.25 : 1.5))).toEqual(["1.5/d", "2 min", "25%", "2 min", "25%"]);
+  });
+});
+
+describe("entity scorecards tab", () => {
+  it("shows the level, the next one, each rule by title with its detail, and the recorded changes", async () => {
+    withApi({
+      "/api/insights/entities/component/default/a/scorecards": [{
+        scorecard: "scorecard:default/prod", title: "Prod", levels: [{ name: "Bronze", rules: ["owned"] }, { name: "Silver", rules: ["docs"] }],
+        result: { entity: "component:default/a", level: "Bronze", levelRank: 0, score: 50, outcomes: [
+          { rule: "owned", passed: true, detail: null }, { rule: "docs", passed: false, detail: "no techdocs-ref annotation" },
+        ] },
+        history: [{ at: "2026-12-07T10:00:00Z", level: "Bronze", score: 50, failed: ["docs"] }],
+      }],
+      "/api/insights/scorecards": [card],
+    });
+    const entity = { apiVersion: "backstage.io/v1alpha1", kind: "Component", metadata: { name: "a", namespace: "default" }, spec: {} };
+    render(<MemoryRouter><ScorecardsTab entity={entity as never} /></MemoryRouter>);
+    const panel = await screen.findByTestId("entity-scorecard-scorecard:default/prod");
+    expect(within(panel).getByTestId("entity-scorecard-level").textContent).toBe("Bronze");
+    expect(panel.textContent).toContain("next: Silver");
+    await within(within(panel).getByTestId("entity-rule-docs")).findByText("Has TechDocs");
+    expect(within(panel).getByTestId("entity-rule-docs").getAttribute("data-passed")).toBe("false");
+    expect(within(panel).getAllByTestId("entity-rule-detail").map((d) => d.textContent)).toEqual([" — no techdocs-ref annotation"]);
+    expect(within(panel).getByTestId("entity-scorecard-history").textContent).toContain("Changes (1)");
   });
 });

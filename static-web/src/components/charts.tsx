@@ -116,10 +116,12 @@ const LPAD = { l: 46, r: 10, t: 10, b: 20 };
  * each point's tooltip; an empty or all-null series shows `empty` instead of a chart.
  */
 export function LineChart({
-  title, points, format, testId, empty = "No data yet.", subtitle, minZero = true,
+  title, points, format, tick = format, testId, empty = "No data yet.", subtitle, minZero = true,
 }: {
-  title: string; points: { at: string; value: number | null }[]; format: (v: number) => string; testId?: string;
-  empty?: string; subtitle?: string; minZero?: boolean;
+  title: string; points: { at: string; value: number | null }[]; format: (v: number) => string;
+  /** The axis labels' shorter form (defaults to `format`). */
+  tick?: (v: number) => string;
+  testId?: string; empty?: string; subtitle?: string; minZero?: boolean;
 }) {
   const values = points.map((p) => p.value).filter((v): v is number => v !== null && !Number.isNaN(v));
   if (!values.length) {
@@ -154,8 +156,8 @@ export function LineChart({
       <svg viewBox={`0 0 ${LW} ${LH}`} role="img" aria-label={`${title}: ${points.map((p) => `${formatDateTime(p.at)} ${p.value === null ? "no data" : format(p.value)}`).join("; ")}`}>
         <line x1={LPAD.l} x2={LW - LPAD.r} y1={LH - LPAD.b} y2={LH - LPAD.b} className="axis" />
         <line x1={LPAD.l} x2={LPAD.l} y1={LPAD.t} y2={LH - LPAD.b} className="axis" />
-        <text x={LPAD.l - 4} y={y(hi) + 8} textAnchor="end" className="tick">{format(hi)}</text>
-        <text x={LPAD.l - 4} y={y(lo)} textAnchor="end" className="tick">{format(lo)}</text>
+        <text x={LPAD.l - 4} y={y(hi) + 8} textAnchor="end" className="tick">{tick(hi)}</text>
+        <text x={LPAD.l - 4} y={y(lo)} textAnchor="end" className="tick">{tick(lo)}</text>
         {first ? <text x={LPAD.l} y={LH - 4} className="tick">{shortDate(first)}</text> : null}
         {last && points.length > 1 ? <text x={LW - LPAD.r} y={LH - 4} textAnchor="end" className="tick">{shortDate(last)}</text> : null}
         {runs.map((r, i) => (r.includes(" ") ? <polyline key={i} className="series series-main" points={r} /> : null))}

@@ -12,6 +12,9 @@ export function ScorecardsTab({ entity }: { entity: Entity }) {
     (signal) => api().insights.entityScorecards(entity.kind.toLowerCase(), ns, entity.metadata.name, { signal }),
     [entity.kind, ns, entity.metadata.name],
   );
+  // Rule titles live on the scorecards (an entity's result names rules by id); the ids show until they arrive.
+  const infos = useAsync((signal) => api().insights.scorecards({ signal }).catch(() => []), []);
+  const titleOf = (card: string, rule: string) => infos.data?.find((i) => i.ref === card)?.summary.rules.find((r) => r.id === rule)?.title ?? rule;
   if (cards.loading && !cards.data) return <Loading label="Loading scorecards…" />;
   if (cards.error) return <ProblemView error={cards.error} onRetry={cards.reload} />;
   const list = cards.data ?? [];
@@ -35,7 +38,7 @@ export function ScorecardsTab({ entity }: { entity: Entity }) {
                 <li key={o.rule} data-testid={`entity-rule-${o.rule}`} data-passed={o.passed}>
                   <span className={o.passed ? "rule-passed" : "rule-failed"} aria-hidden="true">{o.passed ? "✓" : "✗"}</span>{" "}
                   <StatusBadge status={o.passed ? "Succeeded" : "Failed"} />{" "}
-                  <strong>{o.rule}</strong>
+                  <strong>{titleOf(c.scorecard, o.rule)}</strong>
                   {ruleLevel.get(o.rule) ? <span className="small muted"> ({ruleLevel.get(o.rule)})</span> : null}
                   {o.detail ? <span className="small" data-testid="entity-rule-detail"> — {o.detail}</span> : null}
                 </li>
@@ -54,7 +57,7 @@ export function ScorecardsTab({ entity }: { entity: Entity }) {
                         <td>{formatDateTime(h.at)}</td>
                         <td>{h.level ?? "—"}</td>
                         <td>{formatScore(h.score)}</td>
-                        <td>{h.failed.length ? h.failed.join(", ") : "none"}</td>
+                        <td>{h.failed.length ? h.failed.map((r) => titleOf(c.scorecard, r)).join(", ") : "none"}</td>
                       </tr>
                     ))}
                   </tbody>

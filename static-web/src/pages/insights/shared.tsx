@@ -36,7 +36,7 @@ export function DaysSelector({ days, onChange, testId = "dora-days" }: { days: n
 export function DoraSection({ report, days, onDays, scopeLabel }: { report: AsyncState<DoraScopeReport>; days: number; onDays: (d: number) => void; scopeLabel: string }) {
   return (
     <section data-testid="dora-section">
-      <div className="page-header">
+      <div className="section-header">
         <h2>DORA: {scopeLabel}</h2>
         <DaysSelector days={days} onChange={onDays} />
       </div>
@@ -93,6 +93,7 @@ function DoraBody({ report }: { report: DoraScopeReport }) {
             subtitle={m.help}
             points={report.trend.map((b) => ({ at: b.from, value: m.value(b.figures) }))}
             format={(v) => m.format(v)}
+            tick={m.tick}
             empty="No deployments in this window."
           />
         ))}
