@@ -116,6 +116,13 @@ public class InsightsTests(PortalFixture portal)
         await page.GetByTestId("dora-figures").WaitForAsync(Visible);
         Assert.Contains("days=7", page.Url, StringComparison.Ordinal);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(PortalFixture.ScreenshotDir, "insights-team.png"), FullPage = true });
+
+        // The organisation's DORA is the same section over every component.
+        await page.GetByTestId("insights-nav-dora").ClickAsync();
+        await page.GetByTestId("organisation-dora-page").WaitForAsync(Visible);
+        await page.GetByTestId("dora-figures").WaitForAsync(Visible);
+        await page.GetByTestId("dora-trend-lead-time").WaitForAsync(Visible);
+        Assert.Equal("true", await page.GetByTestId("dora-days-30").GetAttributeAsync("aria-pressed"));
         Assert.Empty(errors);
     }
 

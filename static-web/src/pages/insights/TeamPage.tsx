@@ -59,7 +59,7 @@ export default function TeamPage() {
           </article>
         ))}
       </div>
-      <DoraSection report={dora} days={days} onDays={setDays} scopeLabel={name} />
+      <DoraSection report={dora} days={days} onDays={setDays} scopeLabel={name} team />
     </section>
   );
 }

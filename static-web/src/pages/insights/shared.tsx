@@ -33,21 +33,33 @@ export function DaysSelector({ days, onChange, testId = "dora-days" }: { days: n
 }
 
 /** DORA's five for a scope (a team or the organisation): figures, one trend line each, and the per-component table. */
-export function DoraSection({ report, days, onDays, scopeLabel }: { report: AsyncState<DoraScopeReport>; days: number; onDays: (d: number) => void; scopeLabel: string }) {
+export function DoraSection({ report, days, onDays, scopeLabel, team }: {
+  report: AsyncState<DoraScopeReport>; days: number; onDays: (d: number) => void; scopeLabel: string;
+  /** A team's figures (a 403 means the caller is not in it); else the organisation's (a 403 means no metrics.read). */
+  team?: boolean;
+}) {
   return (
     <section data-testid="dora-section">
       <div className="section-header">
         <h2>DORA: {scopeLabel}</h2>
         <DaysSelector days={days} onChange={onDays} />
       </div>
-      {report.error ? <DoraProblem error={report.error} onRetry={report.reload} /> : null}
+      {report.error ? <DoraProblem error={report.error} onRetry={report.reload} team={team} /> : null}
       {report.loading && !report.data ? <Loading label="Computing delivery figures…" /> : null}
       {report.data && !report.error ? <DoraBody report={report.data} /> : null}
     </section>
   );
 }
 
-function DoraProblem({ error, onRetry }: { error: unknown; onRetry: () => void }) {
+function DoraProblem({ error, onRetry, team }: { error: unknown; onRetry: () => void; team?: boolean }) {
+  if (error instanceof ApiError && error.isForbidden && !team) {
+    return (
+      <div className="problem problem-forbidden" role="alert" data-testid="dora-forbidden">
+        <p className="problem-title"><strong>Delivery figures need metrics.read</strong></p>
+        <p className="problem-detail">Your roles do not include reading delivery metrics.{error.problem.detail ? ` (${error.problem.detail})` : ""}</p>
+      </div>
+    );
+  }
   if (error instanceof ApiError && error.isForbidden) {
     return (
       <div className="problem problem-forbidden" role="alert" data-testid="dora-forbidden">
