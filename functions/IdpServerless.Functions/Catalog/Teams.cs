@@ -11,31 +11,7 @@ namespace IdpServerless.Functions.Catalog;
 public static class Teams
 {
     /// <summary>The group and every group below it, the group first.</summary>
-    public static List<string> WithDescendants(CatalogIndex index, string groupRef)
-    {
-        var result = new List<string>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var pending = new Queue<string>([groupRef]);
-        while (pending.Count > 0)
-        {
-            var group = pending.Dequeue();
-            if (!seen.Add(group))
-            {
-                continue;
-            }
-
-            result.Add(group);
-            if (index.Get(group) is { } record)
-            {
-                foreach (var child in record.Relations.Where(r => r.Type == RelationTypes.ParentOf))
-                {
-                    pending.Enqueue(child.TargetRef);
-                }
-            }
-        }
-
-        return result;
-    }
+    public static List<string> WithDescendants(CatalogIndex index, string groupRef) => Walk(index, [groupRef], RelationTypes.ParentOf);
 
     /// <summary>Refs of the entities owned by the group or any group below it (optionally of one kind, lowercase).</summary>
     public static List<string> Owned(CatalogIndex index, string groupRef, string? kind = null)
@@ -67,7 +43,10 @@ public static class Teams
     /// <summary>The group and every group above it (childOf, transitively), the group first.</summary>
     public static List<string> WithAncestors(CatalogIndex index, string groupRef) => Upwards(index, [groupRef]);
 
-    private static List<string> Upwards(CatalogIndex index, IEnumerable<string> start)
+    private static List<string> Upwards(CatalogIndex index, IEnumerable<string> start) => Walk(index, start, RelationTypes.ChildOf);
+
+    /// <summary>Breadth-first along one relation type from <paramref name="start"/>, each group once (cycles ignored), in visiting order.</summary>
+    private static List<string> Walk(CatalogIndex index, IEnumerable<string> start, string relation)
     {
         var result = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -83,9 +62,12 @@ public static class Teams
             result.Add(group);
             if (index.Get(group) is { } record)
             {
-                foreach (var parent in record.Relations.Where(r => r.Type == RelationTypes.ChildOf))
+                foreach (var next in record.Relations)
                 {
-                    pending.Enqueue(parent.TargetRef);
+                    if (next.Type == relation)
+                    {
+                        pending.Enqueue(next.TargetRef);
+                    }
                 }
             }
         }
