@@ -36,6 +36,11 @@ const Deployments = page(() => import("./pages/Deployments"));
 const DeploymentDetail = page(() => import("./pages/DeploymentDetail"));
 const Clusters = page(() => import("./pages/Clusters"));
 const Audit = page(() => import("./pages/Audit"));
+const ScorecardList = page(() => import("./pages/insights/ScorecardList"));
+const ScorecardPage = page(() => import("./pages/insights/ScorecardPage"));
+const TeamInsights = page(() => import("./pages/insights/TeamPage"));
+const OrganisationDora = page(() => import("./pages/insights/OrganisationDora"));
+const Ownership = page(() => import("./pages/insights/Ownership"));
 
 /** Starts downloading the chunk for the page being opened while config.json and /api/me are still in flight. */
 export function preloadRoute(pathname: string) {
@@ -47,8 +52,17 @@ export function preloadRoute(pathname: string) {
     : seg[0] === "deployments" ? (seg.length > 1 ? DeploymentDetail : Deployments)
     : seg[0] === "clusters" ? Clusters
     : seg[0] === "audit" ? Audit
+    : seg[0] === "insights" ? insightsPage(seg[1], seg.length)
     : Catalog;
   void target.preload().catch(() => undefined); // a failure surfaces when React.lazy retries the same import
+}
+
+function insightsPage(section: string | undefined, depth: number) {
+  if (section === "scorecards") return depth > 2 ? ScorecardPage : ScorecardList;
+  if (section === "teams") return TeamInsights;
+  if (section === "dora") return OrganisationDora;
+  if (section === "ownership") return Ownership;
+  return ScorecardList;
 }
 
 function RequireAuth() {
@@ -116,6 +130,12 @@ export function AppRoutes() {
           <Route path="/deployments/:id" element={<DeploymentDetail />} />
           <Route path="/clusters" element={<Clusters />} />
           <Route path="/audit" element={<Audit />} />
+          <Route path="/insights" element={<Navigate to="/insights/scorecards" replace />} />
+          <Route path="/insights/scorecards" element={<ScorecardList />} />
+          <Route path="/insights/scorecards/:namespace/:name" element={<ScorecardPage />} />
+          <Route path="/insights/teams/:namespace/:name" element={<TeamInsights />} />
+          <Route path="/insights/dora" element={<OrganisationDora />} />
+          <Route path="/insights/ownership" element={<Ownership />} />
           <Route path="*" element={<NotFound />} />
         </Route>
       </Routes>

@@ -17,6 +17,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["templates"] = TemplatesBenchmark.RunAsync,
     ["docs"] = DocsBenchmark.RunAsync,
     ["page-load"] = PageLoadBenchmark.RunAsync,
+    ["scorecards"] = ScorecardsBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

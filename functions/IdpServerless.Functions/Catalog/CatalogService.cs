@@ -31,22 +31,7 @@ public sealed partial class CatalogService(
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
 
     /// <summary>Waits (up to 30 s) until the first load from storage is done; 503 otherwise.</summary>
-    public async Task EnsureReadyAsync(CancellationToken ct)
-    {
-        if (index.IsReady)
-        {
-            return;
-        }
-
-        try
-        {
-            await index.Ready.WaitAsync(TimeSpan.FromSeconds(30), time, ct).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            throw new ProblemException(503, ProblemTypes.Unavailable, "The catalog is still loading.", "The catalog is loading from storage; try again shortly.");
-        }
-    }
+    public Task EnsureReadyAsync(CancellationToken ct) => index.EnsureReadyAsync(time, ct);
 
     /// <summary>
     /// Registers <paramref name="spec"/>: reads and validates everything it leads to first, and refuses (400/409/413)

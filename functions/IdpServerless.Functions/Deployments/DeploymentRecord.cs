@@ -55,7 +55,11 @@ public sealed record ReleaseState(
 /// <summary>The strategy summary shown with a deployment.</summary>
 public sealed record StrategySummary(string Type, IReadOnlyList<string> Steps);
 
-/// <summary>A deployment as <c>GET /api/deployments/{id}</c> answers it (and as stored).</summary>
+/// <summary>
+/// A deployment as <c>GET /api/deployments/{id}</c> answers it (and as stored). <see cref="SourceCommit"/> and
+/// <see cref="CommittedAt"/> name the application commit the version was built from, when the trigger said (DORA's
+/// change lead time starts there).
+/// </summary>
 public sealed record DeploymentRecord(
     string Id,
     string Kind,
@@ -74,4 +78,6 @@ public sealed record DeploymentRecord(
     string? Reason,
     string? Source,
     IReadOnlyList<string> Commits,
-    DateTimeOffset? FinishedAt);
+    DateTimeOffset? FinishedAt,
+    string? SourceCommit = null,
+    DateTimeOffset? CommittedAt = null);

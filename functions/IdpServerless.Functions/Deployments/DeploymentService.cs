@@ -30,7 +30,8 @@ public sealed partial class DeploymentService(
         var env = ComponentDeliveryResolver.Environment(delivery, request.Environment);
         ValidateVersion(request.Version, "version");
         await AuthorizeAsync(caller, Permissions.DeploymentCreate, delivery.ComponentRef, env.Name, "deployment.create", cancellationToken).ConfigureAwait(false);
-        return await StartCoreAsync(DeploymentKinds.Deploy, delivery, env, request.Version, caller, request.Source, request.Reason, cancellationToken).ConfigureAwait(false);
+        var commit = ValidateCommit(request.SourceCommit, request.CommittedAt);
+        return await StartCoreAsync(DeploymentKinds.Deploy, delivery, env, request.Version, caller, request.Source, request.Reason, commit, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<DeploymentAccepted> RollbackAsync(string component, string environment, string? toVersion, Caller caller, CancellationToken cancellationToken)
@@ -53,7 +54,7 @@ public sealed partial class DeploymentService(
             throw ProblemException.Validation("toVersion", $"{target} never succeeded in {env.Name}: roll back only to a version that ran there (known: {string.Join(", ", succeeded.Take(10))}).");
         }
 
-        return await StartCoreAsync(DeploymentKinds.Rollback, delivery, env, target, caller, caller.Channel, $"rollback to {target}", cancellationToken).ConfigureAwait(false);
+        return await StartCoreAsync(DeploymentKinds.Rollback, delivery, env, target, caller, caller.Channel, $"rollback to {target}", default, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<DeploymentAccepted> PromoteAsync(string component, string fromEnvironment, string toEnvironment, string? version, Caller caller, CancellationToken cancellationToken)
@@ -82,16 +83,16 @@ public sealed partial class DeploymentService(
                       ?? throw ProblemException.Conflict($"Nothing has been deployed to {from.Name} yet: there is nothing to promote.");
         }
 
-        return await StartCoreAsync(DeploymentKinds.Promote, delivery, to, version, caller, caller.Channel, $"promoted from {from.Name}", cancellationToken).ConfigureAwait(false);
+        return await StartCoreAsync(DeploymentKinds.Promote, delivery, to, version, caller, caller.Channel, $"promoted from {from.Name}", default, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<DeploymentAccepted> StartCoreAsync(string kind, ComponentDelivery delivery, DeliveryEnvironment env, string version, Caller caller, string? source, string? reason, CancellationToken ct)
+    private async Task<DeploymentAccepted> StartCoreAsync(string kind, ComponentDelivery delivery, DeliveryEnvironment env, string version, Caller caller, string? source, string? reason, (string? Sha, DateTimeOffset? At) commit, CancellationToken ct)
     {
         var options = resolver.Options;
         var now = time.GetUtcNow();
         var id = NewId(now);
         var plan = new DeploymentPlan(id, kind, delivery.ComponentRef, delivery.Name, delivery.Image, env, version, caller.UserRef, now, reason, source,
-            env.Protection.ApprovalRequired && kind != DeploymentKinds.Rollback, options.PollInterval, options.ApprovalTimeout, options.AnalysisWindow, options.PortalUrl);
+            env.Protection.ApprovalRequired && kind != DeploymentKinds.Rollback, options.PollInterval, options.ApprovalTimeout, options.AnalysisWindow, options.PortalUrl, commit.Sha, commit.At);
         var holder = await store.TryAcquireAsync(delivery.ComponentRef, env.Name, id, h => IsFinishedAsync(h, ct), ct).ConfigureAwait(false);
         if (holder is not null)
         {
@@ -177,6 +178,25 @@ public sealed partial class DeploymentService(
             await audit.RecordAsync(new AuditEvent(action, target, outcome, caller, correlation, null, detail), ct).ConfigureAwait(false);
         }
     }
+
+    /// <summary>A commit sha is 7-64 hex digits; its time may not lie in the future (a lead time is never negative).</summary>
+    private (string? Sha, DateTimeOffset? At) ValidateCommit(string? sha, DateTimeOffset? at)
+    {
+        if (sha is not null && !CommitRule().IsMatch(sha))
+        {
+            throw ProblemException.Validation("commit", "must be a commit sha: 7 to 64 hexadecimal digits");
+        }
+
+        if (at is { } t && t > time.GetUtcNow().AddMinutes(5))
+        {
+            throw ProblemException.Validation("committedAt", "lies in the future");
+        }
+
+        return (sha?.ToLowerInvariant(), at);
+    }
+
+    [GeneratedRegex("^[0-9a-fA-F]{7,64}$")]
+    private static partial Regex CommitRule();
 
     private static void ValidateVersion(string? version, string field)
     {

@@ -63,6 +63,9 @@ public sealed partial class DeploymentStore(StorageClient storage, ILogger<Deplo
     /// one only if it is at least as new (<see cref="DeploymentRecord.UpdatedAt"/>, the orchestration's own clock), with
     /// the stored row's ETag; an older one is dropped, and with it the environment update it would have made.
     /// </remarks>
+    /// <summary>Raised on this instance after a finished record is saved (for views derived from deployments; must be quick).</summary>
+    public event Action<DeploymentRecord>? Finished;
+
     public async Task SaveAsync(DeploymentRecord record, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -89,6 +92,11 @@ public sealed partial class DeploymentStore(StorageClient storage, ILogger<Deplo
                 _ = current is null
                     ? await table.AddEntityAsync(entity, ct).ConfigureAwait(false)
                     : await table.UpdateEntityAsync(entity, current.ETag!, ct: ct).ConfigureAwait(false);
+                if (DeploymentStatuses.IsFinished(record.Status))
+                {
+                    Finished?.Invoke(record);
+                }
+
                 return;
             }
             catch (Exception e) when (e is StorageConflictException or StoragePreconditionFailedException && attempt < 10)
@@ -178,6 +186,36 @@ public sealed partial class DeploymentStore(StorageClient storage, ILogger<Deplo
         while (items.Count < limit && continuation is not null);
 
         return (items, continuation is null ? null : EncodeCursor(continuation));
+    }
+
+    /// <summary>
+    /// Every deployment created at or after <paramref name="since"/>: of the given components (one partition query each,
+    /// eight at a time), or of all of them (one scan filtered on the indexed <c>CreatedAt</c> column) when null.
+    /// </summary>
+    public async Task<List<DeploymentRecord>> ListSinceAsync(IReadOnlyCollection<string>? components, DateTimeOffset since, CancellationToken ct)
+    {
+        await EnsureAsync(ct).ConfigureAwait(false);
+        var table = storage.GetTable(DeploymentsTable);
+        if (components is null)
+        {
+            var all = new List<DeploymentRecord>();
+            await foreach (var e in table.QueryAsync(TableFilter.And(TableFilter.Ne("PartitionKey", IdPartition), TableFilter.Ge("CreatedAt", since)), ct: ct).ConfigureAwait(false))
+            {
+                all.Add(FromEntity(e));
+            }
+
+            return all;
+        }
+
+        var found = new System.Collections.Concurrent.ConcurrentBag<DeploymentRecord>();
+        await Parallel.ForEachAsync(components, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (component, token) =>
+        {
+            await foreach (var e in table.QueryAsync(TableFilter.And(TableFilter.Eq("PartitionKey", TableKeys.Escape(component)), TableFilter.Ge("CreatedAt", since)), ct: token).ConfigureAwait(false))
+            {
+                found.Add(FromEntity(e));
+            }
+        }).ConfigureAwait(false);
+        return [.. found];
     }
 
     public async Task<IReadOnlyList<EnvironmentState>> GetEnvironmentsAsync(string component, CancellationToken ct)

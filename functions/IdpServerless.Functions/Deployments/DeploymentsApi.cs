@@ -5,7 +5,7 @@ using IdpServerless.Hosting.Security;
 
 namespace IdpServerless.Functions.Deployments;
 
-public sealed record TriggerBody(string? Component, string? Environment, string? Version, string? Reason);
+public sealed record TriggerBody(string? Component, string? Environment, string? Version, string? Reason, string? Commit = null, DateTimeOffset? CommittedAt = null);
 
 public sealed record ControlBody(string? Comment);
 
@@ -34,7 +34,7 @@ public static class DeploymentsApi
                 throw ProblemException.Validation("component", "is required");
             }
 
-            var accepted = await service.StartAsync(new DeploymentRequest(body.Component, body.Environment, body.Version ?? string.Empty, Source(http), body.Reason), http.GetCaller(), ct);
+            var accepted = await service.StartAsync(new DeploymentRequest(body.Component, body.Environment, body.Version ?? string.Empty, Source(http), body.Reason, body.Commit, body.CommittedAt), http.GetCaller(), ct);
             return Accepted(http, accepted);
         }).WithName("TriggerDeployment").RequirePermission(Permissions.DeploymentCreate);
 

@@ -2,8 +2,11 @@ using IdpServerless.Hosting.Security;
 
 namespace IdpServerless.Functions.Deployments;
 
-/// <summary>Ask for a deployment of <paramref name="Version"/> of a component to an environment (null = its first environment).</summary>
-public sealed record DeploymentRequest(string Component, string? Environment, string Version, string Source, string? Reason = null);
+/// <summary>
+/// Ask for a deployment of <paramref name="Version"/> of a component to an environment (null = its first environment);
+/// <paramref name="SourceCommit"/> and <paramref name="CommittedAt"/> name the commit it was built from, when known.
+/// </summary>
+public sealed record DeploymentRequest(string Component, string? Environment, string Version, string Source, string? Reason = null, string? SourceCommit = null, DateTimeOffset? CommittedAt = null);
 
 /// <summary>A deployment (or rollback / promotion) that was accepted and is now running as an orchestration.</summary>
 public sealed record DeploymentAccepted(string DeploymentId, string Component, string Environment, string Version, string StatusUri);

@@ -1,3 +1,4 @@
+using IdpServerless.Functions.Insights;
 using IdpServerless.Functions.Audit;
 using IdpServerless.Functions.Catalog;
 using IdpServerless.Functions.Catalog.Api;
@@ -38,6 +39,7 @@ public static class AppComposition
         services.AddIdentity(config).AddAudit().AddSecrets();
         services.AddDocs(config);
         services.AddDeployments(config);
+        services.AddInsights();
         services.AddTemplates(config);
         services.AddWebhooks(config);
         services.AddNotifications(config);
@@ -59,6 +61,7 @@ public static class AppComposition
         endpoints.MapCatalogApi();
         endpoints.MapDocsApi();
         endpoints.MapDeploymentsApi();
+        endpoints.MapInsightsApi();
         endpoints.MapTemplates();
         endpoints.MapWebhooksApi();
         endpoints.MapNotificationsApi();

@@ -6,8 +6,8 @@ namespace IdpServerless.Functions.Webhooks;
 /// <summary>A provider's webhook reduced to what the portal acts on. <see cref="Repository"/> is <c>owner/repo</c> (GitLab: the full path).</summary>
 public abstract record GitEvent(string Host, string Repository);
 
-/// <summary>Commits pushed to a branch or a tag.</summary>
-public sealed record PushEvent(string Host, string Repository, string Ref, string? DefaultBranch, string After, IReadOnlyList<string> ChangedPaths)
+/// <summary>Commits pushed to a branch or a tag; <see cref="CommittedAt"/> is the head commit's time when the payload lists it (DORA's lead time starts there).</summary>
+public sealed record PushEvent(string Host, string Repository, string Ref, string? DefaultBranch, string After, IReadOnlyList<string> ChangedPaths, DateTimeOffset? CommittedAt = null)
     : GitEvent(Host, Repository)
 {
     public string? Branch => Ref.StartsWith("refs/heads/", StringComparison.Ordinal) ? Ref["refs/heads/".Length..] : null;
@@ -64,10 +64,18 @@ public static class GitEventReader
         }
 
         var paths = new SortedSet<string>(StringComparer.Ordinal);
+        DateTimeOffset? committedAt = null;
         if (p.TryGetProperty("commits", out var commits) && commits.ValueKind == JsonValueKind.Array)
         {
             foreach (var commit in commits.EnumerateArray())
             {
+                // GitHub and GitLab both list the pushed commits with id and ISO 8601 timestamp; the head is the one at 'after'.
+                if (Str(commit, "id") == after && Str(commit, "timestamp") is { } ts &&
+                    DateTimeOffset.TryParse(ts, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at))
+                {
+                    committedAt = at;
+                }
+
                 foreach (var list in new[] { "added", "modified", "removed" })
                 {
                     if (commit.TryGetProperty(list, out var files) && files.ValueKind == JsonValueKind.Array)
@@ -78,7 +86,7 @@ public static class GitEventReader
             }
         }
 
-        return new PushEvent(host, Repo(envelope), Str(p, "ref") ?? throw new JsonException("ref is missing."), defaultBranch, after, [.. paths]);
+        return new PushEvent(host, Repo(envelope), Str(p, "ref") ?? throw new JsonException("ref is missing."), defaultBranch, after, [.. paths], committedAt);
     }
 
     private static PackagePublishedEvent? Package(WebhookEnvelope envelope, string root)

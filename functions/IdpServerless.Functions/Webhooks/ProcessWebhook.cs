@@ -56,7 +56,7 @@ public sealed partial class ProcessWebhook(FunctionInvoker invoker,
                 await RefreshCatalogAsync(envelope, push, ct);
                 if (push.ToDefaultBranch)
                 {
-                    await AutoDeployAsync(envelope, push, push.After, $"push to {push.Branch} ({push.After[..Math.Min(7, push.After.Length)]})", ct);
+                    await AutoDeployAsync(envelope, push, push.After, $"push to {push.Branch} ({push.After[..Math.Min(7, push.After.Length)]})", ct, push.After, push.CommittedAt);
                 }
 
                 break;
@@ -100,7 +100,7 @@ public sealed partial class ProcessWebhook(FunctionInvoker invoker,
         wakeup.Notify(refreshQueue);
     }
 
-    private async Task AutoDeployAsync(WebhookEnvelope envelope, GitEvent e, string version, string why, CancellationToken ct)
+    private async Task AutoDeployAsync(WebhookEnvelope envelope, GitEvent e, string version, string why, CancellationToken ct, string? commit = null, DateTimeOffset? committedAt = null)
     {
         var components = await catalog.FindComponentsByAnnotationAsync(EventAnnotations.SlugFor(e.Host), e.Repository, ct);
         var optedIn = components.Where(c => c.Annotations.TryGetValue(EventAnnotations.AutoDeploy, out var v) && string.Equals(v.Trim(), "true", StringComparison.OrdinalIgnoreCase));
@@ -118,7 +118,7 @@ public sealed partial class ProcessWebhook(FunctionInvoker invoker,
             DeploymentAccepted accepted;
             try
             {
-                accepted = await deployments.StartAsync(new DeploymentRequest(component.Ref, null, version, $"webhook:{e.Host}", $"{why} in {e.Repository}"), caller, ct);
+                accepted = await deployments.StartAsync(new DeploymentRequest(component.Ref, null, version, $"webhook:{e.Host}", $"{why} in {e.Repository}", commit, committedAt), caller, ct);
             }
             catch (ProblemException p) when (p.Status is >= 400 and < 500)
             {

@@ -137,6 +137,8 @@ export interface ApiClient {
   request<T>(method: string, path: string, options?: RequestOptions): Promise<T>;
   url(path: string, query?: Query): string;
   authHeaders(): Record<string, string>;
+  /** A GET whose answer is a file (CSV and the like), sent with the session's credentials like every other call. */
+  download(path: string, query?: Query, accept?: string): Promise<Blob>;
 }
 
 export function createClient(options: ClientOptions): ApiClient {
@@ -231,7 +233,26 @@ export function createClient(options: ClientOptions): ApiClient {
     }
   }
 
-  return { baseUrl: options.baseUrl, request, url: (p, q) => joinUrl(options.baseUrl, p, q), authHeaders };
+  async function download(path: string, query?: Query, accept = "*/*"): Promise<Blob> {
+    let response: Response;
+    try {
+      response = await doFetch(joinUrl(options.baseUrl, path, query), {
+        method: "GET",
+        headers: { Accept: accept, ...authHeaders() },
+        credentials: options.getToken() ? "omit" : "same-origin",
+      });
+    } catch (error) {
+      throw new ApiError({ title: "The server could not be reached", status: 0, detail: error instanceof Error ? error.message : String(error) });
+    }
+    if (!response.ok) {
+      const problem = await readProblem(response);
+      if (response.status === 401) options.onUnauthorized?.();
+      throw new ApiError(problem);
+    }
+    return response.blob();
+  }
+
+  return { baseUrl: options.baseUrl, request, url: (p, q) => joinUrl(options.baseUrl, p, q), authHeaders, download };
 }
 
 export function isAbort(error: unknown): boolean {

@@ -3,7 +3,8 @@ import { createClient, type ApiClient, type ClientOptions } from "./client";
 import { buildEntityQuery, buildFacetsQuery, type EntityFilter, type EntityQuery } from "./query";
 import type {
   Alert, AuditEntry, Cluster, Deployment, DeploymentAccepted, DeploymentAction, DevToken, DevUser, DocPage,
-  DocPageRef, DryRunResult, Entity, EntityQueryResult, Environment, FacetsResult, Me, Paged, Task, TaskEvent,
+  DocPageRef, DoraScopeReport, DryRunResult, Entity, EntityQueryResult, EntityScorecard, Environment, FacetsResult, Me,
+  OwnershipReport, Paged, ScorecardDetail, ScorecardEntities, ScorecardInfo, ScorecardTrend, Task, TaskEvent, TeamScorecard,
   TemplateParameterSchema, Workload,
 } from "./types";
 
@@ -73,6 +74,28 @@ export function createApi(client: ApiClient) {
         get<Workload[]>(`/api/components/${seg(namespace)}/${seg(name)}/workloads`, undefined, o),
       alerts: (namespace: string, name: string, o?: Sig) =>
         get<Alert[]>(`/api/components/${seg(namespace)}/${seg(name)}/alerts`, undefined, o),
+    },
+    insights: {
+      scorecards: (o?: Sig) => get<ScorecardInfo[]>("/api/insights/scorecards", undefined, o),
+      scorecard: (namespace: string, name: string, o?: Sig) =>
+        get<ScorecardDetail>(`/api/insights/scorecards/${seg(namespace)}/${seg(name)}`, undefined, o),
+      scorecardEntities: (namespace: string, name: string, q: { team?: string; level?: string; failing?: string; offset?: number; limit?: number }, o?: Sig) =>
+        get<ScorecardEntities>(`/api/insights/scorecards/${seg(namespace)}/${seg(name)}/entities`, q, o),
+      scorecardHistory: (namespace: string, name: string, q: { scope?: string; days?: number }, o?: Sig) =>
+        get<ScorecardTrend>(`/api/insights/scorecards/${seg(namespace)}/${seg(name)}/history`, q, o),
+      entityScorecards: (kind: string, namespace: string, name: string, o?: Sig) =>
+        get<EntityScorecard[]>(`/api/insights/entities/${seg(kind)}/${seg(namespace)}/${seg(name)}/scorecards`, undefined, o),
+      teamScorecards: (namespace: string, name: string, days?: number, o?: Sig) =>
+        get<TeamScorecard[]>(`/api/insights/teams/${seg(namespace)}/${seg(name)}/scorecards`, { days }, o),
+      organisationDora: (q: { days?: number; environment?: string }, o?: Sig) =>
+        get<DoraScopeReport>("/api/insights/dora/organisation", q, o),
+      teamDora: (namespace: string, name: string, q: { days?: number; environment?: string }, o?: Sig) =>
+        get<DoraScopeReport>(`/api/insights/dora/teams/${seg(namespace)}/${seg(name)}`, q, o),
+      ownership: (q: { problem?: string; kind?: string; owner?: string; inactiveDays?: number; offset?: number; limit?: number }, o?: Sig) =>
+        get<OwnershipReport>("/api/insights/ownership", q, o),
+      /** The report as CSV, fetched with the session's credentials (a plain link would carry no bearer token). */
+      ownershipCsv: (q: { problem?: string; kind?: string; owner?: string; inactiveDays?: number }) =>
+        client.download("/api/insights/ownership", { ...q, format: "csv" }, "text/csv"),
     },
     audit: {
       list: (q: { actor?: string; target?: string; action?: string; from?: string; to?: string; limit?: number; cursor?: string | null }, o?: Sig) =>

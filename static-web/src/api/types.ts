@@ -281,3 +281,166 @@ export interface Paged<T> {
   items: T[];
   pageInfo: PageInfo;
 }
+
+// Insights (/api/insights): scorecards, DORA for teams and the organisation, ownership health.
+
+export interface ScorecardLevel {
+  name: string;
+  rules: string[];
+}
+
+export interface LevelCount {
+  level: string;
+  entities: number;
+}
+
+export interface RuleSummary {
+  id: string;
+  title: string;
+  type: string;
+  weight: number;
+  passed: number;
+  failed: number;
+}
+
+export interface ScorecardSummary {
+  entities: number;
+  levels: LevelCount[];
+  noLevel: number;
+  /** 0-100. */
+  averageScore: number;
+  rules: RuleSummary[];
+}
+
+export interface ScorecardInfo {
+  ref: string;
+  name: string;
+  title: string;
+  description?: string | null;
+  owner?: string | null;
+  levels: ScorecardLevel[];
+  summary: ScorecardSummary;
+}
+
+export interface TeamSummary {
+  team: string;
+  title?: string | null;
+  summary: ScorecardSummary;
+}
+
+export interface ScorecardDetail {
+  scorecard: ScorecardInfo;
+  teams: TeamSummary[];
+}
+
+export interface RuleOutcome {
+  rule: string;
+  passed: boolean;
+  detail?: string | null;
+}
+
+export interface EntityScore {
+  entity: string;
+  level: string | null;
+  /** -1 below the first level, else the level's index. */
+  levelRank: number;
+  /** 0-100. */
+  score: number;
+  outcomes: RuleOutcome[];
+}
+
+export interface ScorecardEntities {
+  items: EntityScore[];
+  total: number;
+  offset: number;
+  limit: number;
+  /** Entities on this page the caller may not read (left out of items). */
+  hidden: number;
+}
+
+export interface ScorecardTrendPoint {
+  at: string;
+  entities: number;
+  levels: LevelCount[];
+  noLevel: number;
+  averageScore: number;
+}
+
+export interface ScorecardTrend {
+  scorecard: string;
+  scope: string;
+  days: number;
+  points: ScorecardTrendPoint[];
+}
+
+export interface EntityScoreChange {
+  at: string;
+  level: string | null;
+  score: number;
+  failed: string[];
+}
+
+export interface EntityScorecard {
+  scorecard: string;
+  title: string;
+  levels: ScorecardLevel[];
+  result: EntityScore;
+  /** Newest first. */
+  history: EntityScoreChange[];
+}
+
+export interface TeamScorecard {
+  scorecard: ScorecardInfo;
+  trend: ScorecardTrendPoint[];
+}
+
+export interface DoraFigures {
+  deployments: number;
+  succeeded: number;
+  deploymentsPerDay: number;
+  changeLeadTimeMinutes: number | null;
+  leadTimeSamples: number;
+  failedDeployments: number;
+  /** 0-1. */
+  changeFailRate: number | null;
+  failedDeploymentRecoveryTimeMinutes: number | null;
+  reworkDeployments: number;
+  /** 0-1. */
+  deploymentReworkRate: number | null;
+}
+
+export interface DoraBucket {
+  from: string;
+  to: string;
+  figures: DoraFigures;
+}
+
+export interface DoraScopeReport {
+  scope: string;
+  days: number;
+  environment: string | null;
+  from: string;
+  to: string;
+  components: number;
+  figures: DoraFigures;
+  trend: DoraBucket[];
+  byComponent: { component: string; figures: DoraFigures }[];
+}
+
+export type OwnershipProblem = "noOwner" | "unknownOwner" | "orphaned" | "emptyGroup" | "inactiveOwner";
+
+export interface OwnershipIssue {
+  problem: OwnershipProblem | string;
+  entity: string;
+  kind: string;
+  title?: string | null;
+  owner?: string | null;
+  detail: string;
+}
+
+export interface OwnershipReport {
+  counts: Record<string, number>;
+  items: OwnershipIssue[];
+  total: number;
+  inactiveDays: number;
+}

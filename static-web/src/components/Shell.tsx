@@ -8,6 +8,7 @@ const NAV = [
   { to: "/catalog", label: "Catalog" },
   { to: "/create", label: "Create" },
   { to: "/deployments", label: "Deployments" },
+  { to: "/insights", label: "Insights" },
   { to: "/clusters", label: "Clusters" },
   { to: "/audit", label: "Audit" },
 ];

@@ -1,4 +1,5 @@
 import type { AnalysisResult } from "../api";
+import type { LevelSegment } from "../insights";
 import { formatDateTime } from "../format";
 
 /** Stable vs canary traffic as one horizontal bar. */
@@ -78,4 +79,100 @@ export function AnalysisChart({ metric, results }: { metric: string; results: An
       </svg>
     </figure>
   );
+}
+
+/** A scorecard's level distribution as one stacked bar, "No level" first, with a legend of counts. */
+export function LevelBar({ segments, testId, compact }: { segments: LevelSegment[]; testId?: string; compact?: boolean }) {
+  const total = segments.reduce((s, x) => s + x.count, 0);
+  const label = total
+    ? `Levels: ${segments.map((s) => `${s.label} ${s.count}`).join(", ")}`
+    : "No entities";
+  return (
+    <div className={`levels${compact ? " levels-compact" : ""}`} data-testid={testId}>
+      <div className="levels-bar" role="img" aria-label={label}>
+        {total ? segments.filter((s) => s.count > 0).map((s) => (
+          <div key={s.label} className={`level-seg level-rank-${Math.min(s.rank, 5)}`} style={{ width: `${s.percent}%` }} title={`${s.label}: ${s.count}`} />
+        )) : null}
+      </div>
+      {compact ? null : (
+        <ul className="levels-legend">
+          {segments.map((s) => (
+            <li key={s.label} data-testid={`level-count-${s.level ?? "none"}`}>
+              <span className={`swatch level-rank-${Math.min(s.rank, 5)}`} aria-hidden="true" /> {s.label} <strong>{s.count}</strong>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+const LW = 300;
+const LH = 110;
+const LPAD = { l: 46, r: 10, t: 10, b: 20 };
+
+/**
+ * One series over time as a small line chart: points with no value (null) leave a gap. `format` labels the axis and
+ * each point's tooltip; an empty or all-null series shows `empty` instead of a chart.
+ */
+export function LineChart({
+  title, points, format, tick = format, testId, empty = "No data yet.", subtitle, minZero = true,
+}: {
+  title: string; points: { at: string; value: number | null }[]; format: (v: number) => string;
+  /** The axis labels' shorter form (defaults to `format`). */
+  tick?: (v: number) => string;
+  testId?: string; empty?: string; subtitle?: string; minZero?: boolean;
+}) {
+  const values = points.map((p) => p.value).filter((v): v is number => v !== null && !Number.isNaN(v));
+  if (!values.length) {
+    return (
+      <figure className="chart" data-testid={testId}>
+        <figcaption><strong>{title}</strong>{subtitle ? <> <span className="small muted">{subtitle}</span></> : null}</figcaption>
+        <p className="empty small" data-testid={testId ? `${testId}-empty` : undefined}>{empty}</p>
+      </figure>
+    );
+  }
+  let lo = minZero ? Math.min(0, ...values) : Math.min(...values);
+  let hi = Math.max(...values);
+  if (hi === lo) hi = lo + (lo === 0 ? 1 : Math.abs(lo) * 0.1);
+  if (!minZero) lo -= (hi - lo) * 0.1;
+  const x = (i: number) => LPAD.l + (points.length <= 1 ? (LW - LPAD.l - LPAD.r) / 2 : (i * (LW - LPAD.l - LPAD.r)) / (points.length - 1));
+  const y = (v: number) => LPAD.t + (1 - (v - lo) / (hi - lo)) * (LH - LPAD.t - LPAD.b);
+  // Runs of consecutive values, so a bucket without data breaks the line instead of bridging it.
+  const runs: string[] = [];
+  let run: string[] = [];
+  points.forEach((p, i) => {
+    if (p.value === null || Number.isNaN(p.value)) {
+      if (run.length) runs.push(run.join(" "));
+      run = [];
+    } else run.push(`${x(i)},${y(p.value)}`);
+  });
+  if (run.length) runs.push(run.join(" "));
+  const first = points[0]?.at;
+  const last = points[points.length - 1]?.at;
+  return (
+    <figure className="chart" data-testid={testId}>
+      <figcaption><strong>{title}</strong>{subtitle ? <> <span className="small muted">{subtitle}</span></> : null}</figcaption>
+      <svg viewBox={`0 0 ${LW} ${LH}`} role="img" aria-label={`${title}: ${points.map((p) => `${formatDateTime(p.at)} ${p.value === null ? "no data" : format(p.value)}`).join("; ")}`}>
+        <line x1={LPAD.l} x2={LW - LPAD.r} y1={LH - LPAD.b} y2={LH - LPAD.b} className="axis" />
+        <line x1={LPAD.l} x2={LPAD.l} y1={LPAD.t} y2={LH - LPAD.b} className="axis" />
+        <text x={LPAD.l - 4} y={y(hi) + 8} textAnchor="end" className="tick">{tick(hi)}</text>
+        <text x={LPAD.l - 4} y={y(lo)} textAnchor="end" className="tick">{tick(lo)}</text>
+        {first ? <text x={LPAD.l} y={LH - 4} className="tick">{shortDate(first)}</text> : null}
+        {last && points.length > 1 ? <text x={LW - LPAD.r} y={LH - 4} textAnchor="end" className="tick">{shortDate(last)}</text> : null}
+        {runs.map((r, i) => (r.includes(" ") ? <polyline key={i} className="series series-main" points={r} /> : null))}
+        {points.map((p, i) => (p.value === null || Number.isNaN(p.value) ? null : (
+          <circle key={`${p.at}-${i}`} cx={x(i)} cy={y(p.value)} r={points.length > 40 ? 1.5 : 3} className="point point-main">
+            <title>{`${formatDateTime(p.at)}: ${format(p.value)}`}</title>
+          </circle>
+        )))}
+      </svg>
+    </figure>
+  );
+}
+
+const dayMonth = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+function shortDate(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : dayMonth.format(d);
 }

@@ -8,6 +8,7 @@ import { RelationsGraph } from "../components/RelationsGraph";
 import { useAsync, useDocumentTitle } from "../hooks";
 import { DeploymentsTab } from "./entity/DeploymentsTab";
 import { AlertsTab, DocsTab, WorkloadsTab } from "./entity/OtherTabs";
+import { ScorecardsTab } from "./entity/ScorecardsTab";
 
 function ownerRef(entity: Entity): string | undefined {
   const owner = entity.spec?.owner;
@@ -90,6 +91,7 @@ const ALL_TABS = [
   { id: "deployments", label: "Deployments", componentOnly: true },
   { id: "workloads", label: "Workloads", componentOnly: true },
   { id: "alerts", label: "Alerts", componentOnly: true },
+  { id: "scorecards", label: "Scorecards" },
 ];
 
 export interface EntityPageProps {
@@ -182,6 +184,7 @@ export default function EntityPage({ kind, namespace, name, otherReading }: Enti
         {tab === "deployments" ? <DeploymentsTab entity={e} me={me} /> : null}
         {tab === "workloads" ? <WorkloadsTab entity={e} /> : null}
         {tab === "alerts" ? <AlertsTab entity={e} /> : null}
+        {tab === "scorecards" ? <ScorecardsTab entity={e} /> : null}
       </div>
     </section>
   );

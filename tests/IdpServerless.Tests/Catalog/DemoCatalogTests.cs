@@ -48,6 +48,10 @@ public class DemoCatalogTests(AzuriteFixture azurite)
         Assert.Equal(2, kinds["Domain"]);
         Assert.Equal(3, kinds["System"]);
         Assert.Equal(8, kinds["Component"]);
+        Assert.Equal(2, kinds["Scorecard"]);
+        var scorecards = JsonNode.Parse(await app.Http.GetStringAsync("/api/insights/scorecards"))!.AsArray();
+        Assert.Equal(["Catalog hygiene", "Production readiness"], scorecards.Select(c => c!["title"]!.GetValue<string>()));
+        Assert.All(scorecards, c => Assert.True(c!["summary"]!["entities"]!.GetValue<int>() > 0));
         var payments = (await app.EntityAsync("api", "payments-api"))!;
         Assert.Contains("/payments/{id}/refunds", payments["spec"]!["definition"]!.GetValue<string>(), StringComparison.Ordinal);
 

@@ -68,6 +68,7 @@ public class GitHubWebhookTests(AzuriteFixture azurite)
         var started = await Eventually.ValueAsync(() => Task.FromResult<Functions.Deployments.DeploymentRequest?>(host.Deployments.Started.FirstOrDefault(s => s.Request.Component.Contains(repo, StringComparison.Ordinal)).Request), Wait, "the deployment");
         Assert.Equal($"component:default/{repo}-api", started.Component);
         Assert.Equal(sha, started.Version);
+        Assert.Equal((sha, DateTimeOffset.Parse("2024-05-02T08:15:00Z", System.Globalization.CultureInfo.InvariantCulture)), (started.SourceCommit, started.CommittedAt));
         Assert.Equal("dev", started.Environment);
         var caller = host.Deployments.Started.Single(s => s.Request.Component.Contains(repo, StringComparison.Ordinal)).Caller;
         Assert.Equal($"system:github:acme/{repo}", caller.UserRef);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using IdpServerless.Functions.Catalog.Model;
+using IdpServerless.Hosting.Problems;
 
 namespace IdpServerless.Functions.Catalog.Index;
 
@@ -53,6 +54,24 @@ public sealed partial class CatalogIndex : IDisposable
     public bool IsReady => _ready.Task.IsCompleted;
 
     public void MarkReady() => _ready.TrySetResult();
+
+    /// <summary>Waits (up to 30 s) until the first load from storage is done; 503 otherwise.</summary>
+    public async Task EnsureReadyAsync(TimeProvider time, CancellationToken ct)
+    {
+        if (IsReady)
+        {
+            return;
+        }
+
+        try
+        {
+            await _ready.Task.WaitAsync(TimeSpan.FromSeconds(30), time, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new ProblemException(503, ProblemTypes.Unavailable, "The catalog is still loading.", "The catalog is loading from storage; try again shortly.");
+        }
+    }
 
     public EntityRecord? Get(string refKey)
     {
@@ -120,6 +139,7 @@ public sealed partial class CatalogIndex : IDisposable
     /// </summary>
     public void Apply(IReadOnlyCollection<StoredEntity> upserts, IReadOnlyCollection<string> deletes)
     {
+        HashSet<string>? changed = null;
         // Parsing and flattening happen outside the lock; only the pointer work happens inside it.
         var records = upserts.Count > 256
             ? upserts.AsParallel().Select(u => new EntityRecord(u)).ToList()
@@ -154,13 +174,42 @@ public sealed partial class CatalogIndex : IDisposable
                 }
             }
 
+            if (Changed is not null)
+            {
+                // What a listener must look at again: the entities written or removed, those whose relations moved,
+                // and those that point at a written or removed entity (a rule may ask whether its owner exists).
+                changed = new HashSet<string>(affected, StringComparer.Ordinal);
+                foreach (var refKey in deletes.Concat(records.Select(r => r.RefKey)))
+                {
+                    changed.Add(refKey);
+                    if (_incoming.TryGetValue(refKey, out var sources))
+                    {
+                        foreach (var (_, source) in sources)
+                        {
+                            changed.Add(source);
+                        }
+                    }
+                }
+            }
+
             Interlocked.Increment(ref _version);
         }
         finally
         {
             _lock.ExitWriteLock();
         }
+
+        if (changed is not null)
+        {
+            Changed?.Invoke(changed);
+        }
     }
+
+    /// <summary>
+    /// Raised after each <see cref="Apply"/> (outside the lock, on the writer's thread) with the refs a derived view
+    /// must re-read; listeners must be quick (queue the work).
+    /// </summary>
+    public event Action<IReadOnlyCollection<string>>? Changed;
 
     private void AddRecord(EntityRecord record, HashSet<string> affected)
     {

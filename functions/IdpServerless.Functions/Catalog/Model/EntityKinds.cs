@@ -39,10 +39,10 @@ public sealed record SpecField(string Name, SpecFieldShape Shape, bool Required)
 /// </summary>
 public sealed record RelationField(string Field, string? DefaultKind, string Outgoing, string Incoming);
 
-/// <summary>One of the nine kinds: the apiVersions it accepts, its spec fields and the relations it emits.</summary>
+/// <summary>One of the kinds: the apiVersions it accepts, its spec fields and the relations it emits.</summary>
 public sealed record KindDefinition(string Kind, IReadOnlyList<string> ApiVersions, IReadOnlyList<SpecField> Fields, IReadOnlyList<RelationField> Relations);
 
-/// <summary>The built-in kinds, as Backstage's JSON schemas and BuiltinKindsEntityProcessor define them.</summary>
+/// <summary>The built-in kinds, as Backstage's JSON schemas and BuiltinKindsEntityProcessor define them, and our own Scorecard.</summary>
 public static class EntityKinds
 {
     private static readonly string[] Backstage = ["backstage.io/v1alpha1", "backstage.io/v1beta1"];
@@ -85,6 +85,11 @@ public static class EntityKinds
             []),
         new("Template", ["scaffolder.backstage.io/v1beta3", "backstage.io/v1beta3"],
             [Req("type"), new("steps", SpecFieldShape.Array, true), new("parameters", SpecFieldShape.ObjectOrArray, false), new("output", SpecFieldShape.Object, false), Opt("owner")],
+            [Owner]),
+
+        // Our own kind: scorecards as code (Insights/Scorecards); the spec's rules and levels are checked by ScorecardParser.
+        new("Scorecard", ["idpserverless.io/v1alpha1"],
+            [new("rules", SpecFieldShape.Array, true), new("levels", SpecFieldShape.Array, true), new("filter", SpecFieldShape.Object, false), Opt("owner")],
             [Owner]),
     ];
 

@@ -170,6 +170,7 @@ public static class EntityValidator
             return;
         }
 
+        var shapeProblems = problems.Count;
         foreach (var field in definition.Fields)
         {
             var path = "spec." + field.Name;
@@ -196,6 +197,11 @@ public static class EntityValidator
                     problems.Add(new($"spec.steps[{i}]", "a step must be an object with an action"));
                 }
             }
+        }
+
+        if (definition.Kind == Insights.Scorecards.ScorecardParser.Kind && problems.Count == shapeProblems)
+        {
+            problems.AddRange(Insights.Scorecards.ScorecardParser.Validate(spec));
         }
 
         foreach (var relation in definition.Relations)

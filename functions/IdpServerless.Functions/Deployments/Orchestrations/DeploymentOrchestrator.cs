@@ -129,5 +129,7 @@ public sealed class DeploymentOrchestrator
         plan.Reason,
         plan.Source,
         [],
-        null);
+        null,
+        plan.SourceCommit,
+        plan.CommittedAt);
 }

@@ -25,7 +25,9 @@ public sealed record DeploymentPlan(
     TimeSpan PollInterval,
     TimeSpan ApprovalTimeout,
     string AnalysisWindow,
-    string? PortalUrl)
+    string? PortalUrl,
+    string? SourceCommit = null,
+    DateTimeOffset? CommittedAt = null)
 {
     public CdApplication Application => new($"{App}-{Environment.Name}", Environment.DesiredState, Environment.Clusters, App);
 
