@@ -44,4 +44,10 @@ public sealed record NotificationEvent(
 public interface INotificationPublisher
 {
     Task PublishAsync(NotificationEvent notification, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Publishes under a caller-chosen outbox id: publishing the same event with the same id again (an activity that
+    /// ran again after a crash) fans out to the same delivery ids, which are sent once.
+    /// </summary>
+    Task PublishAsync(NotificationEvent notification, string outboxId, CancellationToken cancellationToken);
 }

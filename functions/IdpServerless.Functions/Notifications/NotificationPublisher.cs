@@ -9,10 +9,14 @@ namespace IdpServerless.Functions.Notifications;
 /// </summary>
 public sealed partial class NotificationPublisher(StorageOnce storage, QueueWakeup wakeup, TimeProvider time, ILogger<NotificationPublisher> logger) : INotificationPublisher
 {
-    public async Task PublishAsync(NotificationEvent notification, CancellationToken cancellationToken)
+    public Task PublishAsync(NotificationEvent notification, CancellationToken cancellationToken) =>
+        PublishAsync(notification, Guid.NewGuid().ToString("N"), cancellationToken);
+
+    public async Task PublishAsync(NotificationEvent notification, string outboxId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(notification);
-        var message = new OutboxMessage(Guid.NewGuid().ToString("N"), time.GetUtcNow(), notification);
+        ArgumentException.ThrowIfNullOrWhiteSpace(outboxId);
+        var message = new OutboxMessage(outboxId, time.GetUtcNow(), notification);
         var queue = await storage.QueueAsync(OutboxMessage.QueueName, cancellationToken);
         await queue.SendAsync(message.ToJson(), timeToLive: TimeSpan.FromSeconds(-1), ct: cancellationToken);
         wakeup.Notify(OutboxMessage.QueueName);

@@ -226,4 +226,6 @@ public sealed class RecordingPublisher : INotificationPublisher
         _events.Enqueue(notification);
         return Task.CompletedTask;
     }
+
+    public Task PublishAsync(NotificationEvent notification, string outboxId, CancellationToken cancellationToken) => PublishAsync(notification, cancellationToken);
 }

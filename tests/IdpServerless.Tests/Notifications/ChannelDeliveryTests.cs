@@ -7,6 +7,7 @@ using IdpServerless.Functions.Notifications;
 using IdpServerless.Hosting.Dispatch;
 using IdpServerless.Tests.Events;
 using IdpServerless.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace IdpServerless.Tests.Notifications;
 
@@ -49,6 +50,29 @@ public class ChannelDeliveryTests(AzuriteFixture azurite)
         Assert.Equal("resolve", resolve.GetProperty("event_action").GetString());
         Assert.Equal(trigger.GetProperty("dedup_key").GetString(), resolve.GetProperty("dedup_key").GetString());
         Assert.Equal($"idp/{component}/prod", resolve.GetProperty("dedup_key").GetString());
+    }
+
+    [Fact]
+    public async Task The_same_event_published_twice_under_one_outbox_id_is_delivered_once()
+    {
+        await using var receiver = await HttpSink.StartNewAsync();
+        await using var host = await EventsAppHost.StartAsync(azurite, new Dictionary<string, string?> { ["Notifications__Provider"] = "live", ["Secrets__once-secret"] = "once-signing-secret" });
+        var (team, component, owner) = NotificationTestKit.Team(host);
+        var sub = await NotificationTestKit.SubscribeAsync(host, owner, new { team, channel = new { type = "webhook", url = receiver.Url + "/events", secretRef = "local:once-secret" } });
+        var publisher = host.Services.GetRequiredService<INotificationPublisher>();
+        var e = NotificationTestKit.Event(NotificationEvents.DeploymentSucceeded, component, "prod", "dep-once");
+
+        // As a deployment's notify activity does when it runs again after a crash: same event, same orchestration-chosen id.
+        await publisher.PublishAsync(e, "outbox-dep-once", CancellationToken.None);
+        await Eventually.TrueAsync(async () => await NotificationTestKit.SentCountAsync(host, sub.Id) == 1, Wait, "the first publish delivered");
+        await publisher.PublishAsync(e, "outbox-dep-once", CancellationToken.None);
+        var other = NotificationTestKit.Event(NotificationEvents.DeploymentSucceeded, component, "prod", "dep-other");
+        await publisher.PublishAsync(other, CancellationToken.None);
+        await Eventually.TrueAsync(async () => await NotificationTestKit.SentCountAsync(host, sub.Id) == 2, Wait, "the other event delivered");
+
+        // The repeat was queued before the other event and is handled first in the normal course; a second send of it would show here.
+        Assert.Equal(2, receiver.Received.Count);
+        Assert.Single(receiver.Received, r => r.Body.Contains("dep-once", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -120,7 +120,9 @@ public sealed class NotifyActivity(IServiceProvider services)
             return false;
         }
 
-        await publisher.PublishAsync(input.Event, CancellationToken.None).ConfigureAwait(false);
+        await (input.OutboxId is { } id
+            ? publisher.PublishAsync(input.Event, id, CancellationToken.None)
+            : publisher.PublishAsync(input.Event, CancellationToken.None)).ConfigureAwait(false);
         return true;
     }
 }

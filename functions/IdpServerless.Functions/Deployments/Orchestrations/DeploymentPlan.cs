@@ -56,7 +56,9 @@ public sealed record RolloutCheck(bool Synced, string Health, string? Revision, 
 public sealed record MeasureInput(string App, string Namespace, string Version, IReadOnlyList<string> Clusters, IReadOnlyList<AnalysisMetric> Metrics, string Window);
 
 /// <summary>Input of the notify activity.</summary>
-public sealed record NotifyInput(NotificationEvent Event);
+/// <param name="Event">The notification.</param>
+/// <param name="OutboxId">Chosen by the orchestration (replay-safe), so a re-run of the activity is delivered once; null from orchestrations scheduled before it existed.</param>
+public sealed record NotifyInput(NotificationEvent Event, string? OutboxId = null);
 
 /// <summary>How a flow ended.</summary>
 public sealed record FlowResult(string Status, string? Message);

@@ -236,7 +236,7 @@ public sealed class ReleaseRun(TaskOrchestrationContext context, DeploymentPlan 
             ["requestedBy"] = plan.RequestedBy,
         };
         var e = new NotificationEvent(type, plan.Component, plan.Environment.Name, plan.DeploymentId, title, text ?? Record.Message ?? title, severity, links, facts);
-        return context.CallActivityAsync<bool>(DeploymentFunctions.Notify, new NotifyInput(e), Retried);
+        return context.CallActivityAsync<bool>(DeploymentFunctions.Notify, new NotifyInput(e, context.NewGuid().ToString("N")), Retried);
     }
 
     public Task<IReadOnlyList<AnalysisResult>> MeasureAsync(AnalysisStep analysis, string version, string window)
