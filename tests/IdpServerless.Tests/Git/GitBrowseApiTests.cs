@@ -19,30 +19,20 @@ public sealed class GitBrowseApiTests : IAsyncLifetime
 {
     private static readonly GitAuthor Author = new("Ada Lovelace", "ada@example.com");
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "idp-git-api-" + Guid.NewGuid().ToString("N"));
-    private WebApplication _app = null!;
+    private GitBrowseHost _host = null!;
     private HttpClient _http = null!;
     private IGitProvider _git = null!;
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseTestServer();
-        builder.Logging.ClearProviders();
-        builder.Configuration["IDP_DATA_DIR"] = _dataDir;
-        builder.Services.AddProblemDetails();
-        builder.Services.AddGitProvider(builder.Configuration);
-        _app = builder.Build();
-        _app.UseMiddleware<ProblemMiddleware>();
-        _app.MapGitApi();
-        await _app.StartAsync();
-        _http = _app.GetTestClient();
-        _git = _app.Services.GetRequiredService<IGitProvider>();
+        _host = await GitBrowseHost.StartAsync(new Dictionary<string, string> { ["IDP_DATA_DIR"] = _dataDir });
+        _http = _host.Http;
+        _git = _host.Git;
     }
 
     public async Task DisposeAsync()
     {
-        _http.Dispose();
-        await _app.DisposeAsync();
+        await _host.DisposeAsync();
         if (Directory.Exists(_dataDir))
         {
             Directory.Delete(_dataDir, recursive: true);
@@ -104,7 +94,7 @@ public sealed class GitBrowseApiTests : IAsyncLifetime
     [Fact]
     public void Every_browse_endpoint_requires_catalog_read_and_has_a_unique_name()
     {
-        var endpoints = _app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+        var endpoints = _host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText?.StartsWith("/api/git", StringComparison.Ordinal) == true).ToList();
 
         Assert.Equal(5, endpoints.Count);

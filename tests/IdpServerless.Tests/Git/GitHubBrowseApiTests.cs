@@ -19,35 +19,28 @@ namespace IdpServerless.Tests.Git;
 public sealed class GitHubBrowseApiTests : IAsyncLifetime
 {
     private FakeGitHub _github = null!;
-    private WebApplication _app = null!;
+    private GitBrowseHost _host = null!;
     private HttpClient _http = null!;
 
     public async Task InitializeAsync()
     {
         _github = await FakeGitHub.StartAsync(orgs: "idp-org");
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseTestServer();
-        builder.Logging.ClearProviders();
-        builder.Configuration["IDP_GIT_PROVIDER"] = "github";
-        builder.Configuration["IDP_GITHUB_API"] = _github.ApiUrl;
-        builder.Configuration["IDP_GITHUB_TOKEN"] = _github.Token;
-        builder.Configuration["IDP_GITHUB_MAX_RETRY_DELAY"] = "00:00:02";
-        builder.Configuration["IDP_GITHUB_MAX_RETRIES"] = "0";
-        builder.Configuration["IDP_GITHUB_TIMEOUT"] = "00:00:03"; // long enough for a busy machine, short enough for the silent-GitHub test
-        builder.Services.AddProblemDetails();
-        builder.Services.AddGitProvider(builder.Configuration);
-        _app = builder.Build();
-        _app.UseMiddleware<ProblemMiddleware>();
-        _app.MapGitApi();
-        await _app.StartAsync();
-        _http = _app.GetTestClient();
-        await _app.Services.GetRequiredService<IGitProvider>().CreateRepositoryAsync(new RepoRef("idp-org", "api"), null, CancellationToken.None);
+        _host = await GitBrowseHost.StartAsync(new Dictionary<string, string>
+        {
+            ["IDP_GIT_PROVIDER"] = "github",
+            ["IDP_GITHUB_API"] = _github.ApiUrl,
+            ["IDP_GITHUB_TOKEN"] = _github.Token,
+            ["IDP_GITHUB_MAX_RETRY_DELAY"] = "00:00:02",
+            ["IDP_GITHUB_MAX_RETRIES"] = "0",
+            ["IDP_GITHUB_TIMEOUT"] = "00:00:03", // long enough for a busy machine, short enough for the silent-GitHub test
+        });
+        _http = _host.Http;
+        await _host.Git.CreateRepositoryAsync(new RepoRef("idp-org", "api"), null, CancellationToken.None);
     }
 
     public async Task DisposeAsync()
     {
-        _http.Dispose();
-        await _app.DisposeAsync();
+        await _host.DisposeAsync();
         await _github.DisposeAsync();
     }
 

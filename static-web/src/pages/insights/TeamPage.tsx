@@ -1,26 +1,19 @@
-import { Link, useParams, useSearchParams } from "react-router";
+import { Link, useParams } from "react-router";
 import { api, ApiError } from "../../api";
 import { entityPath } from "../../api/query";
 import { Loading, PageHeader, ProblemView } from "../../components/common";
 import { LevelBar, LineChart } from "../../components/charts";
 import { useAsync, useDocumentTitle } from "../../hooks";
 import { formatScore, levelSegments, scorecardPath } from "../../insights";
-import { daysFrom, DoraSection, InsightsNav } from "./shared";
+import { DoraSection, InsightsNav, useDaysParam } from "./shared";
 
 export default function TeamPage() {
   const { namespace = "", name = "" } = useParams();
-  const [params, setParams] = useSearchParams();
-  const days = daysFrom(params);
+  const { days, setDays } = useDaysParam();
   const teamRef = `group:${namespace}/${name}`;
   useDocumentTitle(`${name} · Insights`);
   const cards = useAsync((signal) => api().insights.teamScorecards(namespace, name, 90, { signal }), [namespace, name]);
   const dora = useAsync((signal) => api().insights.teamDora(namespace, name, { days }, { signal }), [namespace, name, days]);
-  const setDays = (d: number) =>
-    setParams((p) => {
-      const n = new URLSearchParams(p);
-      n.set("days", String(d));
-      return n;
-    }, { replace: true });
 
   return (
     <section data-testid="team-page">

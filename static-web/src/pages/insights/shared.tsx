@@ -1,4 +1,4 @@
-import { NavLink } from "react-router";
+import { NavLink, useSearchParams } from "react-router";
 import { ApiError, type DoraScopeReport } from "../../api";
 import { EntityRefLink, Loading, ProblemView } from "../../components/common";
 import { LineChart } from "../../components/charts";
@@ -147,6 +147,18 @@ function DoraBody({ report }: { report: DoraScopeReport }) {
       )}
     </div>
   );
+}
+
+/** The DORA window kept in the URL (`?days=`): the current value, the other query values, and a setter that keeps them. */
+export function useDaysParam(): { days: number; params: URLSearchParams; setDays: (d: number) => void } {
+  const [params, setParams] = useSearchParams();
+  const setDays = (d: number) =>
+    setParams((p) => {
+      const n = new URLSearchParams(p);
+      n.set("days", String(d));
+      return n;
+    }, { replace: true });
+  return { days: daysFrom(params), params, setDays };
 }
 
 /** Reads `days` from the URL, allowing only the selector's values (default 30). */
