@@ -328,5 +328,7 @@ public static class DeploymentsBenchmark
 
         public Task<GitCommit?> FindCommitByTrailerAsync(RepoRef repo, string branch, string key, string value, int searchDepth, CancellationToken cancellationToken) =>
             inner.FindCommitByTrailerAsync(repo, branch, key, value, searchDepth, cancellationToken);
+
+        public Task<GitCommit?> GetCommitAsync(RepoRef repo, string sha, CancellationToken cancellationToken) => inner.GetCommitAsync(repo, sha, cancellationToken);
     }
 }

@@ -19,6 +19,7 @@ public sealed partial class DeploymentService(
     DeploymentStore store,
     OrchestrationInstances orchestrations,
     IAccessPolicy access,
+    IComponentLookup components,
     IServiceProvider services,
     TimeProvider time,
     ILogger<DeploymentService> logger) : IDeploymentService
@@ -31,7 +32,8 @@ public sealed partial class DeploymentService(
         ValidateVersion(request.Version, "version");
         await AuthorizeAsync(caller, Permissions.DeploymentCreate, delivery.ComponentRef, env.Name, "deployment.create", cancellationToken).ConfigureAwait(false);
         var commit = ValidateCommit(request.SourceCommit, request.CommittedAt);
-        return await StartCoreAsync(DeploymentKinds.Deploy, delivery, env, request.Version, caller, request.Source, request.Reason, commit, cancellationToken).ConfigureAwait(false);
+        var sourceRepository = commit is { Sha: not null, At: null } ? await SourceRepositoryAsync(delivery.ComponentRef, cancellationToken).ConfigureAwait(false) : null;
+        return await StartCoreAsync(DeploymentKinds.Deploy, delivery, env, request.Version, caller, request.Source, request.Reason, commit, cancellationToken, sourceRepository).ConfigureAwait(false);
     }
 
     public async Task<DeploymentAccepted> RollbackAsync(string component, string environment, string? toVersion, Caller caller, CancellationToken cancellationToken)
@@ -86,13 +88,32 @@ public sealed partial class DeploymentService(
         return await StartCoreAsync(DeploymentKinds.Promote, delivery, to, version, caller, caller.Channel, $"promoted from {from.Name}", default, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<DeploymentAccepted> StartCoreAsync(string kind, ComponentDelivery delivery, DeliveryEnvironment env, string version, Caller caller, string? source, string? reason, (string? Sha, DateTimeOffset? At) commit, CancellationToken ct)
+    /// <summary>The component's source repository (its <c>github.com/project-slug</c>), where the orchestration reads a commit's time; null when it declares none.</summary>
+    private async Task<string?> SourceRepositoryAsync(string componentRef, CancellationToken ct) =>
+        await components.FindAsync(componentRef, ct).ConfigureAwait(false) is { } info &&
+        info.Annotations.TryGetValue(Webhooks.EventAnnotations.GitHubProjectSlug, out var slug) && ParseRepo(slug) is { } repo
+            ? repo.ToString()
+            : null;
+
+    private static Git.RepoRef? ParseRepo(string slug)
+    {
+        try
+        {
+            return Git.GitInput.Repo(Git.RepoRef.Parse(slug.Trim()));
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<DeploymentAccepted> StartCoreAsync(string kind, ComponentDelivery delivery, DeliveryEnvironment env, string version, Caller caller, string? source, string? reason, (string? Sha, DateTimeOffset? At) commit, CancellationToken ct, string? sourceRepository = null)
     {
         var options = resolver.Options;
         var now = time.GetUtcNow();
         var id = NewId(now);
         var plan = new DeploymentPlan(id, kind, delivery.ComponentRef, delivery.Name, delivery.Image, env, version, caller.UserRef, now, reason, source,
-            env.Protection.ApprovalRequired && kind != DeploymentKinds.Rollback, options.PollInterval, options.ApprovalTimeout, options.AnalysisWindow, options.PortalUrl, commit.Sha, commit.At);
+            env.Protection.ApprovalRequired && kind != DeploymentKinds.Rollback, options.PollInterval, options.ApprovalTimeout, options.AnalysisWindow, options.PortalUrl, commit.Sha, commit.At, sourceRepository);
         var holder = await store.TryAcquireAsync(delivery.ComponentRef, env.Name, id, h => IsFinishedAsync(h, ct), ct).ConfigureAwait(false);
         if (holder is not null)
         {

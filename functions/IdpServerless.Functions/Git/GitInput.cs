@@ -31,6 +31,17 @@ public static class GitInput
         return repo;
     }
 
+    /// <summary>A commit sha or an abbreviation of one: 4 to 64 hexadecimal digits.</summary>
+    public static string Sha(string sha)
+    {
+        if (string.IsNullOrEmpty(sha) || sha.Length is < 4 or > 64 || !sha.All(char.IsAsciiHexDigit))
+        {
+            throw new ArgumentException($"'{sha}' is not a commit sha (4 to 64 hexadecimal digits).", nameof(sha));
+        }
+
+        return sha;
+    }
+
     /// <summary>An owner (a GitHub org or user; a folder for the local provider).</summary>
     public static string Owner(string owner)
     {

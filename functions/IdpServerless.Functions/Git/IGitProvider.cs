@@ -71,6 +71,12 @@ public interface IGitProvider
     /// Activities use it to stay idempotent: a retried step finds its earlier commit instead of making a second.
     /// </summary>
     Task<GitCommit?> FindCommitByTrailerAsync(RepoRef repo, string branch, string key, string value, int searchDepth, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The commit <paramref name="sha"/> (40 hex digits; the local provider also takes an unambiguous prefix), or null when
+    /// the repository or the commit does not exist. DORA's lead time reads the commit's time from it.
+    /// </summary>
+    Task<GitCommit?> GetCommitAsync(RepoRef repo, string sha, CancellationToken cancellationToken);
 }
 
 /// <summary>The branch moved since the caller read it.</summary>

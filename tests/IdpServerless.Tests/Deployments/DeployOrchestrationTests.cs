@@ -5,6 +5,7 @@ using IdpServerless.Functions.Notifications;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
 using IdpServerless.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace IdpServerless.Tests.Deployments;
 
@@ -12,6 +13,31 @@ namespace IdpServerless.Tests.Deployments;
 public class DeployOrchestrationTests(AzuriteFixture azurite)
 {
     private static string Unique(string name) => $"{name}-{Guid.NewGuid().ToString("N")[..6]}";
+
+    [Fact]
+    public async Task A_deployment_naming_its_commit_without_a_time_reads_the_time_from_the_source_repository()
+    {
+        await using var h = await DeploymentHarness.StartAsync(azurite);
+        var name = Unique("billing");
+        var source = new RepoRef("apps", name);
+        await h.Git.CreateRepositoryAsync(source, "the application's own code", CancellationToken.None);
+        var built = await h.Git.CommitAsync(source, "main", [new("src/app.txt", "v2"u8.ToArray())], "Build v2", new GitAuthor("Dev", "dev@example.com"), null, CancellationToken.None);
+        h.Components.Add(name, "dev", sourceSlug: source.ToString());
+        h.Components.Add(name + "-noslug", "dev");
+        var service = h.Services.GetRequiredService<IDeploymentService>();
+
+        var withSlug = await service.StartAsync(new DeploymentRequest(name, "dev", "2.0.0", "test", null, built.Sha), DeploymentHarness.User("jane"), CancellationToken.None);
+        var unknownSha = await service.StartAsync(new DeploymentRequest(name + "-noslug", "dev", "2.0.0", "test", null, built.Sha), DeploymentHarness.User("jane"), CancellationToken.None);
+
+        var record = await h.WaitForStatusAsync(withSlug.DeploymentId, DeploymentStatuses.Succeeded);
+        Assert.Equal(built.Sha, record.SourceCommit);
+        Assert.NotNull(record.CommittedAt);
+        Assert.True((record.CommittedAt!.Value - built.At).Duration() < TimeSpan.FromSeconds(1), $"{record.CommittedAt} vs {built.At}");
+
+        // No source repository declared: the deployment still succeeds; lead time falls back to the first request.
+        var other = await h.WaitForStatusAsync(unknownSha.DeploymentId, DeploymentStatuses.Succeeded);
+        Assert.Null(other.CommittedAt);
+    }
 
     [Fact]
     public async Task A_healthy_deploy_makes_one_commit_and_succeeds()

@@ -186,12 +186,17 @@ public sealed class TestComponents : IComponentLookup
 {
     private readonly ConcurrentDictionary<string, ComponentInfo> _items = new(StringComparer.Ordinal);
 
-    public void Add(string name, string environments, string? repo = null)
+    public void Add(string name, string environments, string? repo = null, string? sourceSlug = null)
     {
-                var annotations = new Dictionary<string, string> { ["idp.dev/environments"] = environments };
+        var annotations = new Dictionary<string, string> { ["idp.dev/environments"] = environments };
         if (repo is not null)
         {
             annotations["idp.dev/deployment-repo"] = repo;
+        }
+
+        if (sourceSlug is not null)
+        {
+            annotations["github.com/project-slug"] = sourceSlug;
         }
 
         _items[$"component:default/{name}"] = new ComponentInfo($"component:default/{name}", "group:default/team", annotations);

@@ -175,6 +175,22 @@ public abstract class GitProviderContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_commit_is_read_by_its_sha_and_a_missing_commit_or_repository_is_null()
+    {
+        var repo = await CreatedRepoAsync();
+        var made = await Git.CommitAsync(repo, "main", [new("app.txt", Utf8("v1"))], "Build 1", Author, null, Ct);
+
+        var read = await Git.GetCommitAsync(repo, made.Sha, Ct);
+
+        Assert.Equal((made.Sha, "Build 1", Author.Name), (read?.Sha, read?.Message, read?.AuthorName));
+        Assert.True((read!.At - made.At).Duration() < TimeSpan.FromSeconds(1), $"{read.At} vs {made.At}");
+        Assert.Equal(made.Sha, (await Git.GetCommitAsync(repo, made.Sha.ToUpperInvariant(), Ct))?.Sha);
+        Assert.Null(await Git.GetCommitAsync(repo, new string('0', 40), Ct));
+        Assert.Null(await Git.GetCommitAsync(new RepoRef(repo.Owner, repo.Name + "-missing"), made.Sha, Ct));
+        Assert.Throws<ArgumentException>(() => { _ = Git.GetCommitAsync(repo, "not-a-sha", Ct); });
+    }
+
+    [Fact]
     public async Task A_stale_expected_head_is_a_conflict_and_changes_nothing()
     {
         var repo = await CreatedRepoAsync();

@@ -109,6 +109,37 @@ public sealed class MeasureAnalysisActivity(IMetricsProvider metrics, TimeProvid
     };
 }
 
+/// <summary>
+/// Reads the time of the commit a version was built from in the component's source repository (DORA's lead time
+/// starts there). Best effort: a repository or commit the Git provider does not know, or a failing provider, gives
+/// null, and lead time falls back to the version's first deployment request; a deployment never fails for it.
+/// </summary>
+public sealed partial class ReadCommitTimeActivity(IGitProvider git, ILogger<ReadCommitTimeActivity> logger)
+{
+    [Function(DeploymentFunctions.CommitTime)]
+    public async Task<DateTimeOffset?> RunAsync([ActivityTrigger] CommitTimeInput input)
+    {
+        try
+        {
+            var commit = await git.GetCommitAsync(RepoRef.Parse(input.Repository), input.Sha, CancellationToken.None).ConfigureAwait(false);
+            if (commit is null)
+            {
+                LogNoCommit(logger, input.Sha, input.Repository, "not found");
+            }
+
+            return commit?.At;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogNoCommit(logger, input.Sha, input.Repository, e.GetType().Name + ": " + e.Message);
+            return null;
+        }
+    }
+
+    [LoggerMessage(EventId = 6201, Level = LogLevel.Information, Message = "No commit time for {Sha} in {Repository} ({Reason}); lead time starts at the first deployment request")]
+    private static partial void LogNoCommit(ILogger logger, string sha, string repository, string reason);
+}
+
 /// <summary>Publishes a notification (when a publisher is registered; the outbox makes it durable).</summary>
 public sealed class NotifyActivity(IServiceProvider services)
 {

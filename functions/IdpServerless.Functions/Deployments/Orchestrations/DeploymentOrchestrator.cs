@@ -27,6 +27,7 @@ public sealed class DeploymentOrchestrator
         var run = new ReleaseRun(context, plan, Initial(plan));
         try
         {
+            await run.ReadCommitTimeAsync();
             run.StartStep("validate");
             var previous = await run.ReadDesiredStateAsync();
             run.FinishStep("Succeeded", previous is null ? "first deployment to this environment" : $"{previous.ServingVersion} runs now");

@@ -27,7 +27,8 @@ public sealed record DeploymentPlan(
     string AnalysisWindow,
     string? PortalUrl,
     string? SourceCommit = null,
-    DateTimeOffset? CommittedAt = null)
+    DateTimeOffset? CommittedAt = null,
+    string? SourceRepository = null)
 {
     public CdApplication Application => new($"{App}-{Environment.Name}", Environment.DesiredState, Environment.Clusters, App);
 
@@ -60,6 +61,9 @@ public sealed record MeasureInput(string App, string Namespace, string Version, 
 /// <param name="OutboxId">Chosen by the orchestration (replay-safe), so a re-run of the activity is delivered once; null from orchestrations scheduled before it existed.</param>
 public sealed record NotifyInput(NotificationEvent Event, string? OutboxId = null);
 
+/// <summary>Where the commit a version was built from can be read: the component's source repository (owner/name) and the sha.</summary>
+public sealed record CommitTimeInput(string Repository, string Sha);
+
 /// <summary>How a flow ended.</summary>
 public sealed record FlowResult(string Status, string? Message);
 
@@ -73,4 +77,5 @@ public static class DeploymentFunctions
     public const string CheckRollout = "DeploymentCheckRollout";
     public const string Measure = "DeploymentMeasure";
     public const string Notify = "DeploymentNotify";
+    public const string CommitTime = "DeploymentCommitTime";
 }

@@ -89,6 +89,20 @@ public sealed class ReleaseRun(TaskOrchestrationContext context, DeploymentPlan 
 
     public void WaitStep(string name, string message) => _steps.Add(new DeploymentStep(name, "Waiting", Now, null, message));
 
+    /// <summary>
+    /// When the trigger named the version's commit but not its time, reads the time from the component's source
+    /// repository. Only plans that carry <see cref="DeploymentPlan.SourceRepository"/> call the activity, so
+    /// orchestrations scheduled before it existed replay unchanged.
+    /// </summary>
+    public async Task ReadCommitTimeAsync()
+    {
+        if (plan is { SourceRepository: { } repository, SourceCommit: { } sha } && Record.CommittedAt is null &&
+            await context.CallActivityAsync<DateTimeOffset?>(DeploymentFunctions.CommitTime, new CommitTimeInput(repository, sha)) is { } at)
+        {
+            Record = Record with { CommittedAt = at };
+        }
+    }
+
     public Task<DesiredState?> ReadDesiredStateAsync() =>
         context.CallActivityAsync<DesiredState?>(DeploymentFunctions.ReadDesiredState, plan.Environment.DesiredState, Retried);
 

@@ -225,6 +225,28 @@ public sealed partial class GitHubGitProvider(GitHubClients clients, GitHubCalls
         return commits.FirstOrDefault(c => GitTrailers.Has(c.Message, key, value));
     }
 
+    public Task<GitCommit?> GetCommitAsync(RepoRef repo, string sha, CancellationToken cancellationToken)
+    {
+        GitInput.Repo(repo);
+        GitInput.Sha(sha);
+        return CallAsync(repo, $"reading commit {sha} of {repo}", async c =>
+        {
+            try
+            {
+                var commit = await c.Git.Commit.Get(repo.Owner, repo.Name, sha.ToLowerInvariant()).ConfigureAwait(false);
+                return new GitCommit(commit.Sha, commit.Message.TrimEnd(), commit.Author.Name, commit.Author.Date);
+            }
+            catch (NotFoundException)
+            {
+                return (GitCommit?)null;
+            }
+            catch (ApiValidationException)
+            {
+                return null; // 422: not a full sha GitHub knows
+            }
+        }, cancellationToken);
+    }
+
     public async Task<GitCommit> CommitAsync(RepoRef repo, string branch, IReadOnlyList<GitChange> changes, string message, GitAuthor author, string? expectedHead, CancellationToken cancellationToken)
     {
         GitInput.Repo(repo);

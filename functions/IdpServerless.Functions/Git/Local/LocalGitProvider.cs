@@ -216,6 +216,26 @@ public sealed partial class LocalGitProvider(GitOptions options, TimeProvider ti
         return Task.FromResult<GitCommit?>(null);
     }
 
+    public Task<GitCommit?> GetCommitAsync(RepoRef repo, string sha, CancellationToken cancellationToken)
+    {
+        GitInput.Sha(sha);
+        var dir = RepoDir(GitInput.Repo(repo));
+        if (!IsRepository(dir))
+        {
+            return Task.FromResult<GitCommit?>(null);
+        }
+
+        using var git = Open(dir);
+        try
+        {
+            return Task.FromResult(git.Lookup<Commit>(sha) is { } c ? ToCommit(c) : null);
+        }
+        catch (AmbiguousSpecificationException)
+        {
+            return Task.FromResult<GitCommit?>(null);
+        }
+    }
+
     public async Task<GitCommit> CommitAsync(RepoRef repo, string branch, IReadOnlyList<GitChange> changes, string message, GitAuthor author, string? expectedHead, CancellationToken cancellationToken)
     {
         GitInput.Branch(branch);
