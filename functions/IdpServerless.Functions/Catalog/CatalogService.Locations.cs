@@ -81,7 +81,7 @@ public sealed partial class CatalogService
             spec = spec with { Target = Path.Combine(spec.Target, catalogFileName) };
         }
 
-        spec = Checked(spec);
+        spec = Checked(spec, mustExist: false);
         if (spec.Type == LocationSpec.File && !File.Exists(spec.Target))
         {
             return new AnalyzeOutcome(spec, null);
@@ -94,11 +94,11 @@ public sealed partial class CatalogService
     }
 
     /// <summary>The spec validated like registration (400 naming type or target) and a file target made absolute.</summary>
-    private LocationSpec Checked(LocationSpec spec)
+    private LocationSpec Checked(LocationSpec spec, bool mustExist = true)
     {
         try
         {
-            reader.Validate(spec);
+            reader.Validate(spec, mustExist);
         }
         catch (LocationReadException e)
         {
