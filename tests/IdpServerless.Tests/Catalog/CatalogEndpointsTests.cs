@@ -131,6 +131,16 @@ public class CatalogEndpointsTests(AzuriteFixture azurite, SharedCatalogApp shar
         });
         var posted = JsonNode.Parse(await post.Content.ReadAsStringAsync())!;
         Assert.Equal("db", Assert.Single(posted["items"]!.AsArray())!["metadata"]!["name"]!.GetValue<string>());
+        // Backstage's 2026 client sends the order as orderBy: [{field, order}].
+        var ordered = await PostJsonAsync(app, "/api/catalog/entities/by-query", new
+        {
+            query = new { kind = "component" },
+            orderBy = new[] { new { field = "metadata.name", order = "desc" } },
+            fields = new[] { "metadata.name" },
+        });
+        var componentNames = ordered["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.GetValue<string>()).ToList();
+        Assert.Equal(3, componentNames.Count);
+        Assert.Equal(componentNames.OrderDescending(StringComparer.Ordinal), componentNames);
         using var badCursor = await app.Http.GetAsync("/api/catalog/entities/by-query?cursor=garbage");
         Assert.Equal(HttpStatusCode.BadRequest, badCursor.StatusCode);
     }
