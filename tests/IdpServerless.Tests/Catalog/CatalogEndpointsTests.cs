@@ -131,6 +131,16 @@ public class CatalogEndpointsTests(AzuriteFixture azurite, SharedCatalogApp shar
         });
         var posted = JsonNode.Parse(await post.Content.ReadAsStringAsync())!;
         Assert.Equal("db", Assert.Single(posted["items"]!.AsArray())!["metadata"]!["name"]!.GetValue<string>());
+        // Backstage's 2026 client sends the order as orderBy: [{field, order}].
+        var ordered = await PostJsonAsync(app, "/api/catalog/entities/by-query", new
+        {
+            query = new { kind = "component" },
+            orderBy = new[] { new { field = "metadata.name", order = "desc" } },
+            fields = new[] { "metadata.name" },
+        });
+        var componentNames = ordered["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.GetValue<string>()).ToList();
+        Assert.Equal(3, componentNames.Count);
+        Assert.Equal(componentNames.OrderDescending(StringComparer.Ordinal), componentNames);
         using var badCursor = await app.Http.GetAsync("/api/catalog/entities/by-query?cursor=garbage");
         Assert.Equal(HttpStatusCode.BadRequest, badCursor.StatusCode);
     }
@@ -167,5 +177,153 @@ public class CatalogEndpointsTests(AzuriteFixture azurite, SharedCatalogApp shar
         var items = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
         Assert.Single(items);
         Assert.Contains("rel=\"next\"", response.Headers.GetValues("Link").Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Posted_facets_count_only_the_entities_the_predicate_selects_and_bad_bodies_are_400s()
+    {
+        var app = await AppAsync();
+        using var response = await app.Http.PostAsJsonAsync("/api/catalog/entity-facets", new
+        {
+            facets = new[] { "kind", "spec.lifecycle" },
+            query = JsonNode.Parse("""{"$all":[{"kind":"component"},{"$not":{"spec.lifecycle":"experimental"}}]}"""),
+        });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var facets = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["facets"]!;
+        var kind = Assert.Single(facets["kind"]!.AsArray())!;
+        Assert.Equal("Component", kind["value"]!.GetValue<string>());
+        Assert.Equal(2, kind["count"]!.GetValue<int>());
+        Assert.Equal("production", Assert.Single(facets["spec.lifecycle"]!.AsArray())!["value"]!.GetValue<string>());
+
+        var all = JsonNode.Parse(await (await app.Http.PostAsJsonAsync("/api/catalog/entity-facets", new { facets = new[] { "kind" } })).Content.ReadAsStringAsync())!;
+        Assert.Equal(14, all["facets"]!["kind"]!.AsArray().Sum(v => v!["count"]!.GetValue<int>()));
+
+        await AssertInputErrorAsync(await app.Http.PostAsJsonAsync("/api/catalog/entity-facets", new { query = new { kind = "component" } }), "facets");
+        await AssertInputErrorAsync(
+            await app.Http.PostAsJsonAsync("/api/catalog/entity-facets", new { facets = new[] { "kind" }, query = JsonNode.Parse("""{"$all":[{"kind":"component"},{"$foo":[]}]}""") }),
+            "query.$all[1].$foo: unknown operator");
+    }
+
+    [Fact]
+    public async Task By_refs_with_a_query_answers_null_for_entities_that_do_not_match_it()
+    {
+        var app = await AppAsync();
+        using var response = await app.Http.PostAsJsonAsync("/api/catalog/entities/by-refs", new
+        {
+            entityRefs = new[] { "component:default/svc", "resource:default/cache", "component:default/nope", "component:default/worker" },
+            fields = new[] { "metadata.name" },
+            query = JsonNode.Parse("""{"kind":"component","spec.lifecycle":{"$in":["production","experimental"]}}"""),
+        });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var items = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["items"]!.AsArray();
+        Assert.Equal(4, items.Count);
+        Assert.Equal("svc", items[0]!["metadata"]!["name"]!.GetValue<string>());
+        Assert.Null(items[1]);
+        Assert.Null(items[2]);
+        Assert.Equal("worker", items[3]!["metadata"]!["name"]!.GetValue<string>());
+        await AssertInputErrorAsync(
+            await app.Http.PostAsJsonAsync("/api/catalog/entities/by-refs", new { entityRefs = new[] { "component:default/svc" }, query = JsonNode.Parse("""{"kind":{"$near":1}}""") }),
+            "query.kind.$near: unknown operator");
+    }
+
+    [Fact]
+    public async Task Locations_by_query_filter_on_location_fields_and_refuse_unknown_fields_and_cursors()
+    {
+        var app = await AppAsync();
+        var files = await PostJsonAsync(app, "/api/catalog/locations/by-query", new { query = new { type = "file" } });
+        Assert.Equal(1, files["totalItems"]!.GetValue<int>());
+        var location = Assert.Single(files["items"]!.AsArray())!.AsObject();
+        Assert.Equal(["entityRef", "id", "target", "type"], location.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Matches("^location:default/generated-[0-9a-f]{40}$", location["entityRef"]!.GetValue<string>());
+        Assert.Null(files["pageInfo"]!["nextCursor"]);
+        var byRef = await PostJsonAsync(app, "/api/catalog/locations/by-query", new { query = new { entityRef = location["entityRef"]!.GetValue<string>() } });
+        Assert.Equal(1, byRef["totalItems"]!.GetValue<int>());
+        var urls = await PostJsonAsync(app, "/api/catalog/locations/by-query", new { query = JsonNode.Parse("""{"$any":[{"type":"url"},{"target":{"$hasPrefix":"https://"}}]}""") });
+        Assert.Empty(urls["items"]!.AsArray());
+        Assert.Equal(0, urls["totalItems"]!.GetValue<int>());
+
+        await AssertInputErrorAsync(await app.Http.PostAsJsonAsync("/api/catalog/locations/by-query", new { query = new { colour = "red" } }), "'colour' is not a location field");
+        await AssertInputErrorAsync(await app.Http.PostAsJsonAsync("/api/catalog/locations/by-query", new { query = JsonNode.Parse("""{"$not":{"$xor":[]}}""") }), "query.$not.$xor: unknown operator");
+        await AssertInputErrorAsync(await app.Http.PostAsJsonAsync("/api/catalog/locations/by-query", new { cursor = "garbage" }), "cursor");
+        await AssertInputErrorAsync(await app.Http.PostAsJsonAsync("/api/catalog/locations/by-query", new { limit = -1 }), "limit");
+    }
+
+    [Fact]
+    public async Task Analyze_location_lists_the_entities_a_location_holds_or_proposes_a_component_for_an_empty_folder()
+    {
+        var app = await AppAsync();
+        var root = Path.Combine(app.Folder, "catalog-info.yaml");
+        foreach (var target in new[] { root, app.Folder })
+        {
+            var analysis = await PostJsonAsync(app, "/api/catalog/analyze-location", new { location = new { type = "file", target } });
+            var files = analysis["existingEntityFiles"]!.AsArray();
+            Assert.Equal(14, files.Count);
+            Assert.Empty(analysis["generateEntities"]!.AsArray());
+            var svc = files.Single(f => f!["entity"]!["metadata"]!["name"]!.GetValue<string>() == "svc")!;
+            Assert.True(svc["isRegistered"]!.GetValue<bool>());
+            Assert.Equal("file", svc["location"]!["type"]!.GetValue<string>());
+            Assert.EndsWith(Path.Combine("software", "system.yaml"), svc["location"]!["target"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+
+        Directory.CreateDirectory(Path.Combine(app.Folder, "New Thing"));
+        var empty = await PostJsonAsync(app, "/api/catalog/analyze-location", new { location = new { type = "file", target = Path.Combine(app.Folder, "New Thing") }, catalogFileName = "catalog.yaml" });
+        Assert.Empty(empty["existingEntityFiles"]!.AsArray());
+        var proposal = Assert.Single(empty["generateEntities"]!.AsArray())!;
+        Assert.Equal("Component", proposal["entity"]!["kind"]!.GetValue<string>());
+        Assert.Equal("new-thing", proposal["entity"]!["metadata"]!["name"]!.GetValue<string>());
+        var owner = proposal["fields"]!.AsArray().Single(f => f!["field"]!.GetValue<string>() == "spec.owner")!;
+        Assert.Equal("needsUserInput", owner["state"]!.GetValue<string>());
+        Assert.Null(owner["value"]);
+
+        await AssertInputErrorAsync(await app.Http.PostAsJsonAsync("/api/catalog/analyze-location", new { catalogFileName = "x.yaml" }), "location");
+        await AssertInputErrorAsync(await app.Http.PostAsJsonAsync("/api/catalog/analyze-location", new { location = new { type = "file" } }), "location.target");
+        await AssertInputErrorAsync(await app.Http.PostAsJsonAsync("/api/catalog/analyze-location", new { location = new { type = "file", target = root }, catalogFileName = "../x.yaml" }), "catalogFileName");
+        await AssertInputErrorAsync(await app.Http.PostAsJsonAsync("/api/catalog/analyze-location", new { location = new { type = "ftp", target = "x" } }), "type");
+    }
+
+    [Fact]
+    public async Task A_dry_run_answers_the_schema_shape_for_a_new_location_and_writes_nothing()
+    {
+        var app = await AppAsync();
+        var file = app.Write("dry/catalog-info.yaml", """
+            apiVersion: backstage.io/v1alpha1
+            kind: Component
+            metadata:
+              name: dry-one
+            spec:
+              type: service
+              lifecycle: production
+              owner: team-shop
+            """);
+        using var response = await app.RegisterAsync(file, dryRun: true);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+        Assert.Equal(["entities", "exists", "location"], body.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.False(body["exists"]!.GetValue<bool>());
+        Assert.Equal(["entityRef", "id", "target", "type"], body["location"]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal("dry-one", Assert.Single(body["entities"]!.AsArray())!["metadata"]!["name"]!.GetValue<string>());
+        Assert.Null(await app.EntityAsync("component", "dry-one"));
+        Assert.Single(JsonNode.Parse(await app.Http.GetStringAsync("/api/catalog/locations"))!.AsArray());
+    }
+
+    internal static async Task<JsonObject> PostJsonAsync(CatalogTestApp app, string url, object body)
+    {
+        using var response = await app.Http.PostAsJsonAsync(url, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"POST {url}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    /// <summary>A 400 in Backstage's error shape whose message names <paramref name="expected"/>.</summary>
+    internal static async Task AssertInputErrorAsync(HttpResponseMessage response, string expected, HttpStatusCode status = HttpStatusCode.BadRequest)
+    {
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {text}");
+            var problem = JsonNode.Parse(text)!;
+            Assert.Contains(expected, problem["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Equal((int)status, problem["response"]!["statusCode"]!.GetValue<int>());
+        }
     }
 }

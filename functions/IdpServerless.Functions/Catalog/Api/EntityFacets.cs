@@ -23,8 +23,35 @@ public static class EntityFacets
             [],
             q["fullTextFilterTerm"].ToString() is { Length: > 0 } term ? term : null,
             EntityQueryParser.ParseList(q["fullTextFilterFields"], lower: true));
-        var result = index.Facets(facets, query);
-        return EntityJson.Result(w =>
+        return Write(index.Facets(facets, query));
+    }
+
+    /// <summary>
+    /// <c>POST /entity-facets</c> with <c>{facets: [...], query?}</c>: the same answer as GET, counted over the entities the
+    /// predicate <c>query</c> selects (all entities without one).
+    /// </summary>
+    public static async Task<IResult> PostAsync(HttpRequest request, CatalogService service, CatalogIndex index, CancellationToken ct)
+    {
+        await service.EnsureReadyAsync(ct).ConfigureAwait(false);
+        var body = await CatalogRequests.ReadObjectAsync(request, ct).ConfigureAwait(false);
+        if (body["facets"] is not System.Text.Json.Nodes.JsonArray)
+        {
+            throw CatalogProblems.Input("facets", "is required: a list of facet fields, e.g. [\"kind\"].");
+        }
+
+        var facets = (CatalogRequests.StringList(body["facets"], "facets") ?? [])
+            .Where(f => !string.IsNullOrWhiteSpace(f)).Select(f => f.Trim()).Distinct(StringComparer.Ordinal).ToList();
+        if (facets.Count == 0)
+        {
+            throw CatalogProblems.Input("facets", "at least one facet is required, e.g. [\"kind\"].");
+        }
+
+        var predicate = body["query"] is { } q ? QueryPredicate.Parse(q) : null;
+        return Write(index.Facets(facets, new EntityQuery([], [], Predicate: predicate)));
+    }
+
+    private static IResult Write(Dictionary<string, List<FacetValue>> result) =>
+        EntityJson.Result(w =>
         {
             w.WriteStartObject();
             w.WriteStartObject("facets");
@@ -45,5 +72,4 @@ public static class EntityFacets
             w.WriteEndObject();
             w.WriteEndObject();
         });
-    }
 }

@@ -72,7 +72,10 @@ public static class GetEntities
         });
     }
 
-    /// <summary><c>{entityRefs, fields?}</c> to <c>{items}</c>: same length and order, null where no entity has the ref.</summary>
+    /// <summary>
+    /// <c>{entityRefs, fields?, query?}</c> to <c>{items}</c>: same length and order, null where no entity has the ref and,
+    /// when the predicate <c>query</c> is given, null where the entity does not match it (Backstage's filter semantics).
+    /// </summary>
     public static async Task<IResult> ByRefsAsync(HttpRequest request, CatalogService service, CatalogIndex index, CancellationToken ct)
     {
         await service.EnsureReadyAsync(ct).ConfigureAwait(false);
@@ -81,7 +84,17 @@ public static class GetEntities
             ?? throw CatalogProblems.Input("entityRefs", "is required: a list of entity refs.");
         var keys = refs.Select((r, i) => CatalogRequests.ParseRef(r, $"entityRefs[{i}]")).ToList();
         var fields = CatalogRequests.StringList(body["fields"], "fields");
+        var predicate = body["query"] is { } query ? QueryPredicate.Parse(query) : null;
         var records = index.GetMany(keys);
+        if (predicate is not null && records.Any(r => r is not null))
+        {
+            var uids = records.OfType<EntityRecord>().Select(r => r.Uid.ToLowerInvariant()).Distinct(StringComparer.Ordinal).ToList();
+            var selected = new QueryPredicate.AllOf([predicate, new QueryPredicate.In("metadata.uid", uids)]);
+            var matching = index.Query(new EntityQuery([], [], Predicate: selected), uids.Count).Items
+                .Select(r => r.Uid).ToHashSet(StringComparer.Ordinal);
+            records = records.Select(r => r is not null && matching.Contains(r.Uid) ? r : null).ToArray();
+        }
+
         return EntityJson.Result(w =>
         {
             w.WriteStartObject();

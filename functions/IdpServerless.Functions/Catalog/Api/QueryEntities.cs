@@ -49,7 +49,7 @@ public static class QueryEntities
 
         var state = new QueryState(
             ParseFilterNode(body["filter"]),
-            ParseOrderNode(body["orderFields"] ?? body["orderField"]),
+            ParseOrderNode(body["orderBy"] ?? body["orderFields"] ?? body["orderField"]),
             EntityValidator.AsString(fullText?["term"]) ?? EntityValidator.AsString(body["fullTextFilterTerm"]),
             (CatalogRequests.StringList(fullText?["fields"] ?? body["fullTextFilterFields"], "fullTextFilter.fields") ?? []).Select(f => f.ToLowerInvariant()).ToList(),
             predicate?.ToJsonString());

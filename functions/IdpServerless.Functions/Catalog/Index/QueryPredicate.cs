@@ -32,7 +32,7 @@ public abstract record QueryPredicate
                 "$all" => new AllOf(ParseList(value, path + ".$all", depth)),
                 "$any" => new AnyOf(ParseList(value, path + ".$any", depth)),
                 "$not" => new Not(Parse(value, path + ".$not", depth + 1)),
-                _ => throw ProblemException.BadRequest(path, $"unknown operator '{op}'; expected $all, $any or $not."),
+                _ => throw ProblemException.BadRequest($"{path}.{op}", "unknown operator; expected $all, $any or $not."),
             };
         }
 
@@ -67,7 +67,8 @@ public abstract record QueryPredicate
                 "$hasPrefix" when arg is JsonValue => new HasPrefix(key, Primitive(arg, path + ".$hasPrefix")),
                 "$contains" when key == "relations" && arg is JsonObject rel => ParseRelation(rel, path + ".$contains"),
                 "$contains" when arg is JsonValue => new In(key, [Primitive(arg, path + ".$contains")]),
-                _ => throw ProblemException.BadRequest(path, $"unsupported matcher '{op}' here; expected $exists (bool), $in (list), $hasPrefix (string) or $contains."),
+                "$exists" or "$in" or "$hasPrefix" or "$contains" => throw ProblemException.BadRequest($"{path}.{op}", "has the wrong argument; expected $exists (bool), $in (list), $hasPrefix (string) or $contains."),
+                _ => throw ProblemException.BadRequest($"{path}.{op}", "unknown operator; expected $exists, $in, $hasPrefix or $contains."),
             };
         }
 

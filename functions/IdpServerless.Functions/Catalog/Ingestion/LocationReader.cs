@@ -20,12 +20,15 @@ public sealed class LocationReader(IHttpClientFactory httpFactory, IServiceProvi
     private readonly string[] _roots = FileRootsFrom(options.Value, config);
 
     /// <summary>Throws <see cref="LocationReadException"/> when the spec's type is unknown or its target is malformed or refused.</summary>
-    public void Validate(LocationSpec spec)
+    public void Validate(LocationSpec spec) => Validate(spec, mustExist: true);
+
+    /// <summary>As <see cref="Validate(LocationSpec)"/>; a file target may be missing when <paramref name="mustExist"/> is false (it must still be under a file root).</summary>
+    public void Validate(LocationSpec spec, bool mustExist)
     {
         switch (spec.Type)
         {
             case LocationSpec.File:
-                CheckFile(spec.Target);
+                CheckFile(spec.Target, mustExist);
                 break;
             case LocationSpec.Url:
                 CheckUrl(spec.Target);

@@ -88,6 +88,25 @@ public sealed partial class CatalogStore
     public Task UpdateLocationAsync(LocationRecord location, CancellationToken ct) =>
         Locations.UpsertEntityAsync(ToLocationRow(location), ct: ct);
 
+    /// <summary>Releases the key row of <paramref name="spec"/> when it still belongs to <paramref name="locationId"/>.</summary>
+    public async Task DeleteLocationKeyAsync(LocationSpec spec, string locationId, CancellationToken ct)
+    {
+        var key = await Locations.GetEntityAsync(KeyPartition, KeyOf(spec), ct: ct).ConfigureAwait(false);
+        if (key?.GetString("LocationId") != locationId)
+        {
+            return;
+        }
+
+        try
+        {
+            await Locations.DeleteEntityAsync(KeyPartition, KeyOf(spec), ct: ct).ConfigureAwait(false);
+        }
+        catch (StorageNotFoundException)
+        {
+            // Released by a concurrent request: the outcome wanted.
+        }
+    }
+
     public async Task DeleteLocationAsync(LocationRecord location, CancellationToken ct)
     {
         foreach (var (pk, rk) in new[] { (LocationPartition, TableKeys.Escape(location.Id)), (KeyPartition, KeyOf(location.Spec)) })
