@@ -212,7 +212,6 @@ public sealed class TaskHubSidecar : IHostedService, IAsyncDisposable
 
         Channel.Dispose();
         _stopping.Dispose();
-        _lifetime.Dispose();
         TryDeleteDirectory();
     }
 
@@ -270,31 +269,38 @@ public sealed class TaskHubSidecar : IHostedService, IAsyncDisposable
         return options;
     }
 
-    /// <summary>The gRPC server's view of the app's life: started once it listens, stopping only when we say so.</summary>
-    private sealed class SidecarLifetime : IHostApplicationLifetime, IDisposable
+    /// <summary>
+    /// The gRPC server's view of the app's life: started once it listens, stopping only when we say so. The tokens are
+    /// taken once and the sources are not disposed: the server's hosted services read <see cref="ApplicationStopping"/>
+    /// while they shut down, which can be after the sidecar is disposed (reading a disposed source's token threw
+    /// ObjectDisposedException on a thread of its own and crashed the process at exit). Disposing them here would only
+    /// have freed what they do not hold (no timer, no wait handle); cancelling them at disposal would stop a provider that
+    /// may never have started.
+    /// </summary>
+    private sealed class SidecarLifetime : IHostApplicationLifetime
     {
         private readonly CancellationTokenSource _started = new();
         private readonly CancellationTokenSource _stopping = new();
         private readonly CancellationTokenSource _stopped = new();
 
-        public CancellationToken ApplicationStarted => _started.Token;
+        public SidecarLifetime()
+        {
+            ApplicationStarted = _started.Token;
+            ApplicationStopping = _stopping.Token;
+            ApplicationStopped = _stopped.Token;
+        }
 
-        public CancellationToken ApplicationStopping => _stopping.Token;
+        public CancellationToken ApplicationStarted { get; }
 
-        public CancellationToken ApplicationStopped => _stopped.Token;
+        public CancellationToken ApplicationStopping { get; }
+
+        public CancellationToken ApplicationStopped { get; }
 
         public void Started() => _started.Cancel();
 
         public void Stop() => _stopping.Cancel();
 
         public void StopApplication() => Stop();
-
-        public void Dispose()
-        {
-            _started.Dispose();
-            _stopping.Dispose();
-            _stopped.Dispose();
-        }
     }
 
     /// <summary>Notes when a worker opens the work-item stream (from then on the provider runs).</summary>

@@ -5,12 +5,8 @@ using System.Text.Json;
 using IdpServerless.Functions.Git;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace IdpServerless.Tests.Git;
 

@@ -4,11 +4,6 @@ using System.Text.Json;
 using IdpServerless.Functions.Git;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Tests.Git.Fakes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace IdpServerless.Tests.Git;
 
