@@ -36,7 +36,9 @@ public static class IdpAuthentication
         // IdentityModel refreshes an issuer's keys in the background by default, so the first token signed with a key
         // we do not know yet would be refused although the refresh it triggers is about to find the key. Blocking makes
         // that request wait for the refresh (at most every KeyRefreshInterval, bounded by the backchannel timeout).
-        // A documented app-context switch; an explicit setting in runtimeconfig.json wins.
+        // A documented app-context switch, which IdentityModel reads and caches on its first use in the process: the
+        // project sets it in runtimeconfig.json (RuntimeHostConfigurationOption), so it holds from process start whatever
+        // touches IdentityModel first; setting it here covers a host built without that file. An explicit false wins.
         if (!AppContext.TryGetSwitch(UpdateConfigAsBlocking, out _))
         {
             AppContext.SetSwitch(UpdateConfigAsBlocking, true);
