@@ -1,3 +1,5 @@
+using IdpServerless.Hosting.Problems;
+
 namespace IdpServerless.Functions.Clusters;
 
 /// <summary>Used and total of a resource (CPU in cores, memory in GiB).</summary>
@@ -44,7 +46,7 @@ public sealed class ClusterNotFoundException(string cluster) : Exception($"Clust
 /// never a credential.
 /// </summary>
 public sealed class ClusterUnavailableException(string cluster, string message, int? statusCode = null, TimeSpan? retryAfter = null, Exception? inner = null)
-    : Exception(message, inner)
+    : Exception(message, inner), IUpstreamFailure
 {
     public string Cluster { get; } = cluster;
 
@@ -53,4 +55,10 @@ public sealed class ClusterUnavailableException(string cluster, string message, 
 
     /// <summary>How long the API server asked to wait (429 <c>Retry-After</c>).</summary>
     public TimeSpan? RetryAfter { get; } = retryAfter;
+
+    string IUpstreamFailure.Upstream => $"Cluster '{Cluster}'";
+
+    int? IUpstreamFailure.UpstreamStatus => StatusCode;
+
+    bool IUpstreamFailure.TimedOut => InnerException is OperationCanceledException or TimeoutException;
 }

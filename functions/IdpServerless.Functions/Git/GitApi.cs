@@ -1,5 +1,4 @@
 using System.Text;
-using IdpServerless.Functions.Git.GitHub;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
 
@@ -106,33 +105,8 @@ public static class GitApi
         {
             throw ProblemException.NotFound(e.Message);
         }
-        catch (GitHubApiException e)
-        {
-            // GitHub's failure, not the caller's: 502, or 503 with GitHub's wait when rate limited, 504 when it did not answer.
-            return new UpstreamProblem(e);
-        }
-    }
 
-    /// <summary>A GitHub failure as ProblemDetails, with <c>Retry-After</c> when GitHub named a wait.</summary>
-    private sealed class UpstreamProblem(GitHubApiException e) : IResult
-    {
-        public async Task ExecuteAsync(HttpContext context)
-        {
-            var (status, title) = e switch
-            {
-                { RetryAfter: not null } => (StatusCodes.Status503ServiceUnavailable, "GitHub is rate limiting the portal; try again later."),
-                { Status: StatusCodes.Status504GatewayTimeout } => (StatusCodes.Status504GatewayTimeout, "GitHub did not answer in time."),
-                _ => (StatusCodes.Status502BadGateway, "GitHub refused or failed the request."),
-            };
-            var problem = new ProblemException(status, status == StatusCodes.Status502BadGateway ? ProblemTypes.Upstream : ProblemTypes.Unavailable, title, e.Message);
-            problem.Extensions["upstreamStatus"] = e.Status;
-            if (e.RetryAfter is { } wait)
-            {
-                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
-
-            await ProblemMiddleware.WriteAsync(context, problem.ToProblemDetails(context.Request.Path), "Retry-After").ConfigureAwait(false);
-        }
+        // GitHub's own failures (GitHubApiException) are answered by the error middleware as 502/503/504.
     }
 
     private sealed record RepositoryList(IReadOnlyList<RepositoryView> Items);

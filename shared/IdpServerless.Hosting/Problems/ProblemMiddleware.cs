@@ -21,6 +21,13 @@ public sealed partial class ProblemMiddleware(RequestDelegate next, ILogger<Prob
         }
         catch (Exception e) when (!context.Response.HasStarted && !(e is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
         {
+            if (e is IUpstreamFailure upstream)
+            {
+                LogUpstream(logger, upstream.Upstream, context.Request.Method, context.Request.Path, e.Message);
+                await WriteAsync(context, Upstream(context, upstream, e.Message), "Retry-After").ConfigureAwait(false);
+                return;
+            }
+
             var problem = Map(e, context);
             if (problem.Status >= 500)
             {
@@ -61,8 +68,40 @@ public sealed partial class ProblemMiddleware(RequestDelegate next, ILogger<Prob
         _ => Problem(500, ProblemTypes.Internal, "Something went wrong on our side.", "The error was logged with this request's trace id."),
     };
 
+    /// <summary>
+    /// A dependency's failure: 503 with its wait as <c>Retry-After</c>, 504 when it did not answer, else 502; the body
+    /// names the service (<c>upstream</c>) and its status (<c>upstreamStatus</c>) when it answered.
+    /// </summary>
+    public static ProblemDetails Upstream(HttpContext context, IUpstreamFailure failure, string detail)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(failure);
+        var (status, type, title) = failure switch
+        {
+            { RetryAfter: not null } => (StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, $"{failure.Upstream} is rate limiting the portal; try again later."),
+            { TimedOut: true } => (StatusCodes.Status504GatewayTimeout, ProblemTypes.Unavailable, $"{failure.Upstream} did not answer in time."),
+            _ => (StatusCodes.Status502BadGateway, ProblemTypes.Upstream, $"{failure.Upstream} refused or failed the request."),
+        };
+        if (failure.RetryAfter is { } wait)
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var problem = Problem(status, type, title, detail);
+        problem.Extensions["upstream"] = failure.Upstream;
+        if (failure.UpstreamStatus is { } upstreamStatus)
+        {
+            problem.Extensions["upstreamStatus"] = upstreamStatus;
+        }
+
+        return problem;
+    }
+
     private static ProblemDetails Problem(int status, string type, string title, string? detail) =>
         new() { Status = status, Type = type, Title = title, Detail = detail };
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "{Upstream} failed {Method} {Path}: {Reason}")]
+    private static partial void LogUpstream(ILogger logger, string upstream, string method, string path, string reason);
 
     [LoggerMessage(EventId = 1301, Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path} (request {RequestId})")]
     private static partial void LogUnhandled(ILogger logger, Exception e, string method, string path, string requestId);

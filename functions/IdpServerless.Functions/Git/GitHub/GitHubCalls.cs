@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using IdpServerless.Hosting.Problems;
 using Octokit;
 using Polly;
 using Polly.Retry;
@@ -11,13 +12,19 @@ namespace IdpServerless.Functions.Git.GitHub;
 /// a rate limit it may not wait out, 5xx after retries), or did not answer in time (<see cref="Status"/> 504). The
 /// message names the call, the repository and what to do; never a credential.
 /// </summary>
-public sealed class GitHubApiException(int status, string message, TimeSpan? retryAfter = null, Exception? inner = null) : Exception(message, inner)
+public sealed class GitHubApiException(int status, string message, TimeSpan? retryAfter = null, Exception? inner = null) : Exception(message, inner), IUpstreamFailure
 {
     /// <summary>GitHub's HTTP status; 502 when it could not be reached, 504 when it did not answer in time.</summary>
     public int Status { get; } = status;
 
     /// <summary>When a rate limit is the cause: how long until GitHub accepts calls again.</summary>
     public TimeSpan? RetryAfter { get; } = retryAfter;
+
+    string IUpstreamFailure.Upstream => "GitHub";
+
+    int? IUpstreamFailure.UpstreamStatus => Status;
+
+    bool IUpstreamFailure.TimedOut => Status == 504;
 }
 
 /// <summary>
