@@ -70,7 +70,10 @@ public sealed class ObserveClustersActivity(ICdProvider cd, GitOpsWriter gitOps)
             CdApplicationStatus status;
             try
             {
-                status = await cd.GetStatusAsync(app, CancellationToken.None).ConfigureAwait(false);
+                // Before the first commit to its folder (the first release of the environment) there is nothing to sync.
+                status = desired is null
+                    ? new CdApplicationStatus(SyncStatuses.Unknown, null, HealthStatuses.Missing, "nothing committed for this cluster yet")
+                    : await cd.GetStatusAsync(app, CancellationToken.None).ConfigureAwait(false);
             }
             catch (HttpRequestException e)
             {

@@ -171,7 +171,7 @@ public static class WavesFlow
             if (failed > analysis.FailureLimit)
             {
                 var why = string.Join("; ", results.Where(r => r.Result == AnalysisOutcomes.Failed).Select(r => $"{r.Metric} = {Format(r.Value)} (threshold {Format(r.Threshold)})"));
-                var message = $"wave {wave.Name} analysis failed {failed} time(s), limit {analysis.FailureLimit}: {why}";
+                var message = $"analysis failed {failed} time(s), limit {analysis.FailureLimit}: {why}";
                 run.FinishStep("Failed", message);
                 return new FlowResult(DeploymentStatuses.RolledBack, message);
             }
