@@ -1,6 +1,7 @@
 using IdpServerless.Functions.Delivery;
 using IdpServerless.Functions.Deployments.GitOps;
 using IdpServerless.Functions.Deployments.Model;
+using IdpServerless.Functions.Notifications;
 
 namespace IdpServerless.Functions.Deployments.Orchestrations;
 
@@ -200,6 +201,12 @@ public static class WavesFlow
         }
 
         run.Scope(full);
+        if (revertedByFlow.Count == 0 && result.Status == DeploymentStatuses.RolledBack && full.Environment.Strategy.Type == StrategyTypes.Canary)
+        {
+            // The orchestrator leaves a canary's rolled-back notice to the canary flow, which did not fail here: send it.
+            await run.NotifyAsync(NotificationEvents.DeploymentRolledBack, $"{full.App} {full.Version} rolled back in {full.Environment.Name}", full.Environment.Name.StartsWith("prod", StringComparison.Ordinal) ? "critical" : "warning", reason);
+        }
+
         var back = done.Select(c => c.Name).Concat(revertedByFlow).ToList();
         run.SetClusters(await ObserveAsync(run, full, Mark(run.Record.Clusters!, back, WaveStates.RolledBack)));
         await run.SaveAsync();
