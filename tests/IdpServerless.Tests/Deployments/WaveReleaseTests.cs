@@ -171,6 +171,43 @@ public class WaveReleaseTests(AzuriteFixture azurite)
         Assert.StartsWith($"Revert {name} in prod to 1.0.0 (wave rest: analysis failed", Assert.Single(commits.Skip(2)), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Resume_starts_the_next_wave_and_abort_in_the_pause_between_waves_puts_the_first_wave_back()
+    {
+        await using var h = await DeploymentHarness.StartAsync(azurite);
+        var name = Unique("profile");
+        h.Components.Add(name, """
+            - name: prod
+              clusters: [local-east, local-west]
+              pauseBetweenWaves: true
+              waves:
+                - {name: first, clusters: [local-east]}
+                - {name: rest, clusters: [local-west]}
+            """);
+        var repo = new RepoRef("deployments", $"{name}-deploy");
+        var first = (await h.DeployAsync(name, "prod", "1.0.0")).DeploymentId;
+        await h.WaitForAsync(first, r => r.Status == DeploymentStatuses.Paused && r.Clusters?[0].State == WaveStates.Succeeded, "to pause after the first wave");
+        await h.ControlAsync(first, DeploymentControls.Resume);
+        var firstDone = await h.WaitForStatusAsync(first, DeploymentStatuses.Succeeded);
+
+        var id = (await h.DeployAsync(name, "prod", "2.0.0")).DeploymentId;
+        var paused = await h.WaitForAsync(id, r => r.Status == DeploymentStatuses.Paused && r.Clusters?[0].State == WaveStates.Succeeded, "to pause between the waves");
+        await h.ControlAsync(id, DeploymentControls.Abort, comment: "wrong build");
+        var aborted = await h.WaitForStatusAsync(id, DeploymentStatuses.Aborted);
+
+        Assert.All(firstDone.Clusters!, c => Assert.Equal((WaveStates.Succeeded, "1.0.0"), (c.State, c.Version)));
+        Assert.Equal([("local-east", "2.0.0"), ("local-west", "1.0.0")], paused.Clusters!.Select(c => (c.Cluster, c.Version)));
+        Assert.Equal("wave first: aborted by user:default/jane: wrong build", aborted.Message);
+        Assert.Equal([(East, WaveStates.RolledBack, "1.0.0"), (West, WaveStates.Waiting, "1.0.0")], aborted.Clusters!.Select(c => (c.Cluster, c.State, c.Version)));
+        var commits = (await h.CommitsOfAsync(repo, id)).Select(c => c.Message.Split('\n')[0]).ToList();
+        Assert.Equal([$"Deploy {name} 2.0.0 to prod", $"Revert {name} in prod to 1.0.0 (wave first: aborted by user:default/jane: wrong build)"], commits);
+        foreach (var cluster in new[] { East, West })
+        {
+            Assert.Equal("1.0.0", Assert.Single((await DesiredAsync(h, repo, cluster))!.Tracks).Version);
+            await Eventually.TrueAsync(() => Task.FromResult(h.Fleet.Get(cluster).Workloads(name, name) is [{ Version: "1.0.0", Status: "Healthy" }]), TimeSpan.FromSeconds(10), $"{cluster} on 1.0.0");
+        }
+    }
+
     private static async Task<DesiredState?> DesiredAsync(DeploymentHarness h, RepoRef repo, string cluster) =>
         DesiredStateFiles.ParseValues(await h.Git.ReadFileAsync(repo, $"prod/clusters/{cluster}/{DesiredStateFiles.Values}", "main", CancellationToken.None));
 }
