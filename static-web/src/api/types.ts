@@ -226,6 +226,23 @@ export interface Deployment {
   updatedAt: string;
   steps: DeploymentStep[];
   release?: Release | null;
+  /** Each cluster's state in a release that goes wave by wave (absent for environments without waves). */
+  clusters?: ClusterReleaseState[] | null;
+}
+
+/** One cluster of a release that goes wave by wave. */
+export interface ClusterReleaseState {
+  cluster: string;
+  wave: string;
+  waveIndex: number;
+  state: "Waiting" | "Progressing" | "Succeeded" | "RolledBack" | string;
+  version?: string | null;
+  tracks: { name: string; version: string; replicas: number; weight: number }[];
+  sync?: string | null;
+  revision?: string | null;
+  health?: string | null;
+  message?: string | null;
+  observedAt?: string | null;
 }
 
 export interface DeploymentAccepted {

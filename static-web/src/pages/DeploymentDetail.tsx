@@ -7,6 +7,7 @@ import { useAuth, useMe } from "../auth/AuthProvider";
 import { checkPermission, Permission } from "../auth/permissions";
 import { AnalysisChart, WeightsBar } from "../components/charts";
 import { EntityRefLink, GuardedButton, Loading, PageHeader, ProblemView, StatusBadge } from "../components/common";
+import { WaveClusters } from "../components/WaveClusters";
 import { formatDateTime, formatDuration } from "../format";
 import { useDocumentTitle, usePageVisible } from "../hooks";
 
@@ -207,6 +208,7 @@ export default function DeploymentDetail() {
 
       {d.release?.type === "canary" ? <CanaryPanel d={d} /> : null}
       {d.release?.type === "blueGreen" ? <BlueGreenPanel d={d} /> : null}
+      {d.clusters?.length ? <WaveClusters clusters={d.clusters} /> : null}
 
       <section className="panel">
         <h2>Steps</h2>

@@ -34,11 +34,15 @@ public sealed partial class GitOpsWriter(IGitProvider git, ILogger<GitOpsWriter>
     }
 
     /// <summary>Commits <paramref name="state"/> as step <paramref name="step"/> of <paramref name="deploymentId"/>, at most once.</summary>
-    public async Task<GitOpsCommit> CommitAsync(DesiredStateLocation location, string ns, DesiredState state, string deploymentId, int step, string subject, string? requestedBy, CancellationToken cancellationToken)
+    public Task<GitOpsCommit> CommitAsync(DesiredStateLocation location, string ns, DesiredState state, string deploymentId, int step, string subject, string? requestedBy, CancellationToken cancellationToken) =>
+        CommitAsync(location, null, ns, state, deploymentId, step, subject, requestedBy, cancellationToken);
+
+    /// <summary>As above, writing the same state to each of <paramref name="paths"/> (one folder per cluster of a wave) in one commit; null or empty writes <see cref="DesiredStateLocation.Path"/>.</summary>
+    public async Task<GitOpsCommit> CommitAsync(DesiredStateLocation location, IReadOnlyList<string>? paths, string ns, DesiredState state, string deploymentId, int step, string subject, string? requestedBy, CancellationToken cancellationToken)
     {
         var repo = location.Repository;
         await git.CreateRepositoryAsync(repo, $"Desired state of {state.Component}", cancellationToken).ConfigureAwait(false);
-        var changes = DesiredStateFiles.Render(location.Path, state, ns);
+        var changes = paths is { Count: > 0 } ? paths.SelectMany(p => DesiredStateFiles.Render(p, state, ns)).ToList() : DesiredStateFiles.Render(location.Path, state, ns);
         var message = $"{subject}\n\n{DeploymentTrailer}: {deploymentId}\n{StepTrailer}: {step.ToString(CultureInfo.InvariantCulture)}\n" +
                       (requestedBy is null ? string.Empty : $"Requested-By: {requestedBy}\n");
         for (var attempt = 1; ; attempt++)

@@ -65,6 +65,8 @@ public sealed record DeliveryStrategy(
     AnalysisStep? PrePromotionAnalysis);
 
 /// <summary>One environment of a component, in promotion order.</summary>
+/// <param name="Waves">When set, a release goes wave by wave over the clusters, each cluster with its own folder in the deployment repository (see <see cref="GitOps.WaveLayout"/>); null keeps one folder for every cluster.</param>
+/// <param name="PauseBetweenWaves">Wait for a promote (or resume) after each wave but the last.</param>
 public sealed record DeliveryEnvironment(
     string Name,
     int Order,
@@ -73,7 +75,9 @@ public sealed record DeliveryEnvironment(
     Protection Protection,
     DesiredStateLocation DesiredState,
     TimeSpan ProgressDeadline,
-    int Replicas);
+    int Replicas,
+    IReadOnlyList<DeliveryWave>? Waves = null,
+    bool PauseBetweenWaves = false);
 
 /// <summary>A component's delivery configuration: its environments in promotion order and its image.</summary>
 public sealed record ComponentDelivery(string ComponentRef, string Name, string Namespace, string Image, IReadOnlyList<DeliveryEnvironment> Environments)

@@ -159,7 +159,8 @@ public static partial class EnvironmentParser
         }
 
         var location = new DesiredStateLocation(repo, folder.Trim('/'), Str(map, "branch") ?? options.Branch);
-        return new DeliveryEnvironment(name, order, clusters, strategy, protection, location, deadline, replicas);
+        var (waves, pauseBetweenWaves) = WaveParser.Read(map, clusters, strategy.Metrics, path, options, errors);
+        return new DeliveryEnvironment(name, order, clusters, strategy, protection, location, deadline, replicas, waves, pauseBetweenWaves);
     }
 
     private static List<ClusterTarget> ReadClusters(object? value, string defaultNamespace, string path, DeploymentOptions options, IDictionary<string, string[]> errors)

@@ -142,7 +142,7 @@ public static class StrategyParser
         }
     }
 
-    private static AnalysisStep? ReadAnalysis(object? value, string path, IReadOnlyDictionary<string, AnalysisMetric> metrics, DeploymentOptions options, IDictionary<string, string[]> errors)
+    internal static AnalysisStep? ReadAnalysis(object? value, string path, IReadOnlyDictionary<string, AnalysisMetric> metrics, DeploymentOptions options, IDictionary<string, string[]> errors)
     {
         var defaults = DefaultAnalysis(options);
         var map = value as Dictionary<object, object?>;

@@ -33,7 +33,7 @@ public sealed class CommitDesiredStateActivity(GitOpsWriter gitOps)
 {
     [Function(DeploymentFunctions.Commit)]
     public Task<GitOpsCommit> RunAsync([ActivityTrigger] CommitInput input) =>
-        gitOps.CommitAsync(input.Location, input.Namespace, input.State, input.DeploymentId, input.Step, input.Subject, input.RequestedBy, CancellationToken.None);
+        gitOps.CommitAsync(input.Location, input.Paths, input.Namespace, input.State, input.DeploymentId, input.Step, input.Subject, input.RequestedBy, CancellationToken.None);
 }
 
 /// <summary>Asks the CD tool to sync, then reports whether it reached the commit and how healthy the application is.</summary>

@@ -49,7 +49,7 @@ public sealed class DeploymentOrchestrator
             }
 
             var window = plan.AnalysisWindow;
-            var result = (plan.Kind, plan.Environment.Strategy.Type) switch
+            var result = WavesFlow.IsWaved(plan) ? await WavesFlow.RunAsync(run, previous, window) : (plan.Kind, plan.Environment.Strategy.Type) switch
             {
                 (_, StrategyTypes.BlueGreen) => await BlueGreenFlow.RunAsync(run, previous, window),
                 (DeploymentKinds.Rollback, _) => await RollingFlow.RunAsync(run, previous),

@@ -44,8 +44,8 @@ public sealed record ControlEvent(string Action, string By, string? Comment)
     public const string EventName = "control";
 }
 
-/// <summary>Input of the commit activity.</summary>
-public sealed record CommitInput(DesiredStateLocation Location, string Namespace, DesiredState State, string DeploymentId, int Step, string Subject, string RequestedBy);
+/// <summary>Input of the commit activity; <paramref name="Paths"/>, when set, are the folders to write instead of the location's (one per cluster of a wave).</summary>
+public sealed record CommitInput(DesiredStateLocation Location, string Namespace, DesiredState State, string DeploymentId, int Step, string Subject, string RequestedBy, IReadOnlyList<string>? Paths = null);
 
 /// <summary>Input of the rollout check: is the application synced to <see cref="Sha"/> (or later), and how healthy is it.</summary>
 public sealed record RolloutInput(CdApplication Application, string Sha);

@@ -28,7 +28,7 @@ public enum ControlOutcome
 /// </summary>
 public sealed class ReleaseRun(TaskOrchestrationContext context, DeploymentPlan plan, DeploymentRecord initial)
 {
-    private static readonly TaskOptions Retried = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(1), 2, TimeSpan.FromSeconds(20)));
+    internal static readonly TaskOptions Retried = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(1), 2, TimeSpan.FromSeconds(20)));
     private readonly List<DeploymentStep> _steps = [.. initial.Steps];
     private readonly List<string> _commits = [.. initial.Commits];
     private Task<ControlEvent>? _pendingControl;
@@ -103,14 +103,21 @@ public sealed class ReleaseRun(TaskOrchestrationContext context, DeploymentPlan 
         }
     }
 
-    public Task<DesiredState?> ReadDesiredStateAsync() =>
-        context.CallActivityAsync<DesiredState?>(DeploymentFunctions.ReadDesiredState, plan.Environment.DesiredState, Retried);
+    public Task<DesiredState?> ReadDesiredStateAsync() => WavesFlow.IsWaved(plan)
+        ? WavesFlow.ReadStableAsync(this)
+        : context.CallActivityAsync<DesiredState?>(DeploymentFunctions.ReadDesiredState, plan.Environment.DesiredState, Retried);
+
+    /// <summary>Points the building blocks at a wave's clusters (their folders and CD applications), or back at the whole environment.</summary>
+    public void Scope(DeploymentPlan scoped) => plan = scoped;
+
+    /// <summary>Sets each cluster's state of a release that goes wave by wave (saved with the record from now on).</summary>
+    public void SetClusters(IReadOnlyList<ClusterReleaseState> clusters) => Record = Record with { Clusters = clusters };
 
     /// <summary>Commits desired state as the next step of this deployment (at most once, even if the activity is retried).</summary>
     public async Task<string> CommitAsync(DesiredState state, string subject)
     {
         _commitStep++;
-        var input = new CommitInput(plan.Environment.DesiredState, plan.Namespace, state, plan.DeploymentId, _commitStep, subject, plan.RequestedBy);
+        var input = new CommitInput(plan.Environment.DesiredState, plan.Namespace, state, plan.DeploymentId, _commitStep, subject, plan.RequestedBy, WavesFlow.Folders(plan));
         var commit = await context.CallActivityAsync<GitOpsCommit>(DeploymentFunctions.Commit, input, Retried);
         _commits.Add(commit.Sha);
         return commit.Sha;
@@ -142,8 +149,9 @@ public sealed class ReleaseRun(TaskOrchestrationContext context, DeploymentPlan 
         return (false, $"progress deadline of {Durations.Format(plan.Environment.ProgressDeadline)} exceeded: {what}");
     }
 
-    private Task<RolloutCheck> CheckRolloutAsync(string sha) =>
-        context.CallActivityAsync<RolloutCheck>(DeploymentFunctions.CheckRollout, new RolloutInput(plan.Application, sha), Retried);
+    private Task<RolloutCheck> CheckRolloutAsync(string sha) => WavesFlow.IsWaved(plan)
+        ? context.CallActivityAsync<RolloutCheck>(WaveFunctions.CheckRollout, new WaveRolloutInput(WavesFlow.Applications(plan), sha), Retried)
+        : context.CallActivityAsync<RolloutCheck>(DeploymentFunctions.CheckRollout, new RolloutInput(plan.Application, sha), Retried);
 
     /// <summary>True when polling can stop: synced and healthy (or health not asked for), or synced and degraded.</summary>
     private static bool Settled(RolloutCheck check, bool requireHealthy) =>
