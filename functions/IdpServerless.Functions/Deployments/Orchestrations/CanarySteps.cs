@@ -100,7 +100,13 @@ public static class CanarySteps
         run.FinishStep(result.Ok ? "Succeeded" : "Failed", result.Ok ? $"stable {stable} takes all traffic; the canary's {keep} pods stay up for {Durations.Format(delay)}" : result.Message);
         run.StartStep("abortScaleDownDelay", $"canary pods stay up {Durations.Format(delay)} after the abort");
         await run.SaveAsync();
-        await run.Context.CreateTimer((run.Now + delay).UtcDateTime, CancellationToken.None);
+        var until = run.Now + delay;
+        // Bounded: each timer ends at or after its due time, give or take the queues' one-second granularity.
+        for (var tries = 0; run.Now < until && tries < 5; tries++)
+        {
+            await run.Context.CreateTimer(until.UtcDateTime, CancellationToken.None);
+        }
+
         var scaled = await run.CommitAsync(new CanaryShape(0, null, null, false, []).Render(p, stable),
             $"Scale down canary {p.App} {p.Version} in {p.Environment.Name} to 0 ({Durations.Format(delay)} after the abort)");
         return await run.WaitRolloutAsync(scaled, requireHealthy: false);
