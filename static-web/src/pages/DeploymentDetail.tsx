@@ -6,6 +6,7 @@ import { parseEntityRef } from "../api/query";
 import { useAuth, useMe } from "../auth/AuthProvider";
 import { checkPermission, Permission } from "../auth/permissions";
 import { AnalysisChart, WeightsBar } from "../components/charts";
+import { JudgementPanel } from "../components/JudgementPanel";
 import { EntityRefLink, GuardedButton, Loading, PageHeader, ProblemView, StatusBadge } from "../components/common";
 import { formatDateTime, formatDuration } from "../format";
 import { useDocumentTitle, usePageVisible } from "../hooks";
@@ -66,6 +67,7 @@ function CanaryPanel({ d }: { d: Deployment }) {
       <div className="charts">
         {[...byMetric.entries()].map(([metric, results]) => <AnalysisChart key={metric} metric={metric} results={results} />)}
       </div>
+      {r.judgement ? <JudgementPanel judgement={r.judgement} /> : null}
     </section>
   );
 }
