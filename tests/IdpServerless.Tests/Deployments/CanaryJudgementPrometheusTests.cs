@@ -24,7 +24,7 @@ public class CanaryJudgementPrometheusTests(AzuriteFixture azurite, PrometheusFi
                   lifetime: 12s
                   scoreThresholds: {pass: 75, marginal: 50}
                   metrics:
-                    - {name: error-rate, weight: 3}
+                    - {name: error-rate, weight: ERRORS_WEIGHT}
                     - {name: latency-p99, weight: 1}
               - setWeight: 50
         """;
@@ -36,9 +36,9 @@ public class CanaryJudgementPrometheusTests(AzuriteFixture azurite, PrometheusFi
         ["Deployments:AnalysisWindow"] = "5s",
     });
 
-    private async Task<(string Id, RepoRef Repo)> ReleaseAsync(DeploymentHarness h, string name)
+    private async Task<(string Id, RepoRef Repo)> ReleaseAsync(DeploymentHarness h, string name, int errorsWeight = 3)
     {
-        h.Components.Add(name, Environments);
+        h.Components.Add(name, Environments.Replace("ERRORS_WEIGHT", errorsWeight.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         await Eventually.ValueAsync(async () => await prometheus.QueryAsync($"sum(rate(http_requests_total{{app=\"{name}\",track=\"canary\"}}[5s]))") is { } rate ? (object)rate : null, TimeSpan.FromSeconds(30), "Prometheus to rate the canary's traffic");
         await Eventually.ValueAsync(async () => await prometheus.QueryAsync($"sum(rate(http_requests_total{{app=\"{name}\",track=\"baseline\"}}[5s]))") is { } rate ? (object)rate : null, TimeSpan.FromSeconds(30), "Prometheus to rate the baseline's traffic");
         await h.WaitForStatusAsync((await h.DeployAsync(name, "prod", "1.0.0")).DeploymentId, DeploymentStatuses.Succeeded);
@@ -99,5 +99,26 @@ public class CanaryJudgementPrometheusTests(AzuriteFixture azurite, PrometheusFi
         Assert.True(j.Metrics.Single(m => m.Metric == "error-rate").CanaryMedian > 0, "the canary had errors, as many as its baseline");
         Assert.Contains(promoted.Steps, s => s.Name.StartsWith("judgement", StringComparison.Ordinal) && s.Status == "Succeeded");
         Assert.Equal(("2.0.0", 100), (Assert.Single(after.Tracks).Version, after.Tracks[0].Weight));
+    }
+
+    [Fact]
+    public async Task A_marginal_score_pauses_for_a_human_whose_promote_lets_the_release_go_on()
+    {
+        await using var h = await StartAsync();
+        var name = $"orders-{Guid.NewGuid().ToString("N")[..6]}";
+        prometheus.Metrics.Set(name, name, "1.0.0", rps: 100, errorRate: 0.0005, latencySeconds: 0.05, track: Tracks.Stable);
+        prometheus.Metrics.Set(name, name, "1.0.0", rps: 100, errorRate: 0.0005, latencySeconds: 0.05, track: Tracks.Baseline);
+        prometheus.Metrics.Set(name, name, "2.0.0", rps: 100, errorRate: 0.005, latencySeconds: 0.05, track: Tracks.Canary);
+
+        // Errors and latency weigh the same: errors high, latency alike gives 50, the marginal mark itself.
+        var (id, _) = await ReleaseAsync(h, name, errorsWeight: 1);
+        var paused = await h.WaitForStatusAsync(id, DeploymentStatuses.Paused, seconds: 90);
+        await h.ControlAsync(id, DeploymentControls.Promote);
+        var done = await h.WaitForStatusAsync(id, DeploymentStatuses.Succeeded, seconds: 90);
+
+        Assert.Equal((50d, JudgementOutcomes.Marginal), (paused.Release!.Judgement!.Score, paused.Release.Judgement.Outcome));
+        Assert.Contains(paused.Steps, s => s.Name.StartsWith("judgement", StringComparison.Ordinal) && s.Status == "Inconclusive");
+        Assert.Contains("judgement score 50 (pass 75, marginal 50): error-rate high", paused.Message, StringComparison.Ordinal);
+        Assert.Equal(new TrafficWeights(0, 100), done.Release!.Weights);
     }
 }
