@@ -48,6 +48,12 @@ public class CanaryShapeFilesTests
         // At 70% the baseline can only have what stable has left: 30, and stable none.
         var late = (CanaryShape.For(plan) with { Weight = 70 }).Render(plan, "1.0");
         Assert.Equal([0, 70, 30], late.Tracks.Select(t => t.Weight));
+
+        // Stable and baseline together still serve more than the canary at 40%: values.yaml names the stable version.
+        var at40 = (CanaryShape.For(plan) with { Weight = 40 }).Render(plan, "1.0");
+        Assert.Equal([20, 40, 40], at40.Tracks.Select(t => t.Weight));
+        Assert.Equal("1.0", at40.ServingVersion);
+        Assert.Contains("version: \"1.0\"\ntracks:", DesiredStateFiles.RenderValues(at40), StringComparison.Ordinal);
     }
 
     [Fact]

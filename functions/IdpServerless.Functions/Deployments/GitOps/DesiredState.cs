@@ -24,8 +24,11 @@ public sealed record Track(string Name, string Version, int Replicas, int Weight
 /// </summary>
 public sealed record DesiredState(string Component, string App, string Environment, string Image, string Strategy, IReadOnlyList<Track> Tracks, string? ActiveColor = null, IReadOnlyList<HeaderRoute>? HeaderRoutes = null)
 {
-    /// <summary>The version serving most of the traffic (ties go to the first track).</summary>
-    public string ServingVersion => Tracks.OrderByDescending(t => t.Weight).First().Version;
+    /// <summary>
+    /// The version serving most of the traffic, counted over all its tracks (a canary's baseline runs the stable
+    /// version); ties go to the version of the first track.
+    /// </summary>
+    public string ServingVersion => Tracks.GroupBy(t => t.Version).OrderByDescending(g => g.Sum(t => t.Weight)).First().Key;
 
     public Track? Find(string track) => Tracks.FirstOrDefault(t => t.Name == track);
 
