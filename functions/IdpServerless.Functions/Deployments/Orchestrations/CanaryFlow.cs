@@ -165,6 +165,7 @@ public static class CanaryFlow
         var (ok, message) = await CanarySteps.RollBackAsync(run, shape, stable, subject);
         run.FinishStep(ok ? "Succeeded" : "Failed", ok ? $"stable {stable} takes all traffic" : message);
         await run.NotifyAsync(NotificationEvents.DeploymentRolledBack, $"{p.App} {p.Version} rolled back in {p.Environment.Name}", p.Environment.Name.StartsWith("prod", StringComparison.Ordinal) ? "critical" : "warning", reason);
+        await CanarySteps.ScaleDownAfterAbortAsync(run, shape, stable);
         return new FlowResult(status, reason);
     }
 

@@ -82,23 +82,31 @@ public static class CanarySteps
 
     /// <summary>
     /// Rolls back in Git: the stable version takes all traffic, baseline and header routes go. With an abort scale-down
-    /// delay the canary's pods stay up (at weight 0) for that long and a second commit scales them to 0.
+    /// delay the canary keeps its replicas (at weight 0) until <see cref="ScaleDownAfterAbortAsync"/>.
     /// </summary>
     public static async Task<(bool Ok, string? Message)> RollBackAsync(ReleaseRun run, CanaryShape shape, string stable, string subject)
     {
         var p = run.Plan;
+        var keep = p.Environment.Strategy.AbortScaleDownDelay > TimeSpan.Zero ? shape.CanaryReplicas(p.Environment.Replicas) : (int?)null;
+        var sha = await run.CommitAsync(new CanaryShape(0, keep, null, false, []).Render(p, stable), subject);
+        return await run.WaitRolloutAsync(sha, requireHealthy: false);
+    }
+
+    /// <summary>
+    /// After the rollback (and its notification): the canary's pods stay up for the abort scale-down delay, then a
+    /// second commit scales them to 0. Nothing to do without a delay or without canary pods.
+    /// </summary>
+    public static async Task ScaleDownAfterAbortAsync(ReleaseRun run, CanaryShape shape, string stable)
+    {
+        var p = run.Plan;
         var delay = p.Environment.Strategy.AbortScaleDownDelay;
-        var keep = delay > TimeSpan.Zero ? shape.CanaryReplicas(p.Environment.Replicas) : (int?)null;
-        var rolledBack = new CanaryShape(0, keep, null, false, []);
-        var sha = await run.CommitAsync(rolledBack.Render(p, stable), subject);
-        var result = await run.WaitRolloutAsync(sha, requireHealthy: false);
-        if (keep is not > 0)
+        var kept = shape.CanaryReplicas(p.Environment.Replicas);
+        if (delay <= TimeSpan.Zero || kept == 0)
         {
-            return result;
+            return;
         }
 
-        run.FinishStep(result.Ok ? "Succeeded" : "Failed", result.Ok ? $"stable {stable} takes all traffic; the canary's {keep} pods stay up for {Durations.Format(delay)}" : result.Message);
-        run.StartStep("abortScaleDownDelay", $"canary pods stay up {Durations.Format(delay)} after the abort");
+        run.StartStep("abortScaleDownDelay", $"the canary's {kept} pod(s) stay up {Durations.Format(delay)} after the abort");
         await run.SaveAsync();
         var until = run.Now + delay;
         // Bounded: each timer ends at or after its due time, give or take the queues' one-second granularity.
@@ -107,9 +115,10 @@ public static class CanarySteps
             await run.Context.CreateTimer(until.UtcDateTime, CancellationToken.None);
         }
 
-        var scaled = await run.CommitAsync(new CanaryShape(0, null, null, false, []).Render(p, stable),
+        var sha = await run.CommitAsync(new CanaryShape(0, null, null, false, []).Render(p, stable),
             $"Scale down canary {p.App} {p.Version} in {p.Environment.Name} to 0 ({Durations.Format(delay)} after the abort)");
-        return await run.WaitRolloutAsync(scaled, requireHealthy: false);
+        var (ok, message) = await run.WaitRolloutAsync(sha, requireHealthy: false);
+        run.FinishStep(ok ? "Succeeded" : "Failed", ok ? $"canary {p.Version} scaled to 0" : message);
     }
 
     private static async Task<CanaryStepResult> CommitShapeAsync(ReleaseRun run, CanaryStep step, CanaryShape shape, ReleaseState release, string stable, string subject)
