@@ -41,6 +41,9 @@ public sealed class DeploymentOptions
     /// <summary>Blue/green: how long the old colour stays up after a switch unless the environment says otherwise.</summary>
     public TimeSpan ScaleDownDelay { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Canary: how long the canary's pods stay up after an abort took their traffic, unless the environment says otherwise (Argo Rollouts' default).</summary>
+    public TimeSpan AbortScaleDownDelay { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a protected deployment waits for an approval before it expires.</summary>
     public TimeSpan ApprovalTimeout { get; set; } = TimeSpan.FromDays(3);
 

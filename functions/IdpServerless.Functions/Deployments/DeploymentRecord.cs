@@ -41,6 +41,7 @@ public static class AnalysisOutcomes
 public sealed record TrafficWeights(int Stable, int Canary);
 
 /// <summary>The live state of a canary or blue/green release.</summary>
+/// <param name="Judgement">The latest canary-versus-baseline judgement: its score and every metric's verdict.</param>
 public sealed record ReleaseState(
     string Type,
     string? StableVersion,
@@ -50,7 +51,8 @@ public sealed record ReleaseState(
     int TotalSteps,
     string? ActiveColor,
     string? PreviewColor,
-    IReadOnlyList<AnalysisResult> Analysis);
+    IReadOnlyList<AnalysisResult> Analysis,
+    Judgement.JudgementReport? Judgement = null);
 
 /// <summary>The strategy summary shown with a deployment.</summary>
 public sealed record StrategySummary(string Type, IReadOnlyList<string> Steps);

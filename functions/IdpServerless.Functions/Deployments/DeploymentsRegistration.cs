@@ -17,6 +17,7 @@ public static class DeploymentsRegistration
         services.AddSingleton<DeploymentStore>();
         services.AddSingleton<GitOpsWriter>();
         services.AddSingleton<DoraMetrics>();
+        services.AddSingleton<Judgement.IRankSumTest, Judgement.MannWhitneyU>();
         services.AddSingleton<IComponentLookup, CatalogComponentLookup>();
         services.AddSingleton<ComponentDeliveryResolver>();
         services.AddSingleton<DeploymentService>();

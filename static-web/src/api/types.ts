@@ -201,6 +201,34 @@ export interface AnalysisResult {
   result: "Successful" | "Failed" | "Inconclusive" | string;
 }
 
+/** One metric's verdict in a canary-versus-baseline judgement. */
+export interface MetricVerdict {
+  metric: string;
+  verdict: "pass" | "high" | "low" | "nodata" | string;
+  passed: boolean;
+  critical: boolean;
+  weight: number;
+  direction: "increase" | "decrease" | "either" | string;
+  pValue?: number | null;
+  canaryMedian?: number | null;
+  baselineMedian?: number | null;
+  canarySamples: number;
+  baselineSamples: number;
+  message?: string | null;
+}
+
+/** A canary-versus-baseline judgement: score 0-100 (null without data), thresholds, outcome, verdicts. */
+export interface Judgement {
+  at: string;
+  from: string;
+  to: string;
+  score?: number | null;
+  pass: number;
+  marginal: number;
+  outcome: "pass" | "marginal" | "fail" | "nodata" | string;
+  metrics: MetricVerdict[];
+}
+
 export interface Release {
   type: "canary" | "blueGreen";
   stableVersion?: string;
@@ -211,6 +239,7 @@ export interface Release {
   activeColor?: string;
   previewColor?: string;
   analysis?: AnalysisResult[];
+  judgement?: Judgement | null;
 }
 
 export interface Deployment {

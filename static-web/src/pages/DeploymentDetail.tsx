@@ -6,6 +6,7 @@ import { parseEntityRef } from "../api/query";
 import { useAuth, useMe } from "../auth/AuthProvider";
 import { checkPermission, Permission } from "../auth/permissions";
 import { AnalysisChart, WeightsBar } from "../components/charts";
+import { JudgementPanel } from "../components/JudgementPanel";
 import { EntityRefLink, GuardedButton, Loading, PageHeader, ProblemView, StatusBadge } from "../components/common";
 import { WaveClusters } from "../components/WaveClusters";
 import { formatDateTime, formatDuration } from "../format";
@@ -67,6 +68,7 @@ function CanaryPanel({ d }: { d: Deployment }) {
       <div className="charts">
         {[...byMetric.entries()].map(([metric, results]) => <AnalysisChart key={metric} metric={metric} results={results} />)}
       </div>
+      {r.judgement ? <JudgementPanel judgement={r.judgement} /> : null}
     </section>
   );
 }

@@ -70,6 +70,8 @@ public sealed class DeploymentHarness : IAsyncDisposable
             ["Deployments:AnalysisInterval"] = "00:00:00.300",
             ["Deployments:AnalysisCount"] = "2",
             ["Deployments:ProgressDeadline"] = "00:00:10",
+            // Argo's 30s abort scale-down delay would hold every rolled-back test release; tests of the delay set their own.
+            ["Deployments:AbortScaleDownDelay"] = "00:00:00",
             ["Clusters:ConvergenceTime"] = "00:00:00.200",
             ["Clusters:Simulated"] = "local-east=eastus,local-west=westus",
         };

@@ -16,7 +16,7 @@ public sealed class TestMetricsEndpoint : IAsyncDisposable
 {
     private static readonly double[] Buckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
     private readonly Lock _gate = new();
-    private readonly Dictionary<(string App, string Ns, string Version), Series> _series = [];
+    private readonly Dictionary<(string App, string Ns, string Version, string? Track), Series> _series = [];
     private WebApplication? _app;
 
     public int Port { get; private set; }
@@ -32,13 +32,30 @@ public sealed class TestMetricsEndpoint : IAsyncDisposable
     }
 
     /// <summary>From now on, the version serves <paramref name="rps"/> requests per second, a share <paramref name="errorRate"/> failing, all at <paramref name="latencySeconds"/>.</summary>
-    public void Set(string app, string ns, string version, double rps, double errorRate, double latencySeconds)
+    /// <remarks>With <paramref name="track"/> the series carry a <c>track</c> label, as pods of a canary's tracks do.</remarks>
+    public void Set(string app, string ns, string version, double rps, double errorRate, double latencySeconds, string? track = null)
     {
         lock (_gate)
         {
-            var s = _series.TryGetValue((app, ns, version), out var existing) ? existing : _series[(app, ns, version)] = new Series { Since = DateTime.UtcNow };
+            var s = _series.TryGetValue((app, ns, version, track), out var existing) ? existing : _series[(app, ns, version, track)] = new Series { Since = DateTime.UtcNow };
             Advance(s);
             (s.Rps, s.ErrorRate, s.Latency) = (rps, errorRate, latencySeconds);
+        }
+    }
+
+    /// <summary>
+    /// New series for several (version, track) pairs that start at the same instant with the same figures, so their
+    /// counters stay equal at every scrape: versions that behave exactly alike.
+    /// </summary>
+    public void SetAlike(string app, string ns, double rps, double errorRate, double latencySeconds, params (string Version, string Track)[] series)
+    {
+        lock (_gate)
+        {
+            var since = DateTime.UtcNow;
+            foreach (var (version, track) in series)
+            {
+                _series[(app, ns, version, track)] = new Series { Since = since, Rps = rps, ErrorRate = errorRate, Latency = latencySeconds };
+            }
         }
     }
 
@@ -48,18 +65,19 @@ public sealed class TestMetricsEndpoint : IAsyncDisposable
         lock (_gate)
         {
             b.Append("# TYPE http_requests_total counter\n");
-            foreach (var ((app, ns, v), s) in _series)
+            var now = DateTime.UtcNow;
+            foreach (var ((app, ns, v, track), s) in _series)
             {
-                Advance(s);
-                var labels = $"app=\"{app}\",namespace=\"{ns}\",version=\"{v}\"";
+                Advance(s, now);
+                var labels = Labels(app, ns, v, track);
                 b.Append(CultureInfo.InvariantCulture, $"http_requests_total{{{labels},code=\"200\"}} {Math.Floor(s.Ok)}\n");
                 b.Append(CultureInfo.InvariantCulture, $"http_requests_total{{{labels},code=\"500\"}} {Math.Floor(s.Errors)}\n");
             }
 
             b.Append("# TYPE http_request_duration_seconds histogram\n");
-            foreach (var ((app, ns, v), s) in _series)
+            foreach (var ((app, ns, v, track), s) in _series)
             {
-                var labels = $"app=\"{app}\",namespace=\"{ns}\",version=\"{v}\"";
+                var labels = Labels(app, ns, v, track);
                 foreach (var le in Buckets)
                 {
                     b.Append(CultureInfo.InvariantCulture, $"http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {Math.Floor(s.BucketCounts[le])}\n");
@@ -75,9 +93,14 @@ public sealed class TestMetricsEndpoint : IAsyncDisposable
         return b.ToString();
     }
 
-    private static void Advance(Series s)
+    private static string Labels(string app, string ns, string version, string? track) =>
+        $"app=\"{app}\",namespace=\"{ns}\",version=\"{version}\"" + (track is null ? string.Empty : $",track=\"{track}\"");
+
+    private static void Advance(Series s) => Advance(s, DateTime.UtcNow);
+
+    // One instant for every series of a scrape, so series started alike stay equal.
+    private static void Advance(Series s, DateTime now)
     {
-        var now = DateTime.UtcNow;
         var n = s.Rps * (now - s.Since).TotalSeconds;
         s.Since = now;
         s.Errors += n * s.ErrorRate;

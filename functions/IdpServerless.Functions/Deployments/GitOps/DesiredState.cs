@@ -5,6 +5,9 @@ public static class Tracks
 {
     public const string Stable = "stable";
     public const string Canary = "canary";
+
+    /// <summary>The stable version at the canary's size and weight, for the canary judgement to compare against.</summary>
+    public const string Baseline = "baseline";
     public const string Blue = "blue";
     public const string Green = "green";
 
@@ -16,12 +19,16 @@ public sealed record Track(string Name, string Version, int Replicas, int Weight
 
 /// <summary>
 /// What an environment of a component should run: the tracks (one for rolling; stable + canary; blue + green) with their
-/// versions, replicas and HTTPRoute weights. Rendered to the deployment repository by <see cref="DesiredStateFiles"/>.
+/// versions, replicas and HTTPRoute weights, and the canary's header routes. Rendered to the deployment repository by
+/// <see cref="DesiredStateFiles"/>.
 /// </summary>
-public sealed record DesiredState(string Component, string App, string Environment, string Image, string Strategy, IReadOnlyList<Track> Tracks, string? ActiveColor = null)
+public sealed record DesiredState(string Component, string App, string Environment, string Image, string Strategy, IReadOnlyList<Track> Tracks, string? ActiveColor = null, IReadOnlyList<HeaderRoute>? HeaderRoutes = null)
 {
-    /// <summary>The version serving most of the traffic (ties go to the first track).</summary>
-    public string ServingVersion => Tracks.OrderByDescending(t => t.Weight).First().Version;
+    /// <summary>
+    /// The version serving most of the traffic, counted over all its tracks (a canary's baseline runs the stable
+    /// version); ties go to the version of the first track.
+    /// </summary>
+    public string ServingVersion => Tracks.GroupBy(t => t.Version).OrderByDescending(g => g.Sum(t => t.Weight)).First().Key;
 
     public Track? Find(string track) => Tracks.FirstOrDefault(t => t.Name == track);
 

@@ -50,6 +50,7 @@ public static class DesiredStateFiles
             b.Append(CultureInfo.InvariantCulture, $"  - name: {Q(t.Name)}\n    version: {Q(t.Version)}\n    replicas: {t.Replicas}\n    weight: {t.Weight}\n");
         }
 
+        HeaderRouteRules.RenderValues(b, s);
         return b.ToString();
     }
 
@@ -108,9 +109,10 @@ public static class DesiredStateFiles
               parentRefs:
                 - name: idp-gateway
               rules:
-                - backendRefs:
 
             """);
+        HeaderRouteRules.RenderRules(b, s);
+        b.Append("    - backendRefs:\n");
         foreach (var t in s.Tracks)
         {
             b.Append(CultureInfo.InvariantCulture, $"        - name: {s.App}-{t.Name}\n          port: 80\n          weight: {t.Weight}\n");
@@ -137,7 +139,9 @@ public static class DesiredStateFiles
 
             var tracks = v.Tracks.Where(t => t.Name is not null && t.Version is not null)
                 .Select(t => new Track(t.Name!, t.Version!, t.Replicas, t.Weight)).ToList();
-            return tracks.Count == 0 ? null : new DesiredState(v.Component, v.App, v.Environment, v.Image ?? string.Empty, v.Strategy ?? "rolling", tracks, v.ActiveColor);
+            var routes = v.HeaderRoutes?.Where(r => r.Name is not null && r.Match is { Count: > 0 })
+                .Select(r => new HeaderRoute(r.Name!, r.Match!.Select(m => new HeaderMatch(m.HeaderName ?? string.Empty, m.Type ?? HeaderMatchTypes.Exact, m.Value ?? string.Empty)).ToList())).ToList();
+            return tracks.Count == 0 ? null : new DesiredState(v.Component, v.App, v.Environment, v.Image ?? string.Empty, v.Strategy ?? "rolling", tracks, v.ActiveColor, routes is { Count: > 0 } ? routes : null);
         }
         catch (Exception e) when (e is YamlException or InvalidOperationException)
         {
@@ -165,6 +169,24 @@ public static class DesiredStateFiles
         public string? ActiveColor { get; set; }
 
         public List<TrackFile>? Tracks { get; set; }
+
+        public List<HeaderRouteFile>? HeaderRoutes { get; set; }
+    }
+
+    private sealed class HeaderRouteFile
+    {
+        public string? Name { get; set; }
+
+        public List<HeaderMatchFile>? Match { get; set; }
+    }
+
+    private sealed class HeaderMatchFile
+    {
+        public string? HeaderName { get; set; }
+
+        public string? Type { get; set; }
+
+        public string? Value { get; set; }
     }
 
     private sealed class TrackFile

@@ -28,16 +28,39 @@ public sealed record DesiredStateLocation(RepoRef Repository, string Path, strin
 /// </summary>
 public sealed record AnalysisMetric(string Name, string Query, string Comparison, double Threshold);
 
-/// <summary>A canary step: exactly one of set-weight, pause or analysis.</summary>
+/// <summary>A canary step: exactly one of set-weight, pause, analysis, judgement, set-canary-scale or set-header-route.</summary>
 /// <param name="SetWeight">Canary traffic percentage 0..100.</param>
 /// <param name="Pause">A pause: with a duration it resumes by itself, without one it waits until promoted.</param>
 /// <param name="Analysis">Metric analysis run at this point.</param>
-public sealed record CanaryStep(int? SetWeight = null, PauseStep? Pause = null, AnalysisStep? Analysis = null)
+/// <param name="Judgement">Canary-versus-baseline judgement (Kayenta's idea); any such step makes the canary run a baseline.</param>
+/// <param name="SetCanaryScale">Scales the canary without moving traffic (Argo Rollouts' <c>setCanaryScale</c>).</param>
+/// <param name="SetHeaderRoute">Sends requests with chosen headers to the canary (Argo Rollouts' <c>setHeaderRoute</c>).</param>
+public sealed record CanaryStep(
+    int? SetWeight = null,
+    PauseStep? Pause = null,
+    AnalysisStep? Analysis = null,
+    Judgement.JudgementStep? Judgement = null,
+    CanaryScaleStep? SetCanaryScale = null,
+    HeaderRouteStep? SetHeaderRoute = null)
 {
     public string Describe() => SetWeight is { } w ? $"setWeight {w}"
         : Pause is { } p ? (p.Duration is { } d ? $"pause {Durations.Format(d)}" : "pause until promoted")
-        : Analysis is { } a ? $"analysis {string.Join(",", a.Templates)}" : "step";
+        : Analysis is { } a ? $"analysis {string.Join(",", a.Templates)}"
+        : Judgement is { } j ? $"judgement {string.Join(",", j.Metrics.Select(m => m.Name))}"
+        : SetCanaryScale is { } c ? c.Describe()
+        : SetHeaderRoute is { } h ? (h.Match.Count == 0 ? $"setHeaderRoute {h.Name} removed" : $"setHeaderRoute {h.Name}")
+        : "step";
 }
+
+/// <summary>Exactly one of: a replica count, a share of the environment's replicas, or back to following the traffic weight.</summary>
+public sealed record CanaryScaleStep(int? Replicas = null, int? Weight = null, bool MatchTrafficWeight = false)
+{
+    public string Describe() => Replicas is { } r ? $"setCanaryScale replicas {r}"
+        : Weight is { } w ? $"setCanaryScale weight {w}" : "setCanaryScale matchTrafficWeight";
+}
+
+/// <summary>Adds (or, with an empty <see cref="Match"/>, removes) the header route <see cref="Name"/>.</summary>
+public sealed record HeaderRouteStep(string Name, IReadOnlyList<GitOps.HeaderMatch> Match);
 
 /// <summary>Pause for <see cref="Duration"/>, or until promoted when null.</summary>
 public sealed record PauseStep(TimeSpan? Duration);
@@ -56,13 +79,15 @@ public sealed record AnalysisStep(IReadOnlyList<string> Templates, int FailureLi
 /// <param name="AutoPromote">Blue/green: switch without waiting for a promote/approval when checks pass.</param>
 /// <param name="ScaleDownDelay">Blue/green: how long the old colour stays up after the switch (instant rollback window).</param>
 /// <param name="PrePromotionAnalysis">Blue/green: analysis of the preview colour before the switch (optional).</param>
+/// <param name="AbortScaleDownDelay">Canary: how long the canary's pods stay up after an abort took their traffic (zero in plans made before it existed: scaled down at once).</param>
 public sealed record DeliveryStrategy(
     string Type,
     IReadOnlyList<CanaryStep> Steps,
     IReadOnlyDictionary<string, AnalysisMetric> Metrics,
     bool AutoPromote,
     TimeSpan ScaleDownDelay,
-    AnalysisStep? PrePromotionAnalysis);
+    AnalysisStep? PrePromotionAnalysis,
+    TimeSpan AbortScaleDownDelay = default);
 
 /// <summary>One environment of a component, in promotion order.</summary>
 /// <param name="Waves">When set, a release goes wave by wave over the clusters, each cluster with its own folder in the deployment repository (see <see cref="GitOps.WaveLayout"/>); null keeps one folder for every cluster.</param>

@@ -89,7 +89,8 @@ public static class StrategyParser
             pre = ReadAnalysis(preRaw, $"{path}.prePromotionAnalysis", metrics, options, errors);
         }
 
-        return new DeliveryStrategy(type, steps, metrics, autoPromote, scaleDown, pre);
+        var abortScaleDown = type == StrategyTypes.Canary ? CanaryStepParser.ReadAbortScaleDownDelay(map, path, options, errors) : TimeSpan.Zero;
+        return new DeliveryStrategy(type, steps, metrics, autoPromote, scaleDown, pre, abortScaleDown);
     }
 
     public static AnalysisStep DefaultAnalysis(DeploymentOptions options) =>
@@ -99,7 +100,7 @@ public static class StrategyParser
     {
         if (value is not Dictionary<object, object?> map || map.Count != 1)
         {
-            Add(errors, path, "must have exactly one of setWeight, pause, analysis");
+            Add(errors, path, "must have exactly one of setWeight, pause, analysis, judgement, setCanaryScale, setHeaderRoute");
             return null;
         }
 
@@ -136,8 +137,14 @@ public static class StrategyParser
                 return new CanaryStep(Pause: new PauseStep(null));
             case "analysis":
                 return ReadAnalysis(body, $"{path}.analysis", metrics, options, errors) is { } a ? new CanaryStep(Analysis: a) : null;
+            case "judgement":
+                return CanaryStepParser.ReadJudgement(body, $"{path}.judgement", options, errors);
+            case "setCanaryScale":
+                return CanaryStepParser.ReadCanaryScale(body, $"{path}.setCanaryScale", errors);
+            case "setHeaderRoute":
+                return CanaryStepParser.ReadHeaderRoute(body, $"{path}.setHeaderRoute", errors);
             default:
-                Add(errors, path, $"'{key}' is not a step: use setWeight, pause or analysis");
+                Add(errors, path, $"'{key}' is not a step: use setWeight, pause, analysis, judgement, setCanaryScale or setHeaderRoute");
                 return null;
         }
     }

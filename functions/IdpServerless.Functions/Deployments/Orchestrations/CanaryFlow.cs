@@ -23,6 +23,7 @@ public static class CanaryFlow
         var steps = p.Environment.Strategy.Steps;
         var release = new ReleaseState(StrategyTypes.Canary, stable, p.Version, new TrafficWeights(100, 0), 0, steps.Count, null, null, []);
         var weight = 0;
+        var shape = CanaryShape.For(p);
         for (var i = 0; i < steps.Count; i++)
         {
             var step = steps[i];
@@ -31,16 +32,17 @@ public static class CanaryFlow
             if (step.SetWeight is { } w)
             {
                 weight = w;
+                shape = shape with { Weight = w };
                 var subject = $"Canary {p.App} {p.Version} in {p.Environment.Name}: weight {w}% (step {i + 1}/{steps.Count})";
                 run.StartStep(step.Describe(), subject);
                 release = release with { Weights = new TrafficWeights(100 - w, w) };
                 await run.SaveAsync(release: release);
-                var sha = await run.CommitAsync(DesiredState.Canary(p.Component, p.App, p.Environment.Name, p.Image, stable, p.Version, w, p.Environment.Replicas), subject);
+                var sha = await run.CommitAsync(shape.Render(p, stable), subject);
                 var (ok, message) = await run.WaitRolloutAsync(sha, requireHealthy: true);
                 if (!ok)
                 {
                     run.FinishStep("Failed", message);
-                    return await RollBackAsync(run, release, stable, DeploymentStatuses.RolledBack, message!);
+                    return await RollBackAsync(run, release, shape, stable, DeploymentStatuses.RolledBack, message!);
                 }
 
                 run.FinishStep("Succeeded", $"{w}% of traffic on {p.Version}");
@@ -58,14 +60,23 @@ public static class CanaryFlow
                 (release, outcome, failure) = await AnalyseAsync(run, release, analysis, window);
                 if (failure is not null)
                 {
-                    return await RollBackAsync(run, release, stable, DeploymentStatuses.RolledBack, failure);
+                    return await RollBackAsync(run, release, shape, stable, DeploymentStatuses.RolledBack, failure);
+                }
+            }
+            else if (CanarySteps.Handles(step))
+            {
+                var r = await CanarySteps.RunAsync(run, step, shape, release, stable, window);
+                (shape, release, outcome) = (r.Shape, r.Release, r.Outcome);
+                if (r.Failure is not null)
+                {
+                    return await RollBackAsync(run, release, shape, stable, DeploymentStatuses.RolledBack, r.Failure);
                 }
             }
 
             if (outcome == ControlOutcome.Abort)
             {
                 var by = run.LastControl?.By ?? "system";
-                return await RollBackAsync(run, release, stable, DeploymentStatuses.Aborted, $"aborted by {by}" + (run.LastControl?.Comment is { } c ? $": {c}" : string.Empty));
+                return await RollBackAsync(run, release, shape, stable, DeploymentStatuses.Aborted, $"aborted by {by}" + (run.LastControl?.Comment is { } c ? $": {c}" : string.Empty));
             }
 
             if (outcome == ControlOutcome.PromoteFull)
@@ -85,7 +96,7 @@ public static class CanaryFlow
         if (!done)
         {
             run.FinishStep("Failed", why);
-            return await RollBackAsync(run, release, stable, DeploymentStatuses.RolledBack, why!);
+            return await RollBackAsync(run, release, shape, stable, DeploymentStatuses.RolledBack, why!);
         }
 
         run.FinishStep("Succeeded", $"{p.Version} takes all traffic");
@@ -144,17 +155,17 @@ public static class CanaryFlow
         return (release, ControlOutcome.Continue, null);
     }
 
-    private static async Task<FlowResult> RollBackAsync(ReleaseRun run, ReleaseState release, string stable, string status, string reason)
+    private static async Task<FlowResult> RollBackAsync(ReleaseRun run, ReleaseState release, CanaryShape shape, string stable, string status, string reason)
     {
         var p = run.Plan;
         var subject = $"Roll back canary {p.App} {p.Version} in {p.Environment.Name}: {stable} at 100%, canary at weight 0 ({reason})";
         run.StartStep("rollback", subject);
         release = release with { Weights = new TrafficWeights(100, 0) };
         await run.SaveAsync(message: reason, release: release);
-        var sha = await run.CommitAsync(DesiredState.Canary(p.Component, p.App, p.Environment.Name, p.Image, stable, p.Version, 0, p.Environment.Replicas), subject);
-        var (ok, message) = await run.WaitRolloutAsync(sha, requireHealthy: false);
+        var (ok, message) = await CanarySteps.RollBackAsync(run, shape, stable, subject);
         run.FinishStep(ok ? "Succeeded" : "Failed", ok ? $"stable {stable} takes all traffic" : message);
         await run.NotifyAsync(NotificationEvents.DeploymentRolledBack, $"{p.App} {p.Version} rolled back in {p.Environment.Name}", p.Environment.Name.StartsWith("prod", StringComparison.Ordinal) ? "critical" : "warning", reason);
+        await CanarySteps.ScaleDownAfterAbortAsync(run, shape, stable);
         return new FlowResult(status, reason);
     }
 
