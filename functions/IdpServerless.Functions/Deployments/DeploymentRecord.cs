@@ -58,7 +58,7 @@ public sealed record StrategySummary(string Type, IReadOnlyList<string> Steps);
 /// <summary>
 /// A deployment as <c>GET /api/deployments/{id}</c> answers it (and as stored). <see cref="SourceCommit"/> and
 /// <see cref="CommittedAt"/> name the application commit the version was built from, when the trigger said (DORA's
-/// change lead time starts there).
+/// change lead time starts there). <see cref="Approval"/>: the approvals a pipeline's policy asks for and has got.
 /// </summary>
 public sealed record DeploymentRecord(
     string Id,
@@ -80,4 +80,5 @@ public sealed record DeploymentRecord(
     IReadOnlyList<string> Commits,
     DateTimeOffset? FinishedAt,
     string? SourceCommit = null,
-    DateTimeOffset? CommittedAt = null);
+    DateTimeOffset? CommittedAt = null,
+    Promotion.ApprovalState? Approval = null);

@@ -64,7 +64,7 @@ public sealed record DeliveryStrategy(
     TimeSpan ScaleDownDelay,
     AnalysisStep? PrePromotionAnalysis);
 
-/// <summary>One environment of a component, in promotion order.</summary>
+/// <summary>One environment of a component, in promotion order (<paramref name="Pipeline"/>: its promotion pipeline settings, null = none).</summary>
 public sealed record DeliveryEnvironment(
     string Name,
     int Order,
@@ -73,7 +73,8 @@ public sealed record DeliveryEnvironment(
     Protection Protection,
     DesiredStateLocation DesiredState,
     TimeSpan ProgressDeadline,
-    int Replicas);
+    int Replicas,
+    Promotion.StagePolicy? Pipeline = null);
 
 /// <summary>A component's delivery configuration: its environments in promotion order and its image.</summary>
 public sealed record ComponentDelivery(string ComponentRef, string Name, string Namespace, string Image, IReadOnlyList<DeliveryEnvironment> Environments)
