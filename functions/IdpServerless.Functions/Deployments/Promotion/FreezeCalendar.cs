@@ -19,14 +19,22 @@ public static class FreezeCalendar
         // Bounded: each round moves t to a later end; a chain of more than 50 windows is not worth following further.
         for (var round = 0; round < 50; round++)
         {
-            var next = windows.Select(w => (Window: w, End: EndIfActive(w, t))).Where(x => x.End is not null).MaxBy(x => x.End);
-            if (next.End is not { } end || end <= t)
+            (FreezeWindow Window, DateTimeOffset End)? next = null;
+            foreach (var w in windows)
+            {
+                if (EndIfActive(w, t) is { } e && (next is null || e > next.Value.End))
+                {
+                    next = (w, e);
+                }
+            }
+
+            if (next is not { } n || n.End <= t)
             {
                 break;
             }
 
-            found = new ActiveFreeze(end, found?.Reason ?? next.Window.Reason ?? "freeze window");
-            t = end;
+            found = new ActiveFreeze(n.End, found?.Reason ?? n.Window.Reason ?? "freeze window");
+            t = n.End;
         }
 
         return found;
