@@ -237,4 +237,75 @@ public class PipelineTests(AzuriteFixture azurite)
         Assert.Equal(["1.3.0", "1.0.0", "1.1.0", "1.0.0"], stagingRuns.Select(r => r.Version));
         Assert.Single(stagingRuns, r => r.Id == first.DeploymentId);
     }
+    [Fact]
+    public async Task A_promotion_is_not_lost_when_the_host_stops_as_the_deployment_finishes_and_runs_once_after_the_restart()
+    {
+        var name = Unique("restart");
+        const string Environments = """
+            - name: dev
+            - name: staging
+              promotion: {auto: true}
+            """;
+        var dataDir = Path.Combine(Path.GetTempPath(), "idp-pipe-" + Guid.NewGuid().ToString("N")[..8]);
+        var settings = new Dictionary<string, string?> { ["Durable:TaskHub"] = "p" + Guid.NewGuid().ToString("N")[..10], ["IDP_DATA_DIR"] = dataDir };
+        try
+        {
+            string devId;
+            await using (var first = await DeploymentHarness.StartAsync(azurite, settings))
+            {
+                first.Components.Add(name, Environments);
+                devId = (await first.DeployAsync(name, "dev", "1.0.0")).DeploymentId;
+                await first.WaitForStatusAsync(devId, DeploymentStatuses.Succeeded);
+            }
+
+            // The host stopped the moment the record said Succeeded; another host on the same task hub carries on.
+            await using var second = await DeploymentHarness.StartAsync(azurite, settings);
+            second.Components.Add(name, Environments);
+            var promotion = await PromotedAsync(second, name, devId, "staging");
+            var staging = await second.WaitForStatusAsync(promotion.DeploymentId!, DeploymentStatuses.Succeeded);
+            var (stagingRuns, _) = await second.Services.GetRequiredService<DeploymentStore>().ListAsync($"component:default/{name}", "staging", null, 50, null, CancellationToken.None);
+
+            Assert.Equal(("1.0.0", $"dep-{PromotionStore.IdFor(devId, "staging")}"), (staging.Version, staging.Id));
+            Assert.Single(stagingRuns);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(dataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left for the OS to clean.
+            }
+        }
+    }
+    [Fact]
+    public async Task With_afterRollback_newer_a_pinned_stage_takes_newer_versions_but_never_the_one_rolled_back()
+    {
+        await using var h = await DeploymentHarness.StartAsync(azurite);
+        var name = Unique("newer");
+        h.Components.Add(name, """
+            - name: dev
+            - name: staging
+              promotion: {auto: true, afterRollback: newer}
+            """);
+        var service = h.Services.GetRequiredService<DeploymentService>();
+        var jane = DeploymentHarness.User("jane");
+
+        var v1 = await DeployedAsync(h, name, "dev", "1.0.0");
+        await h.WaitForStatusAsync((await PromotedAsync(h, name, v1.Id, "staging")).DeploymentId!, DeploymentStatuses.Succeeded);
+        var v11 = await DeployedAsync(h, name, "dev", "1.1.0");
+        await h.WaitForStatusAsync((await PromotedAsync(h, name, v11.Id, "staging")).DeploymentId!, DeploymentStatuses.Succeeded);
+        await h.WaitForStatusAsync((await service.RollbackAsync(name, "staging", "1.0.0", jane, CancellationToken.None)).DeploymentId, DeploymentStatuses.Succeeded);
+        await h.WaitForStatusAsync((await service.RollbackAsync(name, "dev", "1.0.0", jane, CancellationToken.None)).DeploymentId, DeploymentStatuses.Succeeded);
+        var again = await DeployedAsync(h, name, "dev", "1.1.0");
+        var refused = await PromotionAsync(h, name, PromotionStore.IdFor(again.Id, "staging"), p => PromotionStatuses.IsFinished(p.Status), "to finish");
+        var v12 = await DeployedAsync(h, name, "dev", "1.2.0");
+        var taken = await PromotedAsync(h, name, v12.Id, "staging");
+        await h.WaitForStatusAsync(taken.DeploymentId!, DeploymentStatuses.Succeeded);
+
+        Assert.Equal(PromotionStatuses.Pinned, refused.Status);
+        Assert.Equal("1.2.0", await CurrentAsync(h, name, "staging"));
+    }
 }

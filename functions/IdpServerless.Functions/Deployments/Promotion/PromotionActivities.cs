@@ -92,15 +92,22 @@ public sealed class SavePromotionActivity(PromotionStore store)
     }
 }
 
-/// <summary>Whether the version still runs in the stage it is promoted from (the deployment that verified it is still the current one there).</summary>
-public sealed class CheckPromotionSourceActivity(DeploymentStore deployments)
+/// <summary>What the source check found: whether the version still runs in the stage before, and the time it was checked.</summary>
+public sealed record SourceCheck(bool Current, DateTimeOffset CheckedAt);
+
+/// <summary>
+/// Whether the version still runs in the stage it is promoted from (the deployment that verified it is still the
+/// current one there), and the wall-clock time: a durable timer may fire up to a second early while the orchestration's
+/// clock already says it is due, so the soak is measured against this time.
+/// </summary>
+public sealed class CheckPromotionSourceActivity(DeploymentStore deployments, TimeProvider time)
 {
     [Function(PromotionFunctions.CheckSource)]
-    public async Task<bool> RunAsync([ActivityTrigger] PromotionPlan input)
+    public async Task<SourceCheck> RunAsync([ActivityTrigger] PromotionPlan input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var envs = await deployments.GetEnvironmentsAsync(input.Component, CancellationToken.None).ConfigureAwait(false);
-        return envs.FirstOrDefault(e => e.Environment == input.From)?.CurrentDeploymentId == input.SourceDeploymentId;
+        return new SourceCheck(envs.FirstOrDefault(e => e.Environment == input.From)?.CurrentDeploymentId == input.SourceDeploymentId, time.GetUtcNow());
     }
 }
 

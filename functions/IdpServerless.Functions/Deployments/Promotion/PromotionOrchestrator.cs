@@ -82,7 +82,19 @@ public static class PromotionOrchestrator
             await UntilAsync(context, soakUntil);
         }
 
-        if ((plan.Rule.Soak > TimeSpan.Zero || plan.Rule.Analysis is not null) && !await context.CallActivityAsync<bool>(PromotionFunctions.CheckSource, plan, Retried))
+        var source = new SourceCheck(true, soakUntil);
+        if (plan.Rule.Soak > TimeSpan.Zero || plan.Rule.Analysis is not null)
+        {
+            source = await context.CallActivityAsync<SourceCheck>(PromotionFunctions.CheckSource, plan, Retried);
+            // Bounded: each round waits out what the wall clock says is left of the soak.
+            for (var round = 0; round < 10 && source.Current && source.CheckedAt < soakUntil; round++)
+            {
+                await UntilAsync(context, Now(context) + (soakUntil - source.CheckedAt));
+                source = await context.CallActivityAsync<SourceCheck>(PromotionFunctions.CheckSource, plan, Retried);
+            }
+        }
+
+        if (!source.Current)
         {
             return await SaveAsync(context, record, PromotionStatuses.Superseded, $"{plan.Version} no longer runs in {plan.From}: not promoted", null);
         }
