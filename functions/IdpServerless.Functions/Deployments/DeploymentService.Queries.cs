@@ -117,7 +117,8 @@ public sealed partial class DeploymentService
             }
 
             views.Add(new EnvironmentView(env.Name, env.Order, env.Clusters, new StrategySummary(env.Strategy.Type, env.Strategy.Steps.Select(s => s.Describe()).ToList()),
-                env.Protection.ApprovalRequired, env.Protection.Approvers, env.DesiredState.Repository.ToString(), env.DesiredState.Path, current, active));
+                env.Protection.ApprovalRequired || env.Pipeline?.Approvals is not null, env.Pipeline?.Approvals?.From ?? env.Protection.Approvers,
+                env.DesiredState.Repository.ToString(), env.DesiredState.Path, current, active));
         }
 
         return views;

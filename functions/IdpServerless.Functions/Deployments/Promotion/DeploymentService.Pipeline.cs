@@ -21,16 +21,36 @@ public sealed partial class DeploymentService
     public async Task<PromotionStartResult> StartPromotionAsync(PromotionPlan plan, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        var id = "dep-" + plan.PromotionId;
-        if (await store.GetAsync(id, ct).ConfigureAwait(false) is { } existing)
+        // dep-{promotionId}; a start that failed before its orchestration existed (e.g. the host stopping under it) left a
+        // record that never ran, and the next attempt takes the next id (-2, -3, ...): still deterministic, never twice.
+        string? id = null;
+        for (var attempt = 1; attempt <= 5 && id is null; attempt++)
         {
-            if (await orchestrations.Client.GetInstanceAsync(id, false, ct).ConfigureAwait(false) is null && !DeploymentStatuses.IsFinished(existing.Status))
+            var candidate = attempt == 1 ? "dep-" + plan.PromotionId : $"dep-{plan.PromotionId}-{attempt}";
+            if (await store.GetAsync(candidate, ct).ConfigureAwait(false) is not { } existing)
+            {
+                id = candidate;
+                continue;
+            }
+
+            var instance = await orchestrations.Client.GetInstanceAsync(candidate, false, ct).ConfigureAwait(false);
+            if (instance is null && existing.Status == DeploymentStatuses.Failed && existing.Message?.StartsWith("could not start", StringComparison.Ordinal) == true)
+            {
+                continue;
+            }
+
+            if (instance is null && !DeploymentStatuses.IsFinished(existing.Status))
             {
                 // The record was written and the process died before the orchestration was scheduled: schedule it now.
                 await StartExistingAsync(plan, existing, ct).ConfigureAwait(false);
             }
 
-            return new PromotionStartResult(PromotionStartOutcomes.Started, id, $"deployment {id} started");
+            return new PromotionStartResult(PromotionStartOutcomes.Started, candidate, $"deployment {candidate} started");
+        }
+
+        if (id is null)
+        {
+            throw new InvalidOperationException($"The deployment of promotion {plan.PromotionId} failed to start 5 times.");
         }
 
         ComponentDelivery delivery;

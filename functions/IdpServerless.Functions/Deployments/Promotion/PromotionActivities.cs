@@ -15,10 +15,23 @@ public static class PromotionTrigger
     /// An activity of the deployment's own orchestration, after its record is saved: if the process dies right after
     /// the deployment finished, the orchestration replays to here and schedules it then, so no promotion is lost.
     /// </summary>
-    public static Task AfterSuccessAsync(ReleaseRun run)
+    /// <remarks>
+    /// A schedule that fails after its retries must not turn the succeeded deployment into a failed one: it is recorded
+    /// as a failed <c>promote</c> step of the deployment instead (the deployment stays Succeeded; promote by hand).
+    /// </remarks>
+    public static async Task AfterSuccessAsync(ReleaseRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return run.Context.CallActivityAsync<int>(PromotionFunctions.Schedule, run.Record, Retried);
+        try
+        {
+            await run.Context.CallActivityAsync<int>(PromotionFunctions.Schedule, run.Record, Retried);
+        }
+        catch (TaskFailedException e)
+        {
+            run.StartStep("promote", "scheduling the promotions out of this stage");
+            run.FinishStep("Failed", $"could not schedule promotions: {e.FailureDetails.ErrorMessage}");
+            await run.SaveAsync();
+        }
     }
 }
 

@@ -6,7 +6,7 @@ public static class PromotionRegistration
     public static IServiceCollection AddPromotionPipelines(this IServiceCollection services)
     {
         services.AddSingleton<PromotionStore>();
-        services.AddSingleton(new Orchestration.ManagedOrchestrator(PromotionFunctions.Orchestrator, "/api/components"));
+        services.AddSingleton(new Orchestration.ManagedOrchestrator(PromotionFunctions.Orchestrator, "/api/components/{ns}/{name}/pipeline"));
         return services;
     }
 }
