@@ -62,6 +62,7 @@ public sealed record StrategySummary(string Type, IReadOnlyList<string> Steps);
 /// <see cref="CommittedAt"/> name the application commit the version was built from, when the trigger said (DORA's
 /// change lead time starts there). <see cref="Clusters"/> is each cluster's state in a release that goes wave by wave
 /// (null for environments without waves).
+/// <see cref="Approval"/>: the approvals a pipeline's policy asks for and has got.
 /// </summary>
 public sealed record DeploymentRecord(
     string Id,
@@ -84,4 +85,5 @@ public sealed record DeploymentRecord(
     DateTimeOffset? FinishedAt,
     string? SourceCommit = null,
     DateTimeOffset? CommittedAt = null,
-    IReadOnlyList<ClusterReleaseState>? Clusters = null);
+    IReadOnlyList<ClusterReleaseState>? Clusters = null,
+    Promotion.ApprovalState? Approval = null);

@@ -50,6 +50,11 @@ public sealed partial class DeploymentService
         if (isApproval)
         {
             // A protected deployment that has not reached its approval step yet may be approved already: the event waits for it.
+            if (control == DeploymentControls.Approve)
+            {
+                CheckPipelineApproval(record, caller);
+            }
+
             var isProtected = await CheckApproverAsync(record, caller, cancellationToken).ConfigureAwait(false);
             awaitsApproval |= record.Status == DeploymentStatuses.Pending && isProtected;
         }
@@ -112,7 +117,8 @@ public sealed partial class DeploymentService
             }
 
             views.Add(new EnvironmentView(env.Name, env.Order, env.Clusters, new StrategySummary(env.Strategy.Type, env.Strategy.Steps.Select(s => s.Describe()).ToList()),
-                env.Protection.ApprovalRequired, env.Protection.Approvers, env.DesiredState.Repository.ToString(), env.DesiredState.Path, current, active));
+                env.Protection.ApprovalRequired || env.Pipeline?.Approvals is not null, env.Pipeline?.Approvals?.From ?? env.Protection.Approvers,
+                env.DesiredState.Repository.ToString(), env.DesiredState.Path, current, active));
         }
 
         return views;
@@ -142,11 +148,11 @@ public sealed partial class DeploymentService
     {
         var delivery = await resolver.ResolveAsync(record.Component, "component", ct).ConfigureAwait(false);
         var protection = delivery.Find(record.Environment)?.Protection;
-        var approvers = protection?.Approvers ?? [];
+        var approvers = record.Approval?.From ?? protection?.Approvers ?? [];
         var named = approvers.Where(a => !a.StartsWith("role:", StringComparison.Ordinal)).ToList();
         if (named.Count == 0 || named.Contains(caller.UserRef) || caller.Groups.Any(named.Contains))
         {
-            return protection?.ApprovalRequired == true;
+            return protection?.ApprovalRequired == true || record.Approval is not null;
         }
 
         await AuditAsync(caller, "deployment.approve", $"{record.Component}@{record.Environment}", AuditOutcomes.Denied, record.Id,

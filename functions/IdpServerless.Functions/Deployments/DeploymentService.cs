@@ -33,7 +33,9 @@ public sealed partial class DeploymentService(
         await AuthorizeAsync(caller, Permissions.DeploymentCreate, delivery.ComponentRef, env.Name, "deployment.create", cancellationToken).ConfigureAwait(false);
         var commit = ValidateCommit(request.SourceCommit, request.CommittedAt);
         var sourceRepository = commit is { Sha: not null, At: null } ? await SourceRepositoryAsync(delivery.ComponentRef, cancellationToken).ConfigureAwait(false) : null;
-        return await StartCoreAsync(DeploymentKinds.Deploy, delivery, env, request.Version, caller, request.Source, request.Reason, commit, cancellationToken, sourceRepository).ConfigureAwait(false);
+        var accepted = await StartCoreAsync(DeploymentKinds.Deploy, delivery, env, request.Version, caller, request.Source, request.Reason, commit, cancellationToken, sourceRepository).ConfigureAwait(false);
+        await AfterManualStartAsync(delivery, env, DeploymentKinds.Deploy, null, caller, accepted.DeploymentId, cancellationToken).ConfigureAwait(false);
+        return accepted;
     }
 
     public async Task<DeploymentAccepted> RollbackAsync(string component, string environment, string? toVersion, Caller caller, CancellationToken cancellationToken)
@@ -56,7 +58,9 @@ public sealed partial class DeploymentService(
             throw ProblemException.Validation("toVersion", $"{target} never succeeded in {env.Name}: roll back only to a version that ran there (known: {string.Join(", ", succeeded.Take(10))}).");
         }
 
-        return await StartCoreAsync(DeploymentKinds.Rollback, delivery, env, target, caller, caller.Channel, $"rollback to {target}", default, cancellationToken).ConfigureAwait(false);
+        var accepted = await StartCoreAsync(DeploymentKinds.Rollback, delivery, env, target, caller, caller.Channel, $"rollback to {target}", default, cancellationToken).ConfigureAwait(false);
+        await AfterManualStartAsync(delivery, env, DeploymentKinds.Rollback, current, caller, accepted.DeploymentId, cancellationToken).ConfigureAwait(false);
+        return accepted;
     }
 
     public async Task<DeploymentAccepted> PromoteAsync(string component, string fromEnvironment, string toEnvironment, string? version, Caller caller, CancellationToken cancellationToken)
@@ -85,7 +89,9 @@ public sealed partial class DeploymentService(
                       ?? throw ProblemException.Conflict($"Nothing has been deployed to {from.Name} yet: there is nothing to promote.");
         }
 
-        return await StartCoreAsync(DeploymentKinds.Promote, delivery, to, version, caller, caller.Channel, $"promoted from {from.Name}", default, cancellationToken).ConfigureAwait(false);
+        var accepted = await StartCoreAsync(DeploymentKinds.Promote, delivery, to, version, caller, caller.Channel, $"promoted from {from.Name}", default, cancellationToken).ConfigureAwait(false);
+        await AfterManualStartAsync(delivery, to, DeploymentKinds.Promote, null, caller, accepted.DeploymentId, cancellationToken).ConfigureAwait(false);
+        return accepted;
     }
 
     /// <summary>The component's source repository (its <c>github.com/project-slug</c>), where the orchestration reads a commit's time; null when it declares none.</summary>
@@ -107,13 +113,11 @@ public sealed partial class DeploymentService(
         }
     }
 
-    private async Task<DeploymentAccepted> StartCoreAsync(string kind, ComponentDelivery delivery, DeliveryEnvironment env, string version, Caller caller, string? source, string? reason, (string? Sha, DateTimeOffset? At) commit, CancellationToken ct, string? sourceRepository = null)
+    private async Task<DeploymentAccepted> StartCoreAsync(string kind, ComponentDelivery delivery, DeliveryEnvironment env, string version, Caller caller, string? source, string? reason, (string? Sha, DateTimeOffset? At) commit, CancellationToken ct, string? sourceRepository = null, string? fixedId = null)
     {
-        var options = resolver.Options;
         var now = time.GetUtcNow();
-        var id = NewId(now);
-        var plan = new DeploymentPlan(id, kind, delivery.ComponentRef, delivery.Name, delivery.Image, env, version, caller.UserRef, now, reason, source,
-            env.Protection.ApprovalRequired && kind != DeploymentKinds.Rollback, options.PollInterval, options.ApprovalTimeout, options.AnalysisWindow, options.PortalUrl, commit.Sha, commit.At, sourceRepository);
+        var id = fixedId ?? NewId(now);
+        var plan = NewPlan(id, kind, delivery, env, version, caller, source, reason, commit, sourceRepository, now);
         var holder = await store.TryAcquireAsync(delivery.ComponentRef, env.Name, id, h => IsFinishedAsync(h, ct), ct).ConfigureAwait(false);
         if (holder is not null)
         {

@@ -1,4 +1,5 @@
 using IdpServerless.Functions.Clusters;
+using IdpServerless.Functions.Deployments.Promotion;
 using IdpServerless.Functions.Identity.Access;
 using IdpServerless.Hosting.Problems;
 using IdpServerless.Hosting.Security;
@@ -88,6 +89,7 @@ public static class DeploymentsApi
         components.MapGet("/dora", async (string @namespace, string name, int? days, DoraMetrics dora, CancellationToken ct) =>
                 Results.Ok(await dora.ComputeAsync($"component:{@namespace}/{name}", days ?? 30, ct)))
             .WithName("GetComponentDora").RequirePermission(Permissions.MetricsRead, resourceFromRoute: true);
+        components.MapPipelineApi();
         app.MapClustersApi();
         return app;
     }

@@ -2,6 +2,7 @@ using IdpServerless.Hosting.Durable;
 using IdpServerless.Functions.Clusters;
 using IdpServerless.Functions.Deployments.GitOps;
 using IdpServerless.Functions.Deployments.Orchestrations;
+using IdpServerless.Functions.Deployments.Promotion;
 
 namespace IdpServerless.Functions.Deployments;
 
@@ -22,6 +23,7 @@ public static class DeploymentsRegistration
         services.AddSingleton<ComponentDeliveryResolver>();
         services.AddSingleton<DeploymentService>();
         services.AddSingleton<IDeploymentService>(sp => sp.GetRequiredService<DeploymentService>());
+        services.AddPromotionPipelines();
         services.AddSingleton(new Orchestration.ManagedOrchestrator(DeploymentFunctions.Orchestrator, "/api/deployments"));
         services.AddDurableTask(configuration); // its orchestrator and activities are [Function] methods
         return services;

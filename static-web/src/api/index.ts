@@ -1,6 +1,7 @@
 // Every backend call the app makes lives here, so a contract change is a change in one file.
 import { createClient, type ApiClient, type ClientOptions } from "./client";
 import { buildEntityQuery, buildFacetsQuery, type EntityFilter, type EntityQuery } from "./query";
+import type { Pipeline } from "./pipeline";
 import type {
   Alert, AuditEntry, Cluster, Deployment, DeploymentAccepted, DeploymentAction, DevToken, DevUser, DocPage,
   DocPageRef, DoraScopeReport, DryRunResult, Entity, EntityQueryResult, EntityScorecard, Environment, FacetsResult, Me,
@@ -9,6 +10,7 @@ import type {
 } from "./types";
 
 export * from "./types";
+export * from "./pipeline";
 export { ApiError } from "./client";
 
 const seg = encodeURIComponent;
@@ -67,6 +69,12 @@ export function createApi(client: ApiClient) {
       rollback: (id: string, toVersion: string) => post<DeploymentAccepted>(`/api/deployments/${seg(id)}/rollback`, { toVersion }),
       promote: (namespace: string, name: string, from: string, to: string, version: string) =>
         post<DeploymentAccepted>(`/api/components/${seg(namespace)}/${seg(name)}/promote`, { from, to, version }),
+      pipeline: (namespace: string, name: string, o?: Sig) =>
+        get<Pipeline>(`/api/components/${seg(namespace)}/${seg(name)}/pipeline`, undefined, o),
+      approveStage: (namespace: string, name: string, stage: string, comment?: string) =>
+        post<unknown>(`/api/components/${seg(namespace)}/${seg(name)}/pipeline/${seg(stage)}/approve`, comment ? { comment } : {}),
+      unpinStage: (namespace: string, name: string, stage: string) =>
+        post<{ stage: string; wasPinned: boolean }>(`/api/components/${seg(namespace)}/${seg(name)}/pipeline/${seg(stage)}/unpin`),
     },
     clusters: {
       list: (o?: Sig) => get<Cluster[]>("/api/clusters", undefined, o),

@@ -52,7 +52,8 @@ public sealed class DeploymentHarness : IAsyncDisposable
     public static Caller User(string name, params string[] groups) =>
         new($"user:default/{name}", name, $"{name}@example.com", groups, Channels.Api, true);
 
-    public static async Task<DeploymentHarness> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? settings = null)
+    /// <param name="components">The catalog to start with (a restarted host that must know its components before it runs anything).</param>
+    public static async Task<DeploymentHarness> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? settings = null, TestComponents? components = null)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "idp-deploy-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dataDir);
@@ -84,7 +85,7 @@ public sealed class DeploymentHarness : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(values);
         AppComposition.AddServices(builder);
         builder.WebHost.UseTestServer();
-        var components = new TestComponents();
+        components ??= new TestComponents();
         var access = new TestAccessPolicy();
         var publisher = new RecordingPublisher();
         builder.Services.RemoveAll<IComponentLookup>();

@@ -92,6 +92,7 @@ public sealed record DeliveryStrategy(
 /// <summary>One environment of a component, in promotion order.</summary>
 /// <param name="Waves">When set, a release goes wave by wave over the clusters, each cluster with its own folder in the deployment repository (see <see cref="GitOps.WaveLayout"/>); null keeps one folder for every cluster.</param>
 /// <param name="PauseBetweenWaves">Wait for a promote (or resume) after each wave but the last.</param>
+/// <param name="Pipeline">Its promotion pipeline settings, null = none.</param>
 public sealed record DeliveryEnvironment(
     string Name,
     int Order,
@@ -102,7 +103,8 @@ public sealed record DeliveryEnvironment(
     TimeSpan ProgressDeadline,
     int Replicas,
     IReadOnlyList<DeliveryWave>? Waves = null,
-    bool PauseBetweenWaves = false);
+    bool PauseBetweenWaves = false,
+    Promotion.StagePolicy? Pipeline = null);
 
 /// <summary>A component's delivery configuration: its environments in promotion order and its image.</summary>
 public sealed record ComponentDelivery(string ComponentRef, string Name, string Namespace, string Image, IReadOnlyList<DeliveryEnvironment> Environments)

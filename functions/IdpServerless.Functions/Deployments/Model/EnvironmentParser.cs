@@ -45,6 +45,7 @@ public static partial class EnvironmentParser
         var image = annotations.TryGetValue(ImageAnnotation, out var img) && !string.IsNullOrWhiteSpace(img) ? img.Trim() : $"{options.ImageRegistry}/{name}";
         var items = ReadItems(text, errors);
         var envs = new List<DeliveryEnvironment>();
+        var paths = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < items.Count; i++)
         {
             var env = ReadEnvironment(items[i], i, $"{Root}[{i}]", name, repo, options, errors);
@@ -60,6 +61,7 @@ public static partial class EnvironmentParser
             }
 
             envs.Add(env);
+            paths[env.Name] = $"{Root}[{i}]";
         }
 
         if (items.Count == 0)
@@ -67,7 +69,7 @@ public static partial class EnvironmentParser
             Add(errors, Root, "declare at least one environment");
         }
 
-        var sorted = envs.OrderBy(e => e.Order).ToList();
+        var sorted = Promotion.PipelineParser.Resolve(envs.OrderBy(e => e.Order).ToList(), paths, errors);
         return new ComponentDelivery(componentRef, name, ns, image, sorted);
     }
 
@@ -160,7 +162,8 @@ public static partial class EnvironmentParser
 
         var location = new DesiredStateLocation(repo, folder.Trim('/'), Str(map, "branch") ?? options.Branch);
         var (waves, pauseBetweenWaves) = WaveParser.Read(map, clusters, strategy.Metrics, path, options, errors);
-        return new DeliveryEnvironment(name, order, clusters, strategy, protection, location, deadline, replicas, waves, pauseBetweenWaves);
+        var pipeline = Promotion.PipelineParser.Read(map, path, strategy, options, errors);
+        return new DeliveryEnvironment(name, order, clusters, strategy, protection, location, deadline, replicas, waves, pauseBetweenWaves, pipeline);
     }
 
     private static List<ClusterTarget> ReadClusters(object? value, string defaultNamespace, string path, DeploymentOptions options, IDictionary<string, string[]> errors)

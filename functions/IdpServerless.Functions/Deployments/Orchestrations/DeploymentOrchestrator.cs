@@ -34,8 +34,8 @@ public sealed class DeploymentOrchestrator
             // A protected deployment goes from Pending straight to WaitingForApproval, so approvals always apply until decided.
             if (plan.RequireApproval)
             {
-                run.WaitStep("approval", $"waiting for approval by {Approvers(plan)}");
-                await run.SaveAsync(DeploymentStatuses.WaitingForApproval, $"{plan.Environment.Name} is protected: waiting for approval by {Approvers(plan)}", previousVersion: previous?.ServingVersion);
+                run.WaitStep("approval", plan.Approvals?.Reason ?? $"waiting for approval by {Approvers(plan)}");
+                await run.SaveAsync(DeploymentStatuses.WaitingForApproval, plan.Approvals?.Reason ?? $"{plan.Environment.Name} is protected: waiting for approval by {Approvers(plan)}", previousVersion: previous?.ServingVersion);
             }
             else
             {
@@ -70,6 +70,11 @@ public sealed class DeploymentOrchestrator
         var plan = run.Plan;
         await run.NotifyAsync(NotificationEvents.ApprovalNeeded, $"Approve {plan.App} {plan.Version} → {plan.Environment.Name}?", "warning",
             $"{plan.RequestedBy} asks to deploy {plan.Version} of {plan.Component} to {plan.Environment.Name}.");
+        if (plan.Approvals is not null)
+        {
+            return await Promotion.PipelineApprovals.WaitAsync(run);
+        }
+
         var deadline = run.Now + plan.ApprovalTimeout;
         while (true)
         {
@@ -98,6 +103,11 @@ public sealed class DeploymentOrchestrator
     {
         var plan = run.Plan;
         await run.SaveAsync(result.Status, result.Message);
+        if (plan.TriggersPromotion && result.Status == DeploymentStatuses.Succeeded)
+        {
+            await Promotion.PromotionTrigger.AfterSuccessAsync(run);
+        }
+
         var (type, severity) = result.Status switch
         {
             DeploymentStatuses.Succeeded => (NotificationEvents.DeploymentSucceeded, "info"),
@@ -132,5 +142,6 @@ public sealed class DeploymentOrchestrator
         [],
         null,
         plan.SourceCommit,
-        plan.CommittedAt);
+        plan.CommittedAt,
+        Approval: plan.Approvals is { } a ? new Promotion.ApprovalState(a.Required, a.From, [], a.Reason) : null);
 }

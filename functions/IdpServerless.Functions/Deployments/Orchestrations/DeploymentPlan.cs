@@ -7,7 +7,9 @@ namespace IdpServerless.Functions.Deployments.Orchestrations;
 
 /// <summary>
 /// Everything an orchestration needs, fixed when the deployment is accepted (the environment's configuration is a
-/// snapshot: changing the catalog does not change a release under way).
+/// snapshot: changing the catalog does not change a release under way). <see cref="Approvals"/>: how many distinct
+/// approvals, from whom (null: today's single approval by <see cref="Protection"/>); <see cref="TriggersPromotion"/>:
+/// on success, schedule the auto-promotions out of this stage (both null/false in plans written before pipelines).
 /// </summary>
 public sealed record DeploymentPlan(
     string DeploymentId,
@@ -28,7 +30,9 @@ public sealed record DeploymentPlan(
     string? PortalUrl,
     string? SourceCommit = null,
     DateTimeOffset? CommittedAt = null,
-    string? SourceRepository = null)
+    string? SourceRepository = null,
+    Promotion.ApprovalPolicy? Approvals = null,
+    bool TriggersPromotion = false)
 {
     public CdApplication Application => new($"{App}-{Environment.Name}", Environment.DesiredState, Environment.Clusters, App);
 

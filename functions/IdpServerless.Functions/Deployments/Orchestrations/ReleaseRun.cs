@@ -45,6 +45,9 @@ public sealed class ReleaseRun(TaskOrchestrationContext context, DeploymentPlan 
     /// <summary>Who sent the last control that stopped or promoted the release, and the comment.</summary>
     public ControlEvent? LastControl { get; private set; }
 
+    /// <summary>Changes the record in memory (saved with the next <see cref="SaveAsync"/>).</summary>
+    public void Update(Func<DeploymentRecord, DeploymentRecord> change) => Record = change(Record);
+
     public async Task SaveAsync(string? status = null, string? message = null, ReleaseState? release = null, string? previousVersion = null)
     {
         var finished = status is not null && DeploymentStatuses.IsFinished(status);

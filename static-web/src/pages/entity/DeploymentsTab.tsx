@@ -5,6 +5,7 @@ import { checkPermission, Permission } from "../../auth/permissions";
 import { EntityRefLink, GuardedButton, Loading, ProblemView, StatusBadge } from "../../components/common";
 import { formatDateTime, formatRelative } from "../../format";
 import { useAsync } from "../../hooks";
+import { PipelineView } from "./PipelineView";
 
 type Pending = { env: string; action: "deploy" | "rollback" | "promote" } | null;
 
@@ -87,6 +88,8 @@ export function DeploymentsTab({ entity, me }: { entity: Entity; me: Me }) {
   if (list.length === 0) return <p className="empty" data-testid="empty-state">This component has no environments configured.</p>;
 
   return (
+    <>
+    <PipelineView entity={entity} me={me} />
     <div className="table-wrap">
       <table className="table table-stack" data-testid="environments-table">
         <thead>
@@ -148,6 +151,7 @@ export function DeploymentsTab({ entity, me }: { entity: Entity; me: Me }) {
         </tbody>
       </table>
     </div>
+    </>
   );
 }
 
