@@ -159,7 +159,13 @@ public static partial class EnvironmentParser
         }
 
         var location = new DesiredStateLocation(repo, folder.Trim('/'), Str(map, "branch") ?? options.Branch);
-        return new DeliveryEnvironment(name, order, clusters, strategy, protection, location, deadline, replicas);
+        var failureAction = Str(map, "failureAction");
+        if (failureAction is not null and not (FailureActions.Rollback or FailureActions.Pause))
+        {
+            Add(errors, $"{path}.failureAction", "must be rollback (default) or pause");
+        }
+
+        return new DeliveryEnvironment(name, order, clusters, strategy, protection, location, deadline, replicas, failureAction);
     }
 
     private static List<ClusterTarget> ReadClusters(object? value, string defaultNamespace, string path, DeploymentOptions options, IDictionary<string, string[]> errors)

@@ -46,7 +46,19 @@ public static class BlueGreenFlow
         }
 
         run.FinishStep("Succeeded", $"{p.Version} is ready on {preview}");
-        if (strategy.PrePromotionAnalysis is { } analysis)
+        if (strategy.PrePromotionAnalysis is { Metrics: not null } argo)
+        {
+            // Argo Rollouts' semantics (plans accepted since they exist): the preview is measured before the switch.
+            var (after, decided, failure) = await Analysis.AnalysisGate.RunAsync(run, release, argo, window, "pre-promotion");
+            release = after;
+            if (failure is not null || decided == ControlOutcome.Abort)
+            {
+                var why = failure ?? $"aborted by {run.LastControl?.By}";
+                await RollingFlow.RevertAsync(run, previous, why);
+                return new FlowResult(failure is null ? DeploymentStatuses.Aborted : DeploymentStatuses.Failed, why);
+            }
+        }
+        else if (strategy.PrePromotionAnalysis is { } analysis)
         {
             run.StartStep("pre-promotion analysis");
             var results = await run.MeasureAsync(analysis, p.Version, window);

@@ -55,7 +55,9 @@ public static class CanaryFlow
             else if (step.Analysis is { } analysis)
             {
                 string? failure;
-                (release, outcome, failure) = await AnalyseAsync(run, release, analysis, window);
+                (release, outcome, failure) = analysis.Metrics is not null
+                    ? await Analysis.AnalysisGate.RunAsync(run, release, analysis, window, $"step {i + 1}")
+                    : await AnalyseAsync(run, release, analysis, window); // plans scheduled before Argo's semantics replay this
                 if (failure is not null)
                 {
                     return await RollBackAsync(run, release, stable, DeploymentStatuses.RolledBack, failure);
