@@ -49,7 +49,17 @@ public sealed partial class AnalysisTemplateResolver(IGitProvider git)
     public async Task<Dictionary<(bool Cluster, string Name), Dictionary<object, object?>>> ReadAsync(DesiredStateLocation location, CancellationToken cancellationToken)
     {
         var found = new Dictionary<(bool, string), Dictionary<object, object?>>();
-        var files = await git.ListFilesAsync(location.Repository, Folder + "/", location.Branch, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> files;
+        try
+        {
+            files = await git.ListFilesAsync(location.Repository, Folder + "/", location.Branch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GitNotFoundException)
+        {
+            // No repository (or branch) yet: no templates, and the step's reference names what is missing.
+            return found;
+        }
+
         foreach (var file in files.Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal))
         {
             var bytes = await git.ReadFileAsync(location.Repository, file, location.Branch, cancellationToken).ConfigureAwait(false);
