@@ -7,7 +7,7 @@ afterEach(cleanup);
 const runs: AnalysisRunSummary[] = [{
   name: "step 2",
   phase: "Error",
-  message: "analysis step 2 error: success: 5 consecutive errors, more than consecutiveErrorLimit 4",
+  message: "analysis error (step 2): success: 5 consecutive errors, more than consecutiveErrorLimit 4",
   startedAt: "2026-12-07T10:00:00Z",
   finishedAt: "2026-12-07T10:00:05Z",
   metrics: [

@@ -88,8 +88,8 @@ public static class AnalysisRunner
         }
 
         var message = final == AnalysisOutcomes.Successful
-            ? $"analysis {name} successful: " + string.Join("; ", decisive.Select(i => $"{metrics[i].Name}: {why[i]}"))
-            : $"analysis {name} {final.ToLowerInvariant()}: " + string.Join("; ", decisive.Where(i => phase[i] == final).Select(i => $"{metrics[i].Name}: {why[i]}{Last(release, metrics[i].Name, name)}"));
+            ? $"analysis successful ({name}): " + string.Join("; ", decisive.Select(i => $"{metrics[i].Name}: {why[i]}"))
+            : $"analysis {final.ToLowerInvariant()} ({name}): " + string.Join("; ", decisive.Where(i => phase[i] == final).Select(i => $"{metrics[i].Name}: {why[i]}{Last(release, metrics[i].Name, name)}"));
         run.FinishStep(final == AnalysisOutcomes.Successful ? "Succeeded" : final == AnalysisOutcomes.Inconclusive ? "Inconclusive" : "Failed", message);
         release = WithSummary(release, runIndex, Summary(name, final, message, start, run.Now, metrics, tally, phase, why));
         await run.SaveAsync(release: release);

@@ -109,7 +109,7 @@ public class AnalysisPrometheusTests(AzuriteFixture azurite, PrometheusFixture p
         var failed = await h.WaitForStatusAsync(id, DeploymentStatuses.RolledBack, seconds: 90);
         Assert.Equal(8, proxy.Failed);
         Assert.Equal(5, failed.Release!.Analysis.Count(a => a.Result == AnalysisOutcomes.Error));
-        Assert.Contains("analysis step 2 error", failed.Message, StringComparison.Ordinal);
+        Assert.Contains("analysis error (step 2)", failed.Message, StringComparison.Ordinal);
         Assert.Contains("5 consecutive errors, more than consecutiveErrorLimit 4", failed.Message, StringComparison.Ordinal);
         var desired = (await h.DesiredAsync(repo, "prod"))!;
         Assert.Equal(("2.0.0", 100), (desired.Find(Tracks.Stable)!.Version, desired.Find(Tracks.Stable)!.Weight));
