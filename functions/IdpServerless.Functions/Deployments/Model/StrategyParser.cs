@@ -92,10 +92,13 @@ public static class StrategyParser
 
         var post = map?.GetValueOrDefault("postPromotionAnalysis") is { } postRaw ? ReadAnalysis(postRaw, $"{path}.postPromotionAnalysis", metrics, options, errors) : null;
         var background = map?.GetValueOrDefault("analysis") is { } bgRaw ? ReadAnalysis(bgRaw, $"{path}.analysis", metrics, options, errors) : null;
-        if (background is not null)
+        if (background is not null && type != StrategyTypes.Canary)
         {
-            // Parsed so the error names the field; running it alongside the steps is not built yet (docs/deployments.md).
-            Add(errors, $"{path}.analysis", "background analysis (strategy.analysis with startingStep) is not supported yet: use an analysis step");
+            Add(errors, $"{path}.analysis", "background analysis applies to the canary strategy only");
+        }
+        else if (background is { StartingStep: { } start } && start >= Math.Max(1, steps.Count))
+        {
+            Add(errors, $"{path}.analysis.startingStep", $"must be a step index from 0 to {steps.Count - 1}");
         }
 
         if (post is not null)

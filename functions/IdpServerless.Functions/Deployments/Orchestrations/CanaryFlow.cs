@@ -27,6 +27,11 @@ public static class CanaryFlow
         {
             var step = steps[i];
             release = release with { CurrentStep = i + 1 };
+            if (p.Environment.Strategy.BackgroundAnalysis is { Metrics: not null } background && run.Background is null && i >= (background.StartingStep ?? 0))
+            {
+                run.Background = new Analysis.BackgroundAnalysis(background, window, run.Now); // runs alongside the steps from here
+            }
+
             var outcome = ControlOutcome.Continue;
             if (step.SetWeight is { } w)
             {
@@ -75,6 +80,8 @@ public static class CanaryFlow
                 break;
             }
         }
+
+        run.Background?.Stop(run.Now, "the canary completed its steps");
 
         // Full promotion: the canary version becomes stable and takes all traffic.
         var final = $"Promote {p.App} {p.Version} in {p.Environment.Name}: 100% (stable was {stable})";
@@ -149,6 +156,7 @@ public static class CanaryFlow
     private static async Task<FlowResult> RollBackAsync(ReleaseRun run, ReleaseState release, string stable, string status, string reason)
     {
         var p = run.Plan;
+        run.Background?.Stop(run.Now, $"the release is rolled back ({reason})");
         var subject = $"Roll back canary {p.App} {p.Version} in {p.Environment.Name}: {stable} at 100%, canary at weight 0 ({reason})";
         run.StartStep("rollback", subject);
         release = release with { Weights = new TrafficWeights(100, 0) };

@@ -186,4 +186,43 @@ public class AnalysisPrometheusTests(AzuriteFixture azurite, PrometheusFixture p
         Assert.True(measured.Value > 0.95, $"success rate {measured.Value}");
         Assert.Contains("http://prometheus.example.com:9090 is not in Metrics:AllowedAnalysisAddresses", measured.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_background_analysis_from_its_starting_step_aborts_the_canary_when_the_canary_goes_bad_during_a_pause()
+    {
+        var (h, name, repo) = await StartAsync($$"""
+            - name: prod
+              strategy:
+                type: canary
+                metrics:
+                  - name: success
+                    query: {{SuccessQuery}}
+                    successCondition: result[0] >= 0.95
+                    interval: 500ms
+                    failureLimit: 1
+                analysis:
+                  templates: [success]
+                  startingStep: 1
+                steps:
+                  - setWeight: 20
+                  - pause: {duration: 1m}
+                  - setWeight: 50
+            """);
+        await using var _ = h;
+        await WarmAsync(name, "2.0.0", errorRate: 0.001);
+        var id = (await h.DeployAsync(name, "prod", "2.0.0")).DeploymentId;
+
+        // Measured alongside the pause while the canary is healthy ...
+        var measuring = await h.WaitForAsync(id, r => r.Release?.Analysis.Count(a => a.Analysis == "background" && a.Result == AnalysisOutcomes.Successful) >= 2, "the background analysis to measure during the pause");
+        Assert.Equal(2, measuring.Release!.CurrentStep);
+        Assert.Equal(AnalysisOutcomes.Running, measuring.Release.AnalysisRuns!.Single(r => r.Name == "background").Phase);
+
+        // ... and it aborts the release once the canary fails more than failureLimit times, long before the pause ends.
+        prometheus.Metrics.Set(name, name, "2.0.0", rps: 40, errorRate: 0.5, latencySeconds: 0.05);
+        var aborted = await h.WaitForStatusAsync(id, DeploymentStatuses.Aborted, seconds: 45);
+        Assert.StartsWith("aborted by background analysis: analysis failed (background): success: 2 failed measurement(s), more than failureLimit 1", aborted.Message, StringComparison.Ordinal);
+        Assert.Equal(AnalysisOutcomes.Failed, aborted.Release!.AnalysisRuns!.Single(r => r.Name == "background").Phase);
+        var desired = (await h.DesiredAsync(repo, "prod"))!;
+        Assert.Equal(("1.0.0", 100, 0), (desired.Find(Tracks.Stable)!.Version, desired.Find(Tracks.Stable)!.Weight, desired.Find(Tracks.Canary)!.Weight));
+    }
 }
