@@ -28,7 +28,7 @@ public sealed partial class AnalysisTemplateResolver(IGitProvider git)
     public async Task<DeliveryEnvironment> ResolveAsync(DeliveryEnvironment env, CancellationToken cancellationToken)
     {
         var s = env.Strategy;
-        if (!s.Steps.Any(x => x.Analysis?.TemplateRefs is not null) && s.PrePromotionAnalysis?.TemplateRefs is null && s.BackgroundAnalysis?.TemplateRefs is null)
+        if (!s.Steps.Any(x => x.Analysis?.TemplateRefs is not null) && s.PrePromotionAnalysis?.TemplateRefs is null && s.BackgroundAnalysis?.TemplateRefs is null && s.PostPromotionAnalysis?.TemplateRefs is null)
         {
             return env;
         }
@@ -38,12 +38,13 @@ public sealed partial class AnalysisTemplateResolver(IGitProvider git)
         var steps = s.Steps.Select(step => step.Analysis?.TemplateRefs is null ? step : step with { Analysis = Resolve(step.Analysis, templates, errors) }).ToList();
         var pre = s.PrePromotionAnalysis?.TemplateRefs is null ? s.PrePromotionAnalysis : Resolve(s.PrePromotionAnalysis, templates, errors);
         var background = s.BackgroundAnalysis?.TemplateRefs is null ? s.BackgroundAnalysis : Resolve(s.BackgroundAnalysis, templates, errors);
+        var post = s.PostPromotionAnalysis?.TemplateRefs is null ? s.PostPromotionAnalysis : Resolve(s.PostPromotionAnalysis, templates, errors);
         if (errors.Count > 0)
         {
             throw ProblemException.Validation(errors, $"The analysis templates of {env.Name} cannot be used (read from {env.DesiredState.Repository} {env.DesiredState.Branch}:{Folder}/).");
         }
 
-        return env with { Strategy = s with { Steps = steps, PrePromotionAnalysis = pre, BackgroundAnalysis = background } };
+        return env with { Strategy = s with { Steps = steps, PrePromotionAnalysis = pre, PostPromotionAnalysis = post, BackgroundAnalysis = background } };
     }
 
     /// <summary>Templates by (kind, name) from the repository's <see cref="Folder"/> folder.</summary>

@@ -101,9 +101,9 @@ public static class StrategyParser
             Add(errors, $"{path}.analysis.startingStep", $"must be a step index from 0 to {steps.Count - 1}");
         }
 
-        if (post is not null)
+        if (post is not null && type != StrategyTypes.BlueGreen)
         {
-            Add(errors, $"{path}.postPromotionAnalysis", "is not supported yet: use prePromotionAnalysis");
+            Add(errors, $"{path}.postPromotionAnalysis", "applies to the blueGreen strategy only");
         }
 
         return new DeliveryStrategy(type, steps, metrics, autoPromote, scaleDown, pre, post, background);

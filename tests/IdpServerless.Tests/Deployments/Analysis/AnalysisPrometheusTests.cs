@@ -62,14 +62,22 @@ public class AnalysisPrometheusTests(AzuriteFixture azurite, PrometheusFixture p
         var (h, name, _) = await StartAsync(Canary("""
                     successCondition: result[0] >= 0.99
                     failureCondition: result[0] < 0.5
-            """));
+                  - name: strict-dry-run
+                    query: {{SuccessQuery}}
+                    successCondition: result[0] >= 0.999
+                    dryRun: true
+            """.Replace("{{SuccessQuery}}", SuccessQuery, StringComparison.Ordinal)).Replace("templates: [success]", "templates: [success, strict-dry-run]", StringComparison.Ordinal));
         await using var _ = h;
         await WarmAsync(name, "2.0.0", errorRate: 0.2); // 80% success: neither condition holds
         var id = (await h.DeployAsync(name, "prod", "2.0.0")).DeploymentId;
 
         var paused = await h.WaitForStatusAsync(id, DeploymentStatuses.Paused, seconds: 60);
-        var measured = Assert.Single(paused.Release!.Analysis);
+        var measured = Assert.Single(paused.Release!.Analysis, a => a.Metric == "success");
         Assert.Equal((AnalysisOutcomes.Inconclusive, "neither result[0] >= 0.99 nor result[0] < 0.5"), (measured.Result, measured.Condition));
+        // The dry-run metric failed, is recorded as such, and did not make the analysis fail.
+        var dry = Assert.Single(paused.Release.Analysis, a => a.Metric == "strict-dry-run");
+        Assert.Equal((AnalysisOutcomes.Failed, true), (dry.Result, dry.DryRun));
+        Assert.True(paused.Release.AnalysisRuns![0].Metrics.Single(m => m.Name == "strict-dry-run").DryRun);
         Assert.InRange(measured.Value!.Value, 0.6, 0.95);
         var run = Assert.Single(paused.Release.AnalysisRuns!);
         Assert.Equal(AnalysisOutcomes.Inconclusive, run.Phase);
@@ -224,5 +232,32 @@ public class AnalysisPrometheusTests(AzuriteFixture azurite, PrometheusFixture p
         Assert.Equal(AnalysisOutcomes.Failed, aborted.Release!.AnalysisRuns!.Single(r => r.Name == "background").Phase);
         var desired = (await h.DesiredAsync(repo, "prod"))!;
         Assert.Equal(("1.0.0", 100, 0), (desired.Find(Tracks.Stable)!.Version, desired.Find(Tracks.Stable)!.Weight, desired.Find(Tracks.Canary)!.Weight));
+    }
+
+    [Fact]
+    public async Task A_blue_green_post_promotion_analysis_that_fails_switches_back_in_one_commit()
+    {
+        var (h, name, repo) = await StartAsync($$"""
+            - name: prod
+              strategy:
+                type: blueGreen
+                scaleDownDelay: 5m
+                metrics:
+                  - name: success
+                    query: {{SuccessQuery}}
+                    successCondition: result[0] >= 0.95
+                postPromotionAnalysis: {templates: [success]}
+            """);
+        await using var _ = h;
+        await WarmAsync(name, "2.0.0", errorRate: 0.5);
+        var id = (await h.DeployAsync(name, "prod", "2.0.0")).DeploymentId;
+
+        var back = await h.WaitForStatusAsync(id, DeploymentStatuses.RolledBack, seconds: 60);
+        Assert.StartsWith("switched back to 1.0.0: analysis failed (post-promotion): success: 1 failed measurement(s)", back.Message, StringComparison.Ordinal);
+        Assert.Equal(AnalysisOutcomes.Failed, Assert.Single(back.Release!.AnalysisRuns!).Phase);
+        var desired = (await h.DesiredAsync(repo, "prod"))!;
+        Assert.Equal(("blue", "1.0.0"), (desired.ActiveColor, desired.ServingVersion));
+        var commits = await h.CommitsOfAsync(repo, id);
+        Assert.StartsWith($"Switch {name} in prod back to blue (1.0.0): analysis failed (post-promotion)", commits[^1].Message, StringComparison.Ordinal);
     }
 }
