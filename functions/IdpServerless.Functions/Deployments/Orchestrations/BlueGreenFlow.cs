@@ -115,8 +115,8 @@ public static class BlueGreenFlow
             release = after;
             if (failure is not null || decided == ControlOutcome.Abort)
             {
-                var reason = failure ?? $"aborted by {run.LastControl?.By}";
-                return await SwitchBackAsync(run, release, switched, active, preview, oldVersion, reason, $"switched back to {oldVersion}: {reason}");
+                var why = failure ?? $"aborted by {run.LastControl?.By}";
+                return await SwitchBackAsync(run, release, switched, active, preview, oldVersion, why, $"switched back to {oldVersion}: {why}");
             }
         }
 
