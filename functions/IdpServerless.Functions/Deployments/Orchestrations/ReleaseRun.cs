@@ -75,7 +75,7 @@ public sealed class ReleaseRun(TaskOrchestrationContext context, DeploymentPlan 
         r.PreviousVersion,
         r.Message,
         Step = r.Steps.Count > 0 ? r.Steps[^1] : null,
-        Release = r.Release is { } rel ? rel with { Analysis = rel.Analysis.TakeLast(12).ToList() } : null,
+        Release = r.Release is { } rel ? rel with { Analysis = rel.Analysis.TakeLast(12).ToList(), AnalysisRuns = rel.AnalysisRuns?.TakeLast(6).ToList() } : null,
     };
 
     public void StartStep(string name, string? message = null) =>
