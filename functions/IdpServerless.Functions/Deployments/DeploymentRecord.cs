@@ -27,7 +27,18 @@ public static class DeploymentKinds
 public sealed record DeploymentStep(string Name, string Status, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Message);
 
 /// <summary>One analysis measurement of one metric.</summary>
-public sealed record AnalysisResult(DateTimeOffset At, string Metric, double? Value, double Threshold, string Result, string? Message = null);
+/// <param name="DryRun">A dry-run metric: measured and shown, never decisive.</param>
+/// <param name="Values">The query's whole result when it was a vector (Argo's <c>result</c>).</param>
+/// <param name="Condition">The condition that decided (Argo's successCondition or failureCondition).</param>
+/// <param name="Analysis">Which analysis took the measurement (e.g. <c>step 2</c>, <c>background</c>, <c>pre-promotion</c>).</param>
+public sealed record AnalysisResult(DateTimeOffset At, string Metric, double? Value, double Threshold, string Result, string? Message = null,
+    bool DryRun = false, IReadOnlyList<double>? Values = null, string? Condition = null, string? Analysis = null);
+
+/// <summary>How one analysis ended: its phase, why, and each metric's counts.</summary>
+public sealed record AnalysisRunSummary(string Name, string Phase, string? Message, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, IReadOnlyList<MetricSummary> Metrics);
+
+/// <summary>One metric of an analysis: its phase and the counts Argo Rollouts keeps.</summary>
+public sealed record MetricSummary(string Name, string Phase, bool DryRun, int Count, int Successful, int Failed, int Inconclusive, int Error, string? Message);
 
 /// <summary>Analysis outcomes.</summary>
 public static class AnalysisOutcomes
@@ -35,6 +46,12 @@ public static class AnalysisOutcomes
     public const string Successful = "Successful";
     public const string Failed = "Failed";
     public const string Inconclusive = "Inconclusive";
+
+    /// <summary>The query itself failed (the provider answered an error, or the condition could not be evaluated).</summary>
+    public const string Error = "Error";
+
+    /// <summary>A metric or analysis still measuring.</summary>
+    public const string Running = "Running";
 }
 
 /// <summary>Traffic split between stable (or active) and canary (or preview).</summary>
@@ -52,7 +69,8 @@ public sealed record ReleaseState(
     string? ActiveColor,
     string? PreviewColor,
     IReadOnlyList<AnalysisResult> Analysis,
-    Judgement.JudgementReport? Judgement = null);
+    Judgement.JudgementReport? Judgement = null,
+    IReadOnlyList<AnalysisRunSummary>? AnalysisRuns = null);
 
 /// <summary>The strategy summary shown with a deployment.</summary>
 public sealed record StrategySummary(string Type, IReadOnlyList<string> Steps);

@@ -115,6 +115,12 @@ public sealed partial class DeploymentService(
 
     private async Task<DeploymentAccepted> StartCoreAsync(string kind, ComponentDelivery delivery, DeliveryEnvironment env, string version, Caller caller, string? source, string? reason, (string? Sha, DateTimeOffset? At) commit, CancellationToken ct, string? sourceRepository = null, string? fixedId = null)
     {
+        if (services.GetService<Analysis.AnalysisTemplateResolver>() is { } templates)
+        {
+            // Argo Rollouts templates are read from the deployment repository now and snapshotted into the plan.
+            env = await templates.ResolveAsync(env, ct).ConfigureAwait(false);
+        }
+
         var now = time.GetUtcNow();
         var id = fixedId ?? NewId(now);
         var plan = NewPlan(id, kind, delivery, env, version, caller, source, reason, commit, sourceRepository, now);

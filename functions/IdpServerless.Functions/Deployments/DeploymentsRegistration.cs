@@ -17,6 +17,8 @@ public static class DeploymentsRegistration
         services.AddClusters(configuration);
         services.AddSingleton<DeploymentStore>();
         services.AddSingleton<GitOpsWriter>();
+        services.AddSingleton<Analysis.IConditionEvaluator, Analysis.ExprConditionEvaluator>();
+        services.AddSingleton<Analysis.AnalysisTemplateResolver>();
         services.AddSingleton<DoraMetrics>();
         services.AddSingleton<Judgement.IRankSumTest, Judgement.MannWhitneyU>();
         services.AddSingleton<IComponentLookup, CatalogComponentLookup>();

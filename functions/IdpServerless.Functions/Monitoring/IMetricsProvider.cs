@@ -9,6 +9,12 @@ public sealed record MetricQuery(string Metric, string PromQl, string App, strin
 /// <summary>A query's value now; null Value means no data (no traffic, NaN, empty vector) with the reason.</summary>
 public sealed record MetricValue(double? Value, string? Reason);
 
+/// <summary>
+/// A query's raw result for Argo Rollouts-style conditions: <see cref="Scalar"/> for a scalar (or the first series of a
+/// vector, null when NaN or missing), <see cref="Vector"/> with every series' value when Prometheus answered a vector.
+/// </summary>
+public sealed record MetricSample(double? Scalar, IReadOnlyList<double>? Vector, string? Reason, string? Address = null);
+
 /// <summary>A firing or pending alert.</summary>
 public sealed record AlertInfo(string Name, string Severity, string State, string Summary, DateTimeOffset Since, IReadOnlyDictionary<string, string> Labels);
 
@@ -19,6 +25,17 @@ public sealed record AlertInfo(string Name, string Severity, string State, strin
 public interface IMetricsProvider
 {
     Task<MetricValue> QueryAsync(MetricQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The query's raw result (vectors kept whole). <paramref name="address"/> is an analysis template's own Prometheus
+    /// address: a provider uses it only when it is allowed (Metrics:AllowedAnalysisAddresses), else its configured one.
+    /// Throws when the query errors (the analysis counts it as an Error measurement).
+    /// </summary>
+    async Task<MetricSample> SampleAsync(MetricQuery query, string? address, CancellationToken cancellationToken)
+    {
+        var value = await QueryAsync(query, cancellationToken).ConfigureAwait(false);
+        return new MetricSample(value.Value, null, value.Reason);
+    }
 
     /// <summary>Values of the query between two instants (range query), oldest first.</summary>
     Task<IReadOnlyList<(DateTimeOffset At, double Value)>> QueryRangeAsync(string promQl, DateTimeOffset start, DateTimeOffset end, TimeSpan step, CancellationToken cancellationToken);

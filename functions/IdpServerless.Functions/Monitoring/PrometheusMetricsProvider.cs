@@ -18,6 +18,17 @@ public sealed class MetricsOptions
 
     /// <summary>Optional bearer token for a Prometheus behind an auth proxy (never logged).</summary>
     public string? PrometheusToken { get; set; }
+
+    /// <summary>
+    /// Prometheus base URLs an Argo Rollouts analysis template's <c>provider.prometheus.address</c> may name (exact match,
+    /// scheme, host, port and path, trailing slash ignored). Any other address is not called (no request forgery from a
+    /// team's repository into the portal's network): the query goes to <see cref="PrometheusUrl"/>. Empty by default.
+    /// </summary>
+    public IList<string> AllowedAnalysisAddresses { get; } = [];
+
+    /// <summary>True when <paramref name="address"/> is in <see cref="AllowedAnalysisAddresses"/>.</summary>
+    public bool Allows(string? address) =>
+        address is { Length: > 0 } && AllowedAnalysisAddresses.Any(a => string.Equals(a.TrimEnd('/'), address.Trim().TrimEnd('/'), StringComparison.OrdinalIgnoreCase));
 }
 
 /// <summary>The real metrics provider over Prometheus' HTTP API.</summary>
@@ -45,6 +56,28 @@ public sealed class PrometheusMetricsProvider(HttpClient http, IOptions<MetricsO
 
         var value = Parse(sample[1].GetString());
         return double.IsFinite(value) ? new MetricValue(value, null) : new MetricValue(null, $"the query returned {sample[1].GetString()}");
+    }
+
+    public async Task<MetricSample> SampleAsync(MetricQuery query, string? address, CancellationToken cancellationToken)
+    {
+        var at = time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+        var baseUrl = options.Value.Allows(address) ? address!.Trim() : null;
+        using var doc = await GetAsync($"api/v1/query?query={Uri.EscapeDataString(query.PromQl)}&time={at.ToString("0.###", CultureInfo.InvariantCulture)}", cancellationToken, baseUrl).ConfigureAwait(false);
+        var data = doc.RootElement.GetProperty("data");
+        var result = data.GetProperty("result");
+        var used = baseUrl ?? options.Value.PrometheusUrl;
+        switch (data.GetProperty("resultType").GetString())
+        {
+            case "scalar":
+                var scalar = Parse(result[1].GetString());
+                return new MetricSample(double.IsNaN(scalar) ? null : scalar, null, double.IsNaN(scalar) ? "the query returned NaN" : null, used);
+            case "vector":
+                var values = result.EnumerateArray().Select(s => Parse(s.GetProperty("value")[1].GetString())).ToList();
+                var first = values.Count > 0 && double.IsFinite(values[0]) ? values[0] : (double?)null;
+                return new MetricSample(first, values, values.Count == 0 ? "the query returned no series" : null, used);
+            case var other:
+                throw new InvalidOperationException($"Prometheus answered a {other} for '{query.Metric}': analysis queries must give a scalar or an instant vector.");
+        }
     }
 
     public async Task<IReadOnlyList<(DateTimeOffset At, double Value)>> QueryRangeAsync(string promQl, DateTimeOffset start, DateTimeOffset end, TimeSpan step, CancellationToken cancellationToken)
@@ -85,11 +118,11 @@ public sealed class PrometheusMetricsProvider(HttpClient http, IOptions<MetricsO
         return list;
     }
 
-    private async Task<JsonDocument> GetAsync(string relative, CancellationToken cancellationToken)
+    private async Task<JsonDocument> GetAsync(string relative, CancellationToken cancellationToken, string? allowedAddress = null)
     {
-        var baseUrl = options.Value.PrometheusUrl ?? throw new InvalidOperationException("Metrics:PrometheusUrl is not set.");
+        var baseUrl = allowedAddress ?? options.Value.PrometheusUrl ?? throw new InvalidOperationException("Metrics:PrometheusUrl is not set.");
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(baseUrl.TrimEnd('/') + "/"), relative));
-        if (options.Value.PrometheusToken is { Length: > 0 } token)
+        if (allowedAddress is null && options.Value.PrometheusToken is { Length: > 0 } token)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }

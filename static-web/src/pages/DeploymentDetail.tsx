@@ -5,6 +5,7 @@ import { isAbort } from "../api/client";
 import { parseEntityRef } from "../api/query";
 import { useAuth, useMe } from "../auth/AuthProvider";
 import { checkPermission, Permission } from "../auth/permissions";
+import { AnalysisRuns, type AnalysisMeasurement, type AnalysisRunSummary } from "../components/AnalysisRuns";
 import { AnalysisChart, WeightsBar } from "../components/charts";
 import { JudgementPanel } from "../components/JudgementPanel";
 import { EntityRefLink, GuardedButton, Loading, PageHeader, ProblemView, StatusBadge } from "../components/common";
@@ -68,6 +69,7 @@ function CanaryPanel({ d }: { d: Deployment }) {
       <div className="charts">
         {[...byMetric.entries()].map(([metric, results]) => <AnalysisChart key={metric} metric={metric} results={results} />)}
       </div>
+      <AnalysisRuns runs={(r as { analysisRuns?: AnalysisRunSummary[] }).analysisRuns} measurements={r.analysis as AnalysisMeasurement[] | undefined} />
       {r.judgement ? <JudgementPanel judgement={r.judgement} /> : null}
     </section>
   );

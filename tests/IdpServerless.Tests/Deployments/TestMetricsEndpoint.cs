@@ -74,6 +74,15 @@ public sealed class TestMetricsEndpoint : IAsyncDisposable
                 b.Append(CultureInfo.InvariantCulture, $"http_requests_total{{{labels},code=\"500\"}} {Math.Floor(s.Errors)}\n");
             }
 
+            // The same traffic as Istio's sidecars report it, for Argo Rollouts' documentation examples (destination_service per version).
+            b.Append("# TYPE istio_requests_total counter\n");
+            foreach (var ((app, ns, v), s) in _series)
+            {
+                var labels = $"reporter=\"source\",destination_service=\"{app}-{v}.{ns}.svc.cluster.local\"";
+                b.Append(CultureInfo.InvariantCulture, $"istio_requests_total{{{labels},response_code=\"200\"}} {Math.Floor(s.Ok)}\n");
+                b.Append(CultureInfo.InvariantCulture, $"istio_requests_total{{{labels},response_code=\"503\"}} {Math.Floor(s.Errors)}\n");
+            }
+
             b.Append("# TYPE http_request_duration_seconds histogram\n");
             foreach (var ((app, ns, v, track), s) in _series)
             {

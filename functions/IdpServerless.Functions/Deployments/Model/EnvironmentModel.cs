@@ -24,9 +24,38 @@ public sealed record DesiredStateLocation(RepoRef Repository, string Path, strin
 
 /// <summary>
 /// One metric an analysis measures. <see cref="Query"/> is PromQL with placeholders <c>{{app}}</c>, <c>{{namespace}}</c>,
-/// <c>{{version}}</c> and <c>{{window}}</c>; a result passes when it compares to <see cref="Threshold"/> by <see cref="Comparison"/>.
+/// <c>{{version}}</c> and <c>{{window}}</c>; a result passes when it compares to <see cref="Threshold"/> by <see cref="Comparison"/>,
+/// unless Argo Rollouts' <see cref="SuccessCondition"/> / <see cref="FailureCondition"/> are given (docs/deployments.md,
+/// "Analysis"). The optional fields are Argo's per-metric settings; null means Argo's default. Plans scheduled before
+/// they existed have them all null and replay unchanged.
 /// </summary>
-public sealed record AnalysisMetric(string Name, string Query, string Comparison, double Threshold);
+public sealed record AnalysisMetric(
+    string Name,
+    string Query,
+    string Comparison,
+    double Threshold,
+    string? SuccessCondition = null,
+    string? FailureCondition = null,
+    TimeSpan? Interval = null,
+    int? Count = null,
+    TimeSpan? InitialDelay = null,
+    int? FailureLimit = null,
+    int? InconclusiveLimit = null,
+    int? ConsecutiveErrorLimit = null,
+    int? ConsecutiveSuccessLimit = null,
+    bool DryRun = false,
+    string? Address = null)
+{
+    /// <summary>True when Argo's conditions decide (rather than <see cref="Comparison"/> and <see cref="Threshold"/>).</summary>
+    public bool UsesConditions => SuccessCondition is not null || FailureCondition is not null || Comparison.Length == 0;
+}
+
+/// <summary>An Argo Rollouts analysis template reference of a step: <c>{templateName, clusterScope}</c>.</summary>
+/// <param name="Field">Where the reference is written (for a 422 naming it when the template is missing).</param>
+public sealed record AnalysisTemplateRef(string TemplateName, bool ClusterScope = false, string? Field = null);
+
+/// <summary>An analysis argument passed to templates (<c>{{args.name}}</c>).</summary>
+public sealed record AnalysisArg(string Name, string? Value);
 
 /// <summary>A canary step: exactly one of set-weight, pause, analysis, judgement, set-canary-scale or set-header-route.</summary>
 /// <param name="SetWeight">Canary traffic percentage 0..100.</param>
@@ -70,7 +99,27 @@ public sealed record PauseStep(TimeSpan? Duration);
 /// <c>success-rate</c>, <c>latency-p99</c>, or the environment's custom metrics); the analysis fails when failed
 /// measurements exceed <see cref="FailureLimit"/> and pauses for a human when inconclusive ones exceed <see cref="InconclusiveLimit"/>.
 /// </summary>
-public sealed record AnalysisStep(IReadOnlyList<string> Templates, int FailureLimit, int InconclusiveLimit, int Count, TimeSpan Interval);
+/// <param name="Metrics">
+/// The metrics this analysis runs, resolved and snapshotted when the deployment is accepted (built-ins, the environment's
+/// custom metrics, Argo Rollouts templates from the deployment repository with their args filled in). When set, the
+/// analysis follows Argo Rollouts' semantics (Analysis/AnalysisRunner.cs); null in plans scheduled before it existed,
+/// which replay the earlier loop unchanged.
+/// </param>
+/// <param name="TemplateRefs">Argo Rollouts templates named by <c>templateName</c> (read from the deployment repository at acceptance).</param>
+/// <param name="Args">Arguments for the templates' <c>{{args.name}}</c> placeholders.</param>
+/// <param name="DryRun">Argo's <c>dryRun: [{metricName}]</c>: names (or patterns) of metrics measured but never decisive.</param>
+/// <param name="StartingStep">Background analysis (canary <c>strategy.analysis</c>): the step index it starts at.</param>
+public sealed record AnalysisStep(
+    IReadOnlyList<string> Templates,
+    int FailureLimit,
+    int InconclusiveLimit,
+    int Count,
+    TimeSpan Interval,
+    IReadOnlyList<AnalysisMetric>? Metrics = null,
+    IReadOnlyList<AnalysisTemplateRef>? TemplateRefs = null,
+    IReadOnlyList<AnalysisArg>? Args = null,
+    int? StartingStep = null,
+    IReadOnlyList<string>? DryRun = null);
 
 /// <summary>How an environment is rolled out.</summary>
 /// <param name="Type">One of <see cref="StrategyTypes"/>.</param>
@@ -80,6 +129,8 @@ public sealed record AnalysisStep(IReadOnlyList<string> Templates, int FailureLi
 /// <param name="ScaleDownDelay">Blue/green: how long the old colour stays up after the switch (instant rollback window).</param>
 /// <param name="PrePromotionAnalysis">Blue/green: analysis of the preview colour before the switch (optional).</param>
 /// <param name="AbortScaleDownDelay">Canary: how long the canary's pods stay up after an abort took their traffic (zero in plans made before it existed: scaled down at once).</param>
+/// <param name="PostPromotionAnalysis">Blue/green: analysis after the switch; failure switches back (optional).</param>
+/// <param name="BackgroundAnalysis">Canary: analysis running alongside the steps from its starting step (optional).</param>
 public sealed record DeliveryStrategy(
     string Type,
     IReadOnlyList<CanaryStep> Steps,
@@ -87,7 +138,9 @@ public sealed record DeliveryStrategy(
     bool AutoPromote,
     TimeSpan ScaleDownDelay,
     AnalysisStep? PrePromotionAnalysis,
-    TimeSpan AbortScaleDownDelay = default);
+    TimeSpan AbortScaleDownDelay = default,
+    AnalysisStep? PostPromotionAnalysis = null,
+    AnalysisStep? BackgroundAnalysis = null);
 
 /// <summary>One environment of a component, in promotion order.</summary>
 /// <param name="Waves">When set, a release goes wave by wave over the clusters, each cluster with its own folder in the deployment repository (see <see cref="GitOps.WaveLayout"/>); null keeps one folder for every cluster.</param>
@@ -104,7 +157,18 @@ public sealed record DeliveryEnvironment(
     int Replicas,
     IReadOnlyList<DeliveryWave>? Waves = null,
     bool PauseBetweenWaves = false,
-    Promotion.StagePolicy? Pipeline = null);
+    Promotion.StagePolicy? Pipeline = null,
+    string? FailureAction = null);
+
+/// <summary>What a failed (or errored) analysis does in an environment (<c>failureAction</c>).</summary>
+public static class FailureActions
+{
+    /// <summary>Roll back to the stable version (default).</summary>
+    public const string Rollback = "rollback";
+
+    /// <summary>Hold the release where it is, Paused, for a human: resume re-runs the analysis, promote goes on, abort rolls back.</summary>
+    public const string Pause = "pause";
+}
 
 /// <summary>A component's delivery configuration: its environments in promotion order and its image.</summary>
 public sealed record ComponentDelivery(string ComponentRef, string Name, string Namespace, string Image, IReadOnlyList<DeliveryEnvironment> Environments)

@@ -161,9 +161,15 @@ public static partial class EnvironmentParser
         }
 
         var location = new DesiredStateLocation(repo, folder.Trim('/'), Str(map, "branch") ?? options.Branch);
+        var failureAction = Str(map, "failureAction");
+        if (failureAction is not null and not (FailureActions.Rollback or FailureActions.Pause))
+        {
+            Add(errors, $"{path}.failureAction", "must be rollback (default) or pause");
+        }
+
         var (waves, pauseBetweenWaves) = WaveParser.Read(map, clusters, strategy.Metrics, path, options, errors);
         var pipeline = Promotion.PipelineParser.Read(map, path, strategy, options, errors);
-        return new DeliveryEnvironment(name, order, clusters, strategy, protection, location, deadline, replicas, waves, pauseBetweenWaves, pipeline);
+        return new DeliveryEnvironment(name, order, clusters, strategy, protection, location, deadline, replicas, waves, pauseBetweenWaves, pipeline, failureAction);
     }
 
     private static List<ClusterTarget> ReadClusters(object? value, string defaultNamespace, string path, DeploymentOptions options, IDictionary<string, string[]> errors)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using IdpServerless.Functions.Deployments.Analysis;
 using static IdpServerless.Functions.Deployments.Model.EnvironmentParser;
 
 namespace IdpServerless.Functions.Deployments.Model;
@@ -90,7 +91,23 @@ public static class StrategyParser
         }
 
         var abortScaleDown = type == StrategyTypes.Canary ? CanaryStepParser.ReadAbortScaleDownDelay(map, path, options, errors) : TimeSpan.Zero;
-        return new DeliveryStrategy(type, steps, metrics, autoPromote, scaleDown, pre, abortScaleDown);
+        var post = map?.GetValueOrDefault("postPromotionAnalysis") is { } postRaw ? ReadAnalysis(postRaw, $"{path}.postPromotionAnalysis", metrics, options, errors) : null;
+        var background = map?.GetValueOrDefault("analysis") is { } bgRaw ? ReadAnalysis(bgRaw, $"{path}.analysis", metrics, options, errors) : null;
+        if (background is not null && type != StrategyTypes.Canary)
+        {
+            Add(errors, $"{path}.analysis", "background analysis applies to the canary strategy only");
+        }
+        else if (background is { StartingStep: { } start } && start >= Math.Max(1, steps.Count))
+        {
+            Add(errors, $"{path}.analysis.startingStep", $"must be a step index from 0 to {steps.Count - 1}");
+        }
+
+        if (post is not null && type != StrategyTypes.BlueGreen)
+        {
+            Add(errors, $"{path}.postPromotionAnalysis", "applies to the blueGreen strategy only");
+        }
+
+        return new DeliveryStrategy(type, steps, metrics, autoPromote, scaleDown, pre, abortScaleDown, post, background);
     }
 
     public static AnalysisStep DefaultAnalysis(DeploymentOptions options) =>
@@ -159,24 +176,21 @@ public static class StrategyParser
             return null;
         }
 
-        var templates = map?.GetValueOrDefault("templates") switch
-        {
-            null => defaults.Templates,
-            string one => [one],
-            List<object?> many => many.Select(x => x?.ToString() ?? string.Empty).ToList(),
-            _ => [],
-        };
+        var (names, refs) = map?.GetValueOrDefault("templates") is { } rawTemplates
+            ? AnalysisSpecParser.ReadTemplates(rawTemplates, $"{path}.templates", errors)
+            : (defaults.Templates.ToList(), []);
+        IReadOnlyList<string> templates = [.. names, .. refs.Select(r => r.TemplateName)];
         if (templates.Count == 0)
         {
             Add(errors, $"{path}.templates", "must name at least one metric");
         }
 
-        foreach (var t in templates.Where(t => !metrics.ContainsKey(t)))
+        foreach (var t in names.Where(t => !metrics.ContainsKey(t)))
         {
             Add(errors, $"{path}.templates", $"'{t}' is neither a built-in metric ({SuccessRate}, {LatencyP99}) nor declared under strategy.metrics");
         }
 
-        var failureLimit = Int(map, "failureLimit", defaults.FailureLimit, 0, 100, path, errors);
+        var failureLimit = Int(map, "failureLimit", defaults.FailureLimit, -1, 100, path, errors);
         var inconclusiveLimit = Int(map, "inconclusiveLimit", defaults.InconclusiveLimit, 0, 100, path, errors);
         var count = Int(map, "count", defaults.Count, 1, 100, path, errors);
         var interval = defaults.Interval;
@@ -185,7 +199,17 @@ public static class StrategyParser
             Add(errors, $"{path}.interval", "must be a duration such as 1s or 30s");
         }
 
-        return new AnalysisStep(templates, failureLimit, inconclusiveLimit, count, interval);
+        var step = new AnalysisStep(templates, failureLimit, inconclusiveLimit, count, interval);
+        var dryRun = AnalysisSpecParser.ReadDryRun(map?.GetValueOrDefault("dryRun"), $"{path}.dryRun", errors);
+        int? startingStep = Str(map, "startingStep") is not null ? Int(map, "startingStep", 0, 0, 100, path, errors) : null;
+        return step with
+        {
+            Metrics = AnalysisSpecParser.Resolve(names.Where(metrics.ContainsKey).Select(n => metrics[n]), step, dryRun),
+            TemplateRefs = refs.Count > 0 ? refs : null,
+            Args = map?.ContainsKey("args") == true ? AnalysisSpecParser.ReadArgs(map["args"], $"{path}.args", errors) : null,
+            DryRun = dryRun.Count > 0 ? dryRun : null,
+            StartingStep = startingStep,
+        };
     }
 
     private static Dictionary<string, AnalysisMetric> ReadMetrics(object? value, string path, DeploymentOptions options, IDictionary<string, string[]> errors)
@@ -221,6 +245,13 @@ public static class StrategyParser
                 continue;
             }
 
+            if (AnalysisSpecParser.HasConditions(map))
+            {
+                // Argo Rollouts' form: conditions over result decide, no comparison or threshold.
+                metrics[name] = AnalysisSpecParser.ReadMetricFields(map, new AnalysisMetric(name, query, string.Empty, 0), $"{path}[{i}]", errors);
+                continue;
+            }
+
             if (!Comparisons.Contains(comparison))
             {
                 Add(errors, $"{path}[{i}].comparison", "must be one of >=, <=, >, <");
@@ -233,7 +264,7 @@ public static class StrategyParser
                 continue;
             }
 
-            metrics[name] = new AnalysisMetric(name, query, comparison, threshold);
+            metrics[name] = AnalysisSpecParser.ReadMetricFields(map, new AnalysisMetric(name, query, comparison, threshold), $"{path}[{i}]", errors);
         }
 
         return metrics;

@@ -46,7 +46,19 @@ public static class BlueGreenFlow
         }
 
         run.FinishStep("Succeeded", $"{p.Version} is ready on {preview}");
-        if (strategy.PrePromotionAnalysis is { } analysis)
+        if (strategy.PrePromotionAnalysis is { Metrics: not null } argo)
+        {
+            // Argo Rollouts' semantics (plans accepted since they exist): the preview is measured before the switch.
+            var (after, decided, failure) = await Analysis.AnalysisGate.RunAsync(run, release, argo, window, "pre-promotion");
+            release = after;
+            if (failure is not null || decided == ControlOutcome.Abort)
+            {
+                var why = failure ?? $"aborted by {run.LastControl?.By}";
+                await RollingFlow.RevertAsync(run, previous, why);
+                return new FlowResult(failure is null ? DeploymentStatuses.Aborted : DeploymentStatuses.Failed, why);
+            }
+        }
+        else if (strategy.PrePromotionAnalysis is { } analysis)
         {
             run.StartStep("pre-promotion analysis");
             var results = await run.MeasureAsync(analysis, p.Version, window);
@@ -96,6 +108,18 @@ public static class BlueGreenFlow
 
         run.FinishStep("Succeeded", $"{preview} serves {p.Version}");
         release = release with { ActiveColor = preview, PreviewColor = active, Weights = new TrafficWeights(100, 0), CurrentStep = 3, StableVersion = p.Version, CanaryVersion = oldVersion };
+        if (p.Environment.Strategy.PostPromotionAnalysis is { Metrics: not null } post)
+        {
+            // Argo Rollouts' post-promotion analysis: the new colour is measured after the switch; failure switches back.
+            var (after, decided, failure) = await Analysis.AnalysisGate.RunAsync(run, release, post, p.AnalysisWindow, "post-promotion");
+            release = after;
+            if (failure is not null || decided == ControlOutcome.Abort)
+            {
+                var why = failure ?? $"aborted by {run.LastControl?.By}";
+                return await SwitchBackAsync(run, release, switched, active, preview, oldVersion, why, $"switched back to {oldVersion}: {why}");
+            }
+        }
+
         var delay = p.Environment.Strategy.ScaleDownDelay;
         run.StartStep($"keep {active}", $"{active} keeps {oldVersion} for {Durations.Format(delay)}: abort switches back at once");
         await run.SaveAsync(release: release);
@@ -104,14 +128,7 @@ public static class BlueGreenFlow
         {
             var by = run.LastControl?.By;
             run.FinishStep("Succeeded", $"rollback asked by {by}");
-            var back = $"Switch {p.App} in {p.Environment.Name} back to {active} ({oldVersion}): aborted by {by}";
-            run.StartStep("switch back", back);
-            await run.SaveAsync(release: release);
-            var backSha = await run.CommitAsync(switched with { ActiveColor = active, Tracks = [.. switched.Tracks.Select(t => t with { Weight = t.Name == active ? 100 : 0 })] }, back);
-            var (synced, why) = await run.WaitRolloutAsync(backSha, requireHealthy: false);
-            run.FinishStep(synced ? "Succeeded" : "Failed", synced ? $"{active} serves {oldVersion} again" : why);
-            await run.SaveAsync(release: release with { ActiveColor = active, PreviewColor = preview, StableVersion = oldVersion, CanaryVersion = p.Version });
-            return new FlowResult(DeploymentStatuses.RolledBack, $"switched back to {oldVersion} by {by}");
+            return await SwitchBackAsync(run, release, switched, active, preview, oldVersion, $"aborted by {by}", $"switched back to {oldVersion} by {by}");
         }
 
         run.FinishStep("Succeeded");
@@ -123,5 +140,19 @@ public static class BlueGreenFlow
         run.FinishStep(scaled ? "Succeeded" : "Failed", reason);
         _ = previous;
         return new FlowResult(DeploymentStatuses.Succeeded, $"{p.Version} serves on {preview}");
+    }
+
+    /// <summary>One commit gives the old colour all traffic again (it still runs: the scale-down has not happened).</summary>
+    private static async Task<FlowResult> SwitchBackAsync(ReleaseRun run, ReleaseState release, DesiredState switched, string active, string preview, string oldVersion, string reason, string result)
+    {
+        var p = run.Plan;
+        var back = $"Switch {p.App} in {p.Environment.Name} back to {active} ({oldVersion}): {reason}";
+        run.StartStep("switch back", back);
+        await run.SaveAsync(release: release);
+        var backSha = await run.CommitAsync(switched with { ActiveColor = active, Tracks = [.. switched.Tracks.Select(t => t with { Weight = t.Name == active ? 100 : 0 })] }, back);
+        var (synced, why) = await run.WaitRolloutAsync(backSha, requireHealthy: false);
+        run.FinishStep(synced ? "Succeeded" : "Failed", synced ? $"{active} serves {oldVersion} again" : why);
+        await run.SaveAsync(release: release with { ActiveColor = active, PreviewColor = preview, StableVersion = oldVersion, CanaryVersion = p.Version });
+        return new FlowResult(DeploymentStatuses.RolledBack, result);
     }
 }

@@ -28,6 +28,11 @@ public static class CanaryFlow
         {
             var step = steps[i];
             release = release with { CurrentStep = i + 1 };
+            if (p.Environment.Strategy.BackgroundAnalysis is { Metrics: not null } background && run.Background is null && i >= (background.StartingStep ?? 0))
+            {
+                run.Background = new Analysis.BackgroundAnalysis(background, window, run.Now); // runs alongside the steps from here
+            }
+
             var outcome = ControlOutcome.Continue;
             if (step.SetWeight is { } w)
             {
@@ -57,7 +62,9 @@ public static class CanaryFlow
             else if (step.Analysis is { } analysis)
             {
                 string? failure;
-                (release, outcome, failure) = await AnalyseAsync(run, release, analysis, window);
+                (release, outcome, failure) = analysis.Metrics is not null
+                    ? await Analysis.AnalysisGate.RunAsync(run, release, analysis, window, $"step {i + 1}")
+                    : await AnalyseAsync(run, release, analysis, window); // plans scheduled before Argo's semantics replay this
                 if (failure is not null)
                 {
                     return await RollBackAsync(run, release, shape, stable, DeploymentStatuses.RolledBack, failure);
@@ -84,6 +91,8 @@ public static class CanaryFlow
                 break;
             }
         }
+
+        run.Background?.Stop(run.Now, "the canary completed its steps");
 
         // Full promotion: the canary version becomes stable and takes all traffic.
         var final = $"Promote {p.App} {p.Version} in {p.Environment.Name}: 100% (stable was {stable})";
@@ -158,6 +167,7 @@ public static class CanaryFlow
     private static async Task<FlowResult> RollBackAsync(ReleaseRun run, ReleaseState release, CanaryShape shape, string stable, string status, string reason)
     {
         var p = run.Plan;
+        run.Background?.Stop(run.Now, $"the release is rolled back ({reason})");
         var subject = $"Roll back canary {p.App} {p.Version} in {p.Environment.Name}: {stable} at 100%, canary at weight 0 ({reason})";
         run.StartStep("rollback", subject);
         release = release with { Weights = new TrafficWeights(100, 0) };

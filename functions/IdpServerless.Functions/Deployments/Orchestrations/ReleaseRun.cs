@@ -42,6 +42,9 @@ public sealed class ReleaseRun(TaskOrchestrationContext context, DeploymentPlan 
 
     public DateTimeOffset Now => new(DateTime.SpecifyKind(context.CurrentUtcDateTime, DateTimeKind.Utc));
 
+    /// <summary>A canary's background analysis once it started (null otherwise): waits wake for its measurements.</summary>
+    public Analysis.BackgroundAnalysis? Background { get; set; }
+
     /// <summary>Who sent the last control that stopped or promoted the release, and the comment.</summary>
     public ControlEvent? LastControl { get; private set; }
 
@@ -55,7 +58,7 @@ public sealed class ReleaseRun(TaskOrchestrationContext context, DeploymentPlan 
         {
             Status = status ?? Record.Status,
             Message = message ?? Record.Message,
-            Release = release ?? Record.Release,
+            Release = Background?.Merge(release ?? Record.Release) ?? release ?? Record.Release,
             PreviousVersion = previousVersion ?? Record.PreviousVersion,
             Steps = _steps.ToList(),
             Commits = _commits.ToList(),
@@ -75,7 +78,7 @@ public sealed class ReleaseRun(TaskOrchestrationContext context, DeploymentPlan 
         r.PreviousVersion,
         r.Message,
         Step = r.Steps.Count > 0 ? r.Steps[^1] : null,
-        Release = r.Release is { } rel ? rel with { Analysis = rel.Analysis.TakeLast(12).ToList() } : null,
+        Release = r.Release is { } rel ? rel with { Analysis = rel.Analysis.TakeLast(12).ToList(), AnalysisRuns = rel.AnalysisRuns?.TakeLast(6).ToList() } : null,
     };
 
     public void StartStep(string name, string? message = null) =>
@@ -225,7 +228,8 @@ public sealed class ReleaseRun(TaskOrchestrationContext context, DeploymentPlan 
     public async Task<ControlEvent?> NextControlAsync(DateTimeOffset? until = null)
     {
         _pendingControl ??= context.WaitForExternalEvent<ControlEvent>(ControlEvent.EventName);
-        while (until is { } u)
+        // Without a background analysis this is a wait for a control or until; with one it also wakes when it is due.
+        while (Earliest(until, Background?.NextDue) is { } u)
         {
             using var cts = new CancellationTokenSource();
             var timer = context.CreateTimer(u.UtcDateTime, cts.Token);
@@ -236,7 +240,13 @@ public sealed class ReleaseRun(TaskOrchestrationContext context, DeploymentPlan 
                 break;
             }
 
-            if (Now >= u)
+            if (Background is { NextDue: { } due } background && Now >= due && await background.TickAsync(this) is { } end)
+            {
+                // Argo Rollouts: a failed or errored background analysis aborts the rollout, an inconclusive one pauses it.
+                return new ControlEvent(end.Phase == AnalysisOutcomes.Inconclusive ? DeploymentControls.Pause : DeploymentControls.Abort, Analysis.BackgroundAnalysis.By, end.Message);
+            }
+
+            if (until is { } end2 && Now >= end2)
             {
                 return null;
             }
@@ -287,6 +297,8 @@ public sealed class ReleaseRun(TaskOrchestrationContext context, DeploymentPlan 
     private Task ResumeIfPausedAsync(bool paused, ControlEvent control) => paused ? ResumeAsync(control) : Task.CompletedTask;
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : Min(a.Value, b.Value);
 
     private static string Short(string? sha) => sha is { Length: > 8 } ? sha[..8] : sha ?? "nothing";
 }
