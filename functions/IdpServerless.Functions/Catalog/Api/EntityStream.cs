@@ -13,8 +13,8 @@ public static class EntityStream
     /// <summary>Bytes gathered before they are handed to the socket.</summary>
     public const int FlushBytes = 32 * 1024;
 
-    /// <summary>Streams what <paramref name="write"/> writes as <c>application/json</c> with status 200.</summary>
-    public static IResult Result(Func<Writer, ValueTask> write) => new StreamResult(write);
+    /// <summary>Streams what <paramref name="write"/> writes as <c>application/json</c> with <paramref name="status"/>.</summary>
+    public static IResult Result(Func<Writer, ValueTask> write, int status = StatusCodes.Status200OK) => new StreamResult(write, status);
 
     /// <summary>The JSON writer of one streamed answer and its flush point.</summary>
     public sealed class Writer(Utf8JsonWriter json, System.IO.Pipelines.PipeWriter pipe, CancellationToken ct)
@@ -39,12 +39,12 @@ public static class EntityStream
         }
     }
 
-    private sealed class StreamResult(Func<Writer, ValueTask> write) : IResult
+    private sealed class StreamResult(Func<Writer, ValueTask> write, int status) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
             var response = httpContext.Response;
-            response.StatusCode = 200;
+            response.StatusCode = status;
             response.ContentType = "application/json";
             var pipe = response.BodyWriter;
             await using (var json = new Utf8JsonWriter(pipe, new JsonWriterOptions { SkipValidation = true }))

@@ -18,6 +18,9 @@ public sealed partial class CatalogChangeLog(
     ILogger<CatalogChangeLog> logger) : BackgroundService
 {
     public static readonly TimeSpan Overlap = TimeSpan.FromSeconds(10);
+
+    /// <summary>Refs changed since a snapshot that a starting instance re-reads one by one at most (or a twentieth of the catalog).</summary>
+    public const int MaxTailRefs = 2_000;
     private readonly Dictionary<string, long> _seen = new(StringComparer.Ordinal);
     private long _position;
     private long _coveredUntil;
@@ -79,7 +82,8 @@ public sealed partial class CatalogChangeLog(
             {
                 var started = time.GetUtcNow();
                 await store.EnsureTablesAsync(ct).ConfigureAwait(false);
-                if (await ReadSnapshotAsync(started, ct).ConfigureAwait(false) is { } snapshot)
+                if (await ReadSnapshotAsync(started, ct).ConfigureAwait(false) is { } snapshot
+                    && await TailIsShortAsync(snapshot, ct).ConfigureAwait(false))
                 {
                     locations.Replace(await store.LoadLocationsAsync(ct).ConfigureAwait(false));
                     index.Apply(snapshot.Entities, []);
@@ -87,6 +91,7 @@ public sealed partial class CatalogChangeLog(
                     _position = snapshot.Position;
                     var tail = await FollowAsync(ct).ConfigureAwait(false);
                     index.MarkReady();
+                    CatalogMemory.CompactAfterBulkChange(snapshot.Entities.Count);
                     LogLoadedFromSnapshot(logger, snapshot.Entities.Count, tail, locations.All.Count, (time.GetUtcNow() - started).TotalMilliseconds,
                         (applied - started).TotalMilliseconds, (started - snapshot.CreatedAt).TotalSeconds);
                     return;
@@ -98,6 +103,7 @@ public sealed partial class CatalogChangeLog(
                 var entities = await store.LoadAllAsync(ct).ConfigureAwait(false);
                 index.Apply(entities, []);
                 index.MarkReady();
+                CatalogMemory.CompactAfterBulkChange(index.Count);
                 LogLoaded(logger, entities.Count, locations.All.Count, (time.GetUtcNow() - started).TotalMilliseconds);
                 return;
             }
@@ -134,6 +140,28 @@ public sealed partial class CatalogChangeLog(
             LogSnapshotRejected(logger, store.SnapshotBlob, e.Message);
             return null;
         }
+    }
+
+    /// <summary>
+    /// Whether the refs changed since the snapshot are few enough to re-read one by one; when they are many (a snapshot
+    /// from before a large ingest) the full load, which reads every partition in parallel, is faster.
+    /// </summary>
+    private async Task<bool> TailIsShortAsync(CatalogSnapshotContent snapshot, CancellationToken ct)
+    {
+        var refs = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var row in await store.ReadChangesAsync(snapshot.Position - Overlap.Ticks, ct).ConfigureAwait(false))
+        {
+            refs.UnionWith(row.Refs);
+        }
+
+        var limit = Math.Max(MaxTailRefs, snapshot.Entities.Count / 20);
+        if (refs.Count <= limit)
+        {
+            return true;
+        }
+
+        LogSnapshotRejected(logger, store.SnapshotBlob, $"{refs.Count} entities changed since it was written (more than {limit} to re-read one by one)");
+        return false;
     }
 
     /// <summary>Reads new change rows and applies the ones other instances wrote; returns how many entities it re-read.</summary>
@@ -198,6 +226,7 @@ public sealed partial class CatalogChangeLog(
         }).ConfigureAwait(false);
         index.Apply([.. upserts], [.. deletes]);
         Interlocked.Exchange(ref _coveredUntil, pollStarted);
+        CatalogMemory.CompactAfterBulkChange(refs.Count);
         LogFollowed(logger, upserts.Count, deletes.Count);
         return refs.Count;
     }
