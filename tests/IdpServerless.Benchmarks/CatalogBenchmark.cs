@@ -10,20 +10,40 @@ namespace IdpServerless.Benchmarks;
 /// The catalog at scale: generates a Backstage catalog of 50,000 entities with realistic relations (groups with
 /// parents, users in teams, domains, systems, components providing and consuming APIs, resources they depend on),
 /// registers it through <c>POST /api/catalog/locations</c> on the real app (Release build, own Azurite), reports
-/// ingest time and memory, then drives 256 connections at get-by-name, by-query with a filter and cursor, full-text
-/// search and facets: first with wrk (closed loop: maximum throughput), then open loop at a fixed rate (latency at a
-/// given load). Options: <c>--entities N</c>, <c>--connections N</c>, <c>--seconds N</c>, <c>--threads N</c> (wrk
-/// threads), <c>--rate N</c> (open-loop requests per second).
+/// ingest time and memory, times a second instance over the same storage until it answers the whole catalog, then
+/// drives the scenarios of issue #18 (get by name, by-query <c>kind=component</c>, full text on name and title, every
+/// component in one list) and the older ones (by-query with cursors, full text anywhere, facets): first with wrk
+/// (closed loop), then open loop at a fixed rate. Every phase prints the app's peak RSS (VmHWM, reset before the
+/// phase) and its RSS after, and the load average. Options: <c>--entities N</c>, <c>--connections N</c> (default 50),
+/// <c>--seconds N</c>, <c>--threads N</c> (wrk threads, default 1), <c>--rate N</c> (open-loop requests per second,
+/// 0 skips the open loop), <c>--env KEY=VALUE</c> (repeatable: settings for both app instances, e.g. GC settings),
+/// <c>--only a,b</c> (scenario names containing these words).
 /// </summary>
 public static class CatalogBenchmark
 {
     public static async Task<int> RunAsync(string[] args)
     {
         var entities = Option(args, "--entities", 50_000);
-        var connections = Option(args, "--connections", 256);
+        var connections = Option(args, "--connections", 50);
         var seconds = Option(args, "--seconds", 15);
-        var threads = Option(args, "--threads", 2);
-        var rate = Option(args, "--rate", 400);
+        var threads = Option(args, "--threads", 1);
+        var rate = Option(args, "--rate", 200);
+        var only = StringOption(args, "--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            // A snapshot soon after ingest, so the second instance below starts from it (the default waits longer).
+            ["Catalog__SnapshotInterval"] = "00:00:05",
+            // The generated catalog is one location: above 100,000 entities (the default cap) it needs a higher one.
+            ["Catalog__MaxEntitiesPerLocation"] = Math.Max(100_000, entities * 2).ToString(CultureInfo.InvariantCulture),
+        };
+        for (var i = 0; i < args.Length - 1; i++)
+        {
+            if (args[i] == "--env" && args[i + 1].Split('=', 2) is [var key, var value])
+            {
+                env[key] = value;
+            }
+        }
+
         var root = ColdStartBenchmark.RepoRoot();
         var dll = Path.Combine(root, "functions", "IdpServerless.Functions", "bin", "Release", "net10.0", "IdpServerless.Functions.dll");
         if (!File.Exists(dll) || !File.Exists("/usr/bin/wrk"))
@@ -36,16 +56,18 @@ public static class CatalogBenchmark
         Directory.CreateDirectory(folder);
         try
         {
+            Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load average {LoadAverage()}; app settings: {string.Join(' ', env.Select(e => e.Key + "=" + e.Value))}");
             var watch = Stopwatch.StartNew();
             var catalog = CatalogGenerator.Write(folder, entities);
             Console.WriteLine($"generated {catalog.Total:N0} entities in {catalog.Files} files ({catalog.Bytes / 1048576.0:F1} MiB of YAML) in {watch.Elapsed.TotalSeconds:F1} s");
 
             await using var azurite = await AzuriteProcess.StartAsync(TimeSpan.FromSeconds(30));
-            await using var app = await AppProcess.StartAsync(dll, azurite.ConnectionString, folder);
+            await using var app = await CatalogAppProcess.StartAsync(dll, azurite.ConnectionString, folder, Admin, env);
             using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromMinutes(10) };
             var token = await TokenAsync(http);
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
 
+            app.ResetPeak();
             watch.Restart();
             using (var registered = await http.PostAsJsonAsync("/api/catalog/locations", new { type = "file", target = catalog.RootFile }))
             {
@@ -60,40 +82,58 @@ public static class CatalogBenchmark
 
             var ingest = watch.Elapsed;
             var count = await CountAsync(http);
-            var rssAfterIngest = app.RssMiB();
-            Console.WriteLine($"ingest: {count:N0} entities stored and queryable in {ingest.TotalSeconds:F1} s ({count / ingest.TotalSeconds:N0} entities/s); app RSS {rssAfterIngest:F0} MiB");
+            var snapshotWritten = app.WaitForLogAsync($"Catalog snapshot written: {count} entities", TimeSpan.FromMinutes(5));
+            Console.WriteLine($"ingest: {count:N0} entities stored and queryable in {ingest.TotalSeconds:F1} s ({count / ingest.TotalSeconds:N0} entities/s); app RSS {app.RssMiB():F0} MiB, peak during ingest {app.PeakMiB():F0} MiB");
 
-            // A second instance loads the same catalog from Table storage (what every instance does at start).
-            watch.Restart();
-            await using (var second = await AppProcess.StartAsync(dll, azurite.ConnectionString, folder))
+            // A second instance over the same storage (what every scale-out instance does at start): from the snapshot
+            // the first one writes after ingest when there is one, else from Table storage.
+            try
+            {
+                await snapshotWritten;
+            }
+            catch (TimeoutException)
+            {
+                Console.WriteLine("  (no snapshot was written within 5 minutes: the second instance loads from Table storage)");
+            }
+
+            await using (var second = await CatalogAppProcess.StartAsync(dll, azurite.ConnectionString, folder, Admin, env))
             {
                 using var h2 = new HttpClient { BaseAddress = second.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
                 h2.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-                var loaded = await CountAsync(h2);
-                Console.WriteLine($"cold load of a second instance from Table storage: {loaded:N0} entities in {watch.Elapsed.TotalSeconds:F1} s; its RSS {second.RssMiB():F0} MiB");
+                var (loaded, unavailable) = await CountWhileLoadingAsync(h2);
+                var answered = second.SinceStart.Elapsed;
+                Console.WriteLine($"new instance: health after {second.HealthAfter.TotalSeconds:F2} s, the whole catalog ({loaded:N0} entities{(loaded == count ? ", same as the first" : $", NOT the first's {count:N0}")}) after {answered.TotalSeconds:F2} s from spawn ({unavailable} answers 503 before); its RSS {second.RssMiB():F0} MiB, peak {second.PeakMiB():F0} MiB");
             }
 
-            var scenarios = await BuildScenariosAsync(http, catalog, folder);
+            var scenarios = (await BuildScenariosAsync(http, catalog, folder))
+                .Where(s => only is null || only.Any(o => s.Name.Contains(o, StringComparison.OrdinalIgnoreCase))).ToList();
             Console.WriteLine();
-            Console.WriteLine($"wrk -t{threads} -c{connections} -d{seconds}s against {app.BaseAddress} (after a 3 s warm-up per scenario)");
-            Console.WriteLine("| scenario | requests/s | p50 ms | p95 ms | p99 ms | non-2xx | socket errors |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+            Console.WriteLine($"wrk -t{threads} -c{connections} -d{seconds}s against {app.BaseAddress} (after a 3 s warm-up per scenario); peak = VmHWM of the app during the scenario");
+            Console.WriteLine("| scenario | requests/s | p50 ms | p95 ms | p99 ms | p99/p50 | non-2xx | socket errors | peak RSS MiB | RSS after MiB | load avg |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
             foreach (var (name, urlFile) in scenarios)
             {
+                var load = LoadAverage();
+                app.ResetPeak();
                 await Wrk.RunAsync(app.BaseAddress, urlFile, threads, connections, 3, token);
                 var r = await Wrk.RunAsync(app.BaseAddress, urlFile, threads, connections, seconds, token);
-                Console.WriteLine($"| {name} | {r.RequestsPerSecond:N0} | {r.P50:F2} | {r.P95:F2} | {r.P99:F2} | {r.Non2xx} | {r.SocketErrors} |");
+                Console.WriteLine($"| {name} | {r.RequestsPerSecond:N0} | {r.P50:F2} | {r.P95:F2} | {r.P99:F2} | {r.P99 / r.P50:F1} | {r.Non2xx} | {r.SocketErrors} | {app.PeakMiB():F0} | {app.RssMiB():F0} | {load} |");
             }
 
-            Console.WriteLine();
-            Console.WriteLine($"open loop: {rate} requests/s on a schedule over {connections} open connections, {seconds} s per scenario");
-            Console.WriteLine("| scenario | achieved/s | p50 ms | p95 ms | p99 ms | errors |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-            foreach (var (name, urlFile) in scenarios)
+            if (rate > 0)
             {
-                var urls = await File.ReadAllLinesAsync(urlFile);
-                var r = await OpenLoad.RunAsync(app.BaseAddress, token, urls, connections, rate, seconds);
-                Console.WriteLine($"| {name} | {r.AchievedPerSecond:N0} | {r.P50:F2} | {r.P95:F2} | {r.P99:F2} | {r.Errors} |");
+                Console.WriteLine();
+                Console.WriteLine($"open loop: {rate} requests/s on a schedule over {connections} open connections, {seconds} s per scenario (not the whole-list one)");
+                Console.WriteLine("| scenario | achieved/s | p50 ms | p95 ms | p99 ms | errors | peak RSS MiB | load avg |");
+                Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---|");
+                foreach (var (name, urlFile) in scenarios.Where(s => !s.Name.Contains("list", StringComparison.Ordinal)))
+                {
+                    var load = LoadAverage();
+                    app.ResetPeak();
+                    var urls = await File.ReadAllLinesAsync(urlFile);
+                    var r = await OpenLoad.RunAsync(app.BaseAddress, token, urls, connections, rate, seconds);
+                    Console.WriteLine($"| {name} | {r.AchievedPerSecond:N0} | {r.P50:F2} | {r.P95:F2} | {r.P99:F2} | {r.Errors} | {app.PeakMiB():F0} | {load} |");
+                }
             }
 
             Console.WriteLine();
@@ -105,6 +145,9 @@ public static class CatalogBenchmark
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>The 1-, 5- and 15-minute load averages (other engineers share these cores).</summary>
+    public static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
     /// <summary>Writes one URL list per scenario (wrk's script picks from it at random).</summary>
     private static async Task<List<(string Name, string UrlFile)>> BuildScenariosAsync(HttpClient http, GeneratedCatalog catalog, string folder)
@@ -149,8 +192,18 @@ public static class CatalogBenchmark
         facets.AddRange(catalog.Teams.Take(100).Select(t => $"/api/catalog/entity-facets?facet=kind&facet=spec.type&facet=metadata.tags&filter=relations.ownedby=group:default/{t}"));
         facets.AddRange(new[] { "component", "api", "resource", "user", "group" }.Select(k => $"/api/catalog/entity-facets?facet=spec.type&facet=spec.lifecycle&facet=metadata.tags&filter=kind={k}"));
 
+        // Issue #18's battery: by-query kind=component limit 20 (first pages), full text on name and title, every component at once.
+        var components = new List<string> { "/api/catalog/entities/by-query?filter=kind=component&limit=20" };
+        var nameTitle = CatalogGenerator.Words.SelectMany(w => new[] { w, w[..Math.Min(4, w.Length)] })
+            .Select(w => $"/api/catalog/entities/by-query?fullTextFilterTerm={w}&fullTextFilterFields=metadata.name,metadata.title&limit=20").ToList();
+        var list = new List<string> { "/api/catalog/entities?filter=kind=component" };
+
         var result = new List<(string, string)>();
-        foreach (var (name, urls) in new[] { ("get by name", byName), ("by-query, filter + cursor", queries), ("full-text search", search), ("facets", facets) })
+        foreach (var (name, urls) in new[]
+        {
+            ("get by name", byName), ("by-query kind=component limit 20", components), ("by-query, filter + cursor", queries),
+            ("full text on name+title", nameTitle), ("full-text search", search), ("facets", facets), ("all components in one list", list),
+        })
         {
             var file = Path.Combine(folder, name.Replace(' ', '_').Replace(',', '_').Replace('+', '_') + ".urls");
             await File.WriteAllLinesAsync(file, urls);
@@ -158,6 +211,34 @@ public static class CatalogBenchmark
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Polls a new instance for every component until it answers 200: checks each 503 carries Retry-After and the
+    /// 200 is the whole catalog; returns the catalog's count and how many 503s came first.
+    /// </summary>
+    private static async Task<(int Count, int Unavailable)> CountWhileLoadingAsync(HttpClient http)
+    {
+        var unavailable = 0;
+        while (true)
+        {
+            using var response = await http.GetAsync("/api/catalog/entities/by-query?limit=0");
+            if (response.IsSuccessStatusCode)
+            {
+                return ((await response.Content.ReadFromJsonAsync<JsonObject>())!["totalItems"]!.GetValue<int>(), unavailable);
+            }
+
+            if ((int)response.StatusCode == 503)
+            {
+                unavailable++;
+                if (response.Headers.RetryAfter is null)
+                {
+                    Console.WriteLine("  a 503 without Retry-After from the new instance");
+                }
+            }
+
+            await Task.Delay(20);
+        }
     }
 
     /// <summary>The catalog's entity count, once it answers (it answers 503 while its first load runs).</summary>
@@ -175,6 +256,12 @@ public static class CatalogBenchmark
         }
     }
 
+    private static string? StringOption(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
     private static int Option(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
@@ -189,92 +276,5 @@ public static class CatalogBenchmark
         using var issued = await http.PostAsJsonAsync("/api/auth/dev-token", new { user = Admin });
         issued.EnsureSuccessStatusCode();
         return (await issued.Content.ReadFromJsonAsync<JsonObject>())!["access_token"]!.GetValue<string>();
-    }
-
-    /// <summary>The function app as a process on a free port, file locations allowed under the catalog folder.</summary>
-    private sealed class AppProcess : IAsyncDisposable
-    {
-        private readonly Process _process;
-
-        private AppProcess(Process process, Uri baseAddress)
-        {
-            _process = process;
-            BaseAddress = baseAddress;
-        }
-
-        public Uri BaseAddress { get; }
-
-        public static async Task<AppProcess> StartAsync(string dll, string connectionString, string folder)
-        {
-            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
-            var psi = new ProcessStartInfo("dotnet", $"\"{dll}\"") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
-            psi.Environment["AzureWebJobsStorage"] = connectionString;
-            psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-            psi.Environment["IDP_LOCAL_SETTINGS"] = "/nonexistent/local.settings.json";
-            psi.Environment["Logging__LogLevel__Default"] = "Warning";
-            psi.Environment["Logging__LogLevel__IdpServerless.Functions.Catalog"] = "Information";
-            psi.Environment["Logging__Console__FormatterName"] = "simple";
-            psi.Environment["Catalog__FileRoots__0"] = folder;
-            psi.Environment["Catalog__RefreshSchedule"] = "0 0 0 1 1 *";
-
-            // Identity stays on (every request carries a dev-issuer token and is authorized); only its per-caller rate
-            // limits are turned off through their documented settings, or one load generator would be throttled.
-            psi.Environment["IDP_MODE"] = "local";
-            psi.Environment["IDP_DATA_DIR"] = Path.Combine(folder, "data");
-            psi.Environment["IDP_BOOTSTRAP_ADMINS"] = Admin;
-            psi.Environment["IDP_RATE_LIMIT_PER_IDENTITY"] = "0";
-            psi.Environment["IDP_RATE_LIMIT_PER_ADDRESS"] = "0";
-            var process = Process.Start(psi)!;
-            process.OutputDataReceived += (_, e) => Echo(e.Data);
-            process.ErrorDataReceived += (_, e) => Echo(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var app = new AppProcess(process, new Uri($"http://127.0.0.1:{port}"));
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-            var until = DateTime.UtcNow.AddSeconds(60);
-            while (true)
-            {
-                try
-                {
-                    using var r = await http.GetAsync(new Uri(app.BaseAddress, "/api/health"));
-                    if (r.IsSuccessStatusCode)
-                    {
-                        return app;
-                    }
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException && DateTime.UtcNow < until)
-                {
-                    await Task.Delay(100);
-                }
-            }
-        }
-
-        private static void Echo(string? line)
-        {
-            if (line is not null && (line.Contains("Catalog loaded", StringComparison.Ordinal) || line.Contains("registered (", StringComparison.Ordinal) || line.Contains("fail", StringComparison.Ordinal)))
-            {
-                Console.WriteLine("  app: " + line.Trim());
-            }
-        }
-
-        public double RssMiB()
-        {
-            var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-
-            _process.Dispose();
-        }
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using IdpServerless.Functions.Catalog;
 using IdpServerless.Functions.Catalog.Index;
 using IdpServerless.Functions.Catalog.Ingestion;
+using IdpServerless.Functions.Catalog.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -23,7 +24,7 @@ public static class CatalogIndexBenchmark
         try
         {
             var catalog = CatalogGenerator.Write(folder, entities);
-            var options = Options.Create(new CatalogOptions { FileRoots = [folder] });
+            var options = Options.Create(new CatalogOptions { FileRoots = [folder], MaxEntitiesPerLocation = Math.Max(100_000, entities * 2) });
             var reader = new LocationReader(new NoHttp(), new EmptyServices(), options, new ConfigurationBuilder().Build());
             var processor = new LocationProcessor(reader, options);
             var before = GC.GetTotalMemory(true);
@@ -44,7 +45,28 @@ public static class CatalogIndexBenchmark
             var indexed = watch.Elapsed;
             stored = null;
             var heap = GC.GetTotalMemory(true) - before;
-            Console.WriteLine($"{entities:N0} entities: read+parse+validate {processed.TotalSeconds:F1} s, index build {indexed.TotalSeconds:F1} s, managed heap held by the index {heap / 1048576.0:F0} MiB");
+            Console.WriteLine($"{entities:N0} entities: read+parse+validate {processed.TotalSeconds:F1} s, index build {indexed.TotalSeconds:F1} s, managed heap held by the index {heap / 1048576.0:F0} MiB; process RSS {Status("VmRSS:"):F0} MiB, peak {Status("VmHWM:"):F0} MiB");
+
+            // What a new instance does with a snapshot (without the download): decode and verify it, build an index from it.
+            watch.Restart();
+            var (captured, _) = index.Capture();
+            var snapshot = CatalogSnapshot.Encode(captured, DateTimeOffset.UtcNow.UtcTicks, DateTimeOffset.UtcNow);
+            var encoded = watch.Elapsed;
+            captured = null;
+            watch.Restart();
+            var decoded = CatalogSnapshot.Decode(snapshot);
+            var decodedIn = watch.Elapsed;
+            using (var fresh = new CatalogIndex(options.Value))
+            {
+                fresh.Apply(decoded.Entities, []);
+                Console.WriteLine($"snapshot: {snapshot.Length / 1048576.0:F1} MiB written in {encoded.TotalSeconds:F2} s; a new index from it: decode+verify {decodedIn.TotalSeconds:F2} s, index build {watch.Elapsed.TotalSeconds - decodedIn.TotalSeconds:F2} s (total {watch.Elapsed.TotalSeconds:F2} s)");
+            }
+
+            decoded = null;
+            snapshot = null;
+            GC.Collect();
+            Console.WriteLine("| query | p50 ms | p95 ms | p99 ms |");
+            Console.WriteLine("|---|---:|---:|---:|");
 
             var random = new Random(3);
             var refs = catalog.Refs;
@@ -85,6 +107,16 @@ public static class CatalogIndexBenchmark
             Time("facets kind+spec.type+lifecycle, no filter", 2_000, () => index.Facets(["kind", "spec.type", "spec.lifecycle"], EntityQuery.All));
             var kindFilter = new EntityQuery(EntityQueryParser.ParseFilters(["kind=component"]), []);
             Time("facets spec.type+lifecycle+tags, kind=component", 500, () => index.Facets(["spec.type", "spec.lifecycle", "metadata.tags"], kindFilter));
+            Time("count, kind=component", 500, () => index.Query(kindFilter, 0));
+            Time("count, whole catalog", 500, () => index.Query(EntityQuery.All, 0));
+            Time("by-query kind=component limit 20", 2_000, () => index.Query(kindFilter, 20));
+            var nameTitle = new[] { "metadata.name", "metadata.title" };
+            foreach (var term in new[] { "payments", "paym", "checkout" })
+            {
+                Time($"full text on name+title '{term}'", 300, () => index.Query(new EntityQuery([], [], term, nameTitle), 20));
+            }
+
+            Console.WriteLine($"process RSS at the end {Status("VmRSS:"):F0} MiB, peak {Status("VmHWM:"):F0} MiB; GC: {GC.CollectionCount(0)} gen0, {GC.CollectionCount(1)} gen1, {GC.CollectionCount(2)} gen2, pause total {GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms, server GC {System.Runtime.GCSettings.IsServerGC}");
             return 0;
         }
         finally
@@ -110,6 +142,12 @@ public static class CatalogIndexBenchmark
 
         Array.Sort(samples);
         Console.WriteLine($"| {name} | {samples[iterations / 2]:F3} | {samples[(int)(iterations * 0.95)]:F3} | {samples[(int)(iterations * 0.99)]:F3} |");
+    }
+
+    private static double Status(string field)
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
+        return line is null ? double.NaN : double.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 
     private sealed class NoHttp : IHttpClientFactory

@@ -50,6 +50,27 @@ public sealed class CatalogOptions
     /// <summary>How long change-log rows are kept (an instance further behind reloads everything).</summary>
     public TimeSpan ChangeLogRetention { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How long a request waits for the instance's first catalog load before it is answered 503 with Retry-After
+    /// (0: at once). The load is from the snapshot when there is a usable one, else from Table storage.
+    /// </summary>
+    public TimeSpan ReadyWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A pause before the first load (to stagger a burst of instances; tests use it to see the loading state).</summary>
+    public TimeSpan InitialLoadDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Blob container of the index snapshot new instances start from (tests give each run its own).</summary>
+    public string SnapshotContainer { get; set; } = "catalog-snapshots";
+
+    /// <summary>How often the current instance checks whether to write a new snapshot (0 or negative: never writes).</summary>
+    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A snapshot is written once the catalog has not changed for this long after a change (keeps the tail short).</summary>
+    public TimeSpan SnapshotQuietPeriod { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Under constant change, a snapshot is written at the latest this long after the first unsnapshotted change.</summary>
+    public TimeSpan SnapshotMaxAge { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Queue the refresh function reads (<c>catalog-refresh</c>; tests give each app its own).</summary>
     public string RefreshQueue { get; set; } = "catalog-refresh";
 

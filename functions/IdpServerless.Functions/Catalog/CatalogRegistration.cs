@@ -21,6 +21,9 @@ public static class CatalogRegistration
         services.AddSingleton<CatalogStore>();
         services.AddSingleton<CatalogChangeLog>();
         services.AddHostedService(sp => sp.GetRequiredService<CatalogChangeLog>());
+        services.AddSingleton<CatalogSnapshots>();
+        services.AddHostedService(sp => sp.GetRequiredService<CatalogSnapshots>());
+        services.AddSingleton<IStartupFilter, Api.CatalogLoadingRetryAfter>();
         services.AddSingleton<LocationReader>();
         services.AddSingleton<LocationProcessor>();
         services.AddSingleton<CatalogWriter>();

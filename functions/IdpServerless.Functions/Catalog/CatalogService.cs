@@ -183,6 +183,7 @@ public sealed partial class CatalogService(
         };
         await store.UpdateLocationAsync(updated, ct).ConfigureAwait(false);
         await writer.PublishLocationAsync(updated, updated.Id, ct).ConfigureAwait(false);
+        Index.CatalogMemory.CompactAfterBulkChange(report.Written + report.Orphaned);
         LogRefreshed(logger, location.Id, report.Written, report.Unchanged, report.Orphaned, report.Conflicts.Count, result.Problems.Count);
         return updated;
     }

@@ -87,6 +87,25 @@ public sealed class CatalogTestApp : IAsyncDisposable
         return app;
     }
 
+    /// <summary>Starts one more instance over the same tables, with <paramref name="extra"/> on top of the app's settings, signed in as the admin.</summary>
+    /// <param name="token">Use this bearer token (issued by another instance: they share the dev issuer's key) instead of signing in.</param>
+    public async Task<FunctionAppProcess> AddInstanceAsync(AzuriteFixture azurite, IDictionary<string, string>? extra = null, string? token = null)
+    {
+        var instance = await FunctionAppProcess.StartAsync(azurite.ConnectionString, Settings(extra), signIn: token is null);
+        Instances.Add(instance);
+        if (token is not null)
+        {
+            instance.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            return instance;
+        }
+
+        using var issued = await instance.Http.PostAsJsonAsync("/api/auth/dev-token", new { user = Admin });
+        var issuedToken = JsonNode.Parse(await issued.Content.ReadAsStringAsync())?["access_token"]?.GetValue<string>()
+            ?? throw new InvalidOperationException($"no dev token: {(int)issued.StatusCode}");
+        instance.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", issuedToken);
+        return instance;
+    }
+
     /// <summary>Writes a file under the folder and returns its absolute path.</summary>
     public string Write(string relative, string content)
     {

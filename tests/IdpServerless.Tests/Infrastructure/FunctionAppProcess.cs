@@ -59,7 +59,8 @@ public sealed class FunctionAppProcess : IAsyncDisposable
     /// <param name="connectionString">AzureWebJobsStorage.</param>
     /// <param name="settings">Extra environment (e.g. <c>Dispatch__VisibilityTimeout</c>).</param>
     /// <param name="port">Listen on this port instead of a fresh free one (when another process must know it first).</param>
-    public static async Task<FunctionAppProcess> StartAsync(string connectionString, IDictionary<string, string>? settings = null, int? port = null)
+    /// <param name="signIn">False: do not sign in (the caller sets a token, e.g. while the app cannot issue one yet).</param>
+    public static async Task<FunctionAppProcess> StartAsync(string connectionString, IDictionary<string, string>? settings = null, int? port = null, bool signIn = true)
     {
         var listenPort = port ?? FreePorts.Next();
         var psi = new ProcessStartInfo("dotnet", $"\"{RepoPaths.FunctionsDll}\"")
@@ -112,7 +113,7 @@ public sealed class FunctionAppProcess : IAsyncDisposable
             throw;
         }
 
-        if (string.Equals(psi.Environment["IDP_MODE"], "local", StringComparison.OrdinalIgnoreCase))
+        if (signIn && string.Equals(psi.Environment["IDP_MODE"], "local", StringComparison.OrdinalIgnoreCase))
         {
             using var token = await app.Http.PostAsync("/api/auth/dev-token", new StringContent($"{{\"user\":\"{TestAdmin}\"}}", Encoding.UTF8, "application/json"));
             var body = await token.Content.ReadAsStringAsync();

@@ -13,6 +13,9 @@ public static class CatalogRequests
     public const int DefaultLimit = 20;
     public const int MaxLimit = 10_000;
 
+    /// <summary>The limit of a <c>GET /entities</c> without one: every match (the answer streams).</summary>
+    public const int Unbounded = int.MaxValue / 2;
+
     /// <summary>The body as a JSON object (the request size limit applies); 400 when it is missing or not an object.</summary>
     public static async Task<JsonObject> ReadObjectAsync(HttpRequest request, CancellationToken ct)
     {

@@ -95,13 +95,15 @@ public static class GetEntities
             records = records.Select(r => r is not null && matching.Contains(r.Uid) ? r : null).ToArray();
         }
 
-        return EntityJson.Result(w =>
+        return EntityStream.Result(async s =>
         {
+            var w = s.Json;
             w.WriteStartObject();
             w.WriteStartArray("items");
             foreach (var record in records)
             {
                 EntityJson.Write(w, record, fields);
+                await s.FlushIfFullAsync().ConfigureAwait(false);
             }
 
             w.WriteEndArray();

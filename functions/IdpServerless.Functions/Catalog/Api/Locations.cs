@@ -54,8 +54,9 @@ public static class Locations
         var spec = ReadSpec(body, string.Empty);
         var dryRun = string.Equals(request.Query["dryRun"], "true", StringComparison.OrdinalIgnoreCase);
         var outcome = await service.RegisterAsync(spec, dryRun, ct).ConfigureAwait(false);
-        return EntityJson.Result(w =>
+        return EntityStream.Result(async s =>
         {
+            var w = s.Json;
             w.WriteStartObject();
             w.WritePropertyName("location");
             JsonSerializer.Serialize(w, Summary(outcome.Location));
@@ -70,6 +71,8 @@ public static class Locations
                 {
                     w.WriteRawValue(entity.Json, skipInputValidation: true);
                 }
+
+                await s.FlushIfFullAsync().ConfigureAwait(false);
             }
 
             w.WriteEndArray();

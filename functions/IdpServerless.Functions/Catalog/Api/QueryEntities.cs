@@ -72,7 +72,8 @@ public static class QueryEntities
                 : throw ProblemException.BadRequest("after", "is not a cursor this catalog issued.");
         }
 
-        var limit = CatalogRequests.ParseLimit(q["limit"], CatalogRequests.MaxLimit);
+        // Backstage answers every matching entity when no limit is given; the answer streams, so that costs no memory.
+        var limit = q["limit"].Count == 0 ? CatalogRequests.Unbounded : CatalogRequests.ParseLimit(q["limit"], CatalogRequests.MaxLimit);
         var page = index.Query(query, limit, offset: offset);
         var fields = EntityQueryParser.ParseList(q["fields"]);
         if (page.Next is not null)
@@ -81,12 +82,14 @@ public static class QueryEntities
             request.HttpContext.Response.Headers.Append("Link", $"<{request.Path}?limit={limit}&after={Uri.EscapeDataString(next)}>; rel=\"next\"");
         }
 
-        return EntityJson.Result(w =>
+        return EntityStream.Result(async s =>
         {
+            var w = s.Json;
             w.WriteStartArray();
             foreach (var item in page.Items)
             {
                 EntityJson.Write(w, item, fields);
+                await s.FlushIfFullAsync().ConfigureAwait(false);
             }
 
             w.WriteEndArray();
@@ -98,14 +101,16 @@ public static class QueryEntities
         var page = index.Query(state.ToQuery(), limit, state.Key, state.Backwards, offset);
         var next = page.Next is null ? null : (state with { Key = page.Next, Backwards = false }).Encode();
         var prev = page.Prev is null ? null : (state with { Key = page.Prev, Backwards = true }).Encode();
-        return EntityJson.Result(w =>
+        return EntityStream.Result(async s =>
         {
+            var w = s.Json;
             w.WriteStartObject();
             w.WritePropertyName("items");
             w.WriteStartArray();
             foreach (var item in page.Items)
             {
                 EntityJson.Write(w, item, fields);
+                await s.FlushIfFullAsync().ConfigureAwait(false);
             }
 
             w.WriteEndArray();

@@ -47,7 +47,8 @@ public sealed partial class CatalogIndex
 
         if (bits is not null)
         {
-            foreach (var slot in scores.Keys.ToList())
+            // Removing while enumerating is allowed for Dictionary (and a copy of 25,000 keys would be LOH garbage).
+            foreach (var slot in scores.Keys)
             {
                 if ((bits[slot >> 6] & (1UL << slot)) == 0)
                 {

@@ -24,9 +24,12 @@ public sealed partial class CatalogIndex : IDisposable
     private int _used;
     private long _version;
 
+    private readonly TimeSpan _readyWait;
+
     public CatalogIndex(CatalogOptions options)
     {
         _text = new FullTextIndex(options.SearchAnnotations);
+        _readyWait = options.ReadyWait;
     }
 
     /// <summary>Changes with every applied batch; caches key on it.</summary>
@@ -55,7 +58,10 @@ public sealed partial class CatalogIndex : IDisposable
 
     public void MarkReady() => _ready.TrySetResult();
 
-    /// <summary>Waits (up to 30 s) until the first load from storage is done; 503 otherwise.</summary>
+    /// <summary>
+    /// Waits (up to <see cref="CatalogOptions.ReadyWait"/>) until the first load from storage is done; otherwise a 503
+    /// with Retry-After (<see cref="CatalogLoadingException"/>): never an answer from a partly loaded catalog.
+    /// </summary>
     public async Task EnsureReadyAsync(TimeProvider time, CancellationToken ct)
     {
         if (IsReady)
@@ -63,13 +69,18 @@ public sealed partial class CatalogIndex : IDisposable
             return;
         }
 
+        if (_readyWait <= TimeSpan.Zero)
+        {
+            throw new CatalogLoadingException();
+        }
+
         try
         {
-            await _ready.Task.WaitAsync(TimeSpan.FromSeconds(30), time, ct).ConfigureAwait(false);
+            await _ready.Task.WaitAsync(_readyWait, time, ct).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            throw new ProblemException(503, ProblemTypes.Unavailable, "The catalog is still loading.", "The catalog is loading from storage; try again shortly.");
+            throw new CatalogLoadingException();
         }
     }
 
@@ -415,4 +426,12 @@ public sealed partial class CatalogIndex : IDisposable
 
         public SlotSet Slots => this;
     }
+}
+
+/// <summary>503 while the catalog's first load runs (<see cref="Api.CatalogLoadingRetryAfter"/> adds <c>Retry-After</c>).</summary>
+public sealed class CatalogLoadingException()
+    : ProblemException(503, ProblemTypes.Unavailable, "The catalog is still loading.", "The catalog is loading from storage; try again shortly.")
+{
+    /// <summary>Seconds a client should wait before asking again.</summary>
+    public const int RetryAfterSeconds = 1;
 }

@@ -141,56 +141,69 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
         }
 
         var vocabulary = Vocabulary();
-        var total = System.Buffers.ArrayPool<float>.Shared.Rent(capacity);
-        var best = System.Buffers.ArrayPool<float>.Shared.Rent(capacity);
+        // Every per-query buffer comes from the pool: a popular word ("service") touches tens of thousands of entities,
+        // and lists of that size would land on the large-object heap at each query. LOH garbage is freed only by full
+        // collections, and those of a heap that holds the index were the multi-second full-text p99 (issue #18).
+        var floats = System.Buffers.ArrayPool<float>.Shared;
+        var ints = System.Buffers.ArrayPool<int>.Shared;
+        var total = floats.Rent(capacity);
+        var best = floats.Rent(capacity);
+        var touched = ints.Rent(capacity);
+        var matched = ints.Rent(capacity);
+        var next = ints.Rent(capacity);
         Array.Clear(total, 0, capacity);
         Array.Clear(best, 0, capacity);
         try
         {
-            List<int>? matched = null;
+            var matchedCount = 0;
             for (var w = 0; w < words.Count; w++)
             {
-                var touched = new List<int>();
-                Match(words[w], allowedFields, w == words.Count - 1 && words[w].Length >= 5, vocabulary, best, touched);
-                if (matched is null)
+                var touchedCount = 0;
+                Match(words[w], allowedFields, w == words.Count - 1 && words[w].Length >= 5, vocabulary, best, touched, ref touchedCount);
+                if (w == 0)
                 {
-                    foreach (var slot in touched)
+                    for (var i = 0; i < touchedCount; i++)
                     {
+                        var slot = touched[i];
                         total[slot] = best[slot];
+                        matched[i] = slot;
                     }
 
-                    matched = touched;
+                    matchedCount = touchedCount;
                 }
                 else
                 {
-                    var next = new List<int>(Math.Min(matched.Count, touched.Count));
-                    foreach (var slot in matched)
+                    var nextCount = 0;
+                    for (var i = 0; i < matchedCount; i++)
                     {
+                        var slot = matched[i];
                         if (best[slot] > 0)
                         {
                             total[slot] += best[slot];
-                            next.Add(slot);
+                            next[nextCount++] = slot;
                         }
                     }
 
-                    matched = next;
+                    (matched, next) = (next, matched);
+                    matchedCount = nextCount;
                 }
 
-                foreach (var slot in touched)
+                for (var i = 0; i < touchedCount; i++)
                 {
-                    best[slot] = 0;
+                    best[touched[i]] = 0;
                 }
 
-                if (matched.Count == 0)
+                if (matchedCount == 0)
                 {
                     break;
                 }
             }
 
             var whole = term.Trim().ToLowerInvariant();
-            var result = RentScores(matched!.Count);
-            foreach (var slot in matched)
+            var result = RentScores(matchedCount);
+            for (var i = 0; i < matchedCount; i++)
             {
+                var slot = matched[i];
                 var score = total[slot];
                 if (nameOf is not null && (allowedFields & 1) != 0)
                 {
@@ -206,8 +219,11 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
         }
         finally
         {
-            System.Buffers.ArrayPool<float>.Shared.Return(total);
-            System.Buffers.ArrayPool<float>.Shared.Return(best);
+            floats.Return(total);
+            floats.Return(best);
+            ints.Return(touched);
+            ints.Return(matched);
+            ints.Return(next);
         }
     }
 
@@ -239,35 +255,35 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
         ScorePool.Add(scores);
     }
 
-    private void Match(string word, ushort allowed, bool prefixTypos, string[] vocabulary, float[] best, List<int> touched)
+    private static void Collect(Dictionary<int, ushort> posting, float factor, ushort allowed, float[] best, int[] touched, ref int touchedCount)
     {
-        void Collect(Dictionary<int, ushort> posting, float factor)
+        foreach (var (slot, mask) in posting)
         {
-            foreach (var (slot, mask) in posting)
+            var m = mask & allowed;
+            if (m == 0)
             {
-                var m = mask & allowed;
-                if (m == 0)
-                {
-                    continue;
-                }
+                continue;
+            }
 
-                var score = BestWeight(m) * factor;
-                var current = best[slot];
-                if (current == 0)
-                {
-                    touched.Add(slot);
-                }
+            var score = BestWeight(m) * factor;
+            var current = best[slot];
+            if (current == 0)
+            {
+                touched[touchedCount++] = slot;
+            }
 
-                if (current < score)
-                {
-                    best[slot] = score;
-                }
+            if (current < score)
+            {
+                best[slot] = score;
             }
         }
+    }
 
+    private void Match(string word, ushort allowed, bool prefixTypos, string[] vocabulary, float[] best, int[] touched, ref int touchedCount)
+    {
         if (_postings.TryGetValue(word, out var exact))
         {
-            Collect(exact, 1f);
+            Collect(exact, 1f, allowed, best, touched, ref touchedCount);
         }
 
         var expansions = 0;
@@ -285,13 +301,13 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
             }
 
             // Shorter completions rank above long ones: "pay" is closer to "payment" than to "payments-gateway".
-            Collect(_postings[candidate], 0.7f * word.Length / candidate.Length + 0.1f);
+            Collect(_postings[candidate], 0.7f * word.Length / candidate.Length + 0.1f, allowed, best, touched, ref touchedCount);
         }
 
         // Typo tolerance is for words that find (almost) nothing as spelt: when the exact word and its completions
         // already match plenty of entities, the ~600 one-edit variants (and their completions) would only add
         // lower-ranked noise at several times the cost of the whole query.
-        if (word.Length < 4 || touched.Count >= TypoThreshold)
+        if (word.Length < 4 || touchedCount >= TypoThreshold)
         {
             return;
         }
@@ -301,7 +317,7 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
         {
             if (lookup.TryGetValue(variant.Span, out var near))
             {
-                Collect(near, 0.5f);
+                Collect(near, 0.5f, allowed, best, touched, ref touchedCount);
             }
 
             if (prefixTypos && variant.Length >= 4)
@@ -314,7 +330,7 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
                     if (vocabulary[i].Length != text.Length)
                     {
                         taken++;
-                        Collect(_postings[vocabulary[i]], 0.35f);
+                        Collect(_postings[vocabulary[i]], 0.35f, allowed, best, touched, ref touchedCount);
                     }
                 }
             }
