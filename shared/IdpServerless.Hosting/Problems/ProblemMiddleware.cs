@@ -29,7 +29,8 @@ public sealed partial class ProblemMiddleware(RequestDelegate next, ILogger<Prob
             }
 
             var problem = Map(e, context);
-            if (problem.Status >= 500)
+            // A ProblemException is a deliberate answer (a 503 while the catalog loads, a feature not configured), not an unhandled error.
+            if (problem.Status >= 500 && e is not ProblemException)
             {
                 LogUnhandled(logger, e, context.Request.Method, context.Request.Path, context.TraceIdentifier);
             }

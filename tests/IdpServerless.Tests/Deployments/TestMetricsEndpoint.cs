@@ -76,11 +76,13 @@ public sealed class TestMetricsEndpoint : IAsyncDisposable
 
             // The same traffic as Istio's sidecars report it, for Argo Rollouts' documentation examples (destination_service per version).
             b.Append("# TYPE istio_requests_total counter\n");
-            foreach (var ((app, ns, v), s) in _series)
+            // Istio has no track label: a version's tracks (stable and baseline) add up to one series.
+            foreach (var version in _series.GroupBy(e => (e.Key.App, e.Key.Ns, e.Key.Version)))
             {
+                var (app, ns, v) = version.Key;
                 var labels = $"reporter=\"source\",destination_service=\"{app}-{v}.{ns}.svc.cluster.local\"";
-                b.Append(CultureInfo.InvariantCulture, $"istio_requests_total{{{labels},response_code=\"200\"}} {Math.Floor(s.Ok)}\n");
-                b.Append(CultureInfo.InvariantCulture, $"istio_requests_total{{{labels},response_code=\"503\"}} {Math.Floor(s.Errors)}\n");
+                b.Append(CultureInfo.InvariantCulture, $"istio_requests_total{{{labels},response_code=\"200\"}} {Math.Floor(version.Sum(e => e.Value.Ok))}\n");
+                b.Append(CultureInfo.InvariantCulture, $"istio_requests_total{{{labels},response_code=\"503\"}} {Math.Floor(version.Sum(e => e.Value.Errors))}\n");
             }
 
             b.Append("# TYPE http_request_duration_seconds histogram\n");
