@@ -39,7 +39,7 @@ public class WavePrometheusTests(AzuriteFixture azurite, PrometheusFixture prome
         var id = (await h.DeployAsync(name, "prod", "2.0.0")).DeploymentId;
         var rolledBack = await h.WaitForStatusAsync(id, DeploymentStatuses.RolledBack, seconds: 90);
 
-        Assert.StartsWith("wave rest: analysis failed 1 time(s), limit 0: success-rate = 0.", rolledBack.Message, StringComparison.Ordinal);
+        Assert.StartsWith("wave rest: analysis failed (wave rest): success-rate", rolledBack.Message, StringComparison.Ordinal);
         var failure = Assert.Single(rolledBack.Release!.Analysis);
         Assert.Equal((AnalysisOutcomes.Failed, "success-rate"), (failure.Result, failure.Metric));
         Assert.InRange(failure.Value!.Value, 0.6, 0.8);

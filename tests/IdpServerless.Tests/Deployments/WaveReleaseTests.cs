@@ -83,7 +83,7 @@ public class WaveReleaseTests(AzuriteFixture azurite)
         var commits = await h.CommitsOfAsync(repo, id);
         Assert.Equal(4, commits.Count);
         Assert.Equal([1, 2, 3, 4], commits.Select(c => GitOpsWriter.ReadStep(c.Message)));
-        Assert.Contains(done.Steps, s => s.Name == "wave rest analysis success-rate,latency-p99" && s.Status == "Succeeded");
+        Assert.Contains(done.Steps, s => s.Name == "analysis wave rest: success-rate, latency-p99" && s.Status == "Succeeded");
     }
 
     [Fact]
@@ -156,7 +156,8 @@ public class WaveReleaseTests(AzuriteFixture azurite)
         var id = (await h.DeployAsync(name, "prod", "2.0.0")).DeploymentId;
         var rolledBack = await h.WaitForStatusAsync(id, DeploymentStatuses.RolledBack);
 
-        Assert.StartsWith("wave rest: analysis failed 1 time(s), limit 0: success-rate = 0.5", rolledBack.Message, StringComparison.Ordinal);
+        Assert.StartsWith("wave rest: analysis failed (wave rest): success-rate", rolledBack.Message, StringComparison.Ordinal);
+        Assert.Contains(rolledBack.Release!.Analysis, a => a.Result == AnalysisOutcomes.Failed && a.Metric == "success-rate" && a.Value == 0.5);
         Assert.Equal(2, rolledBack.Release!.Analysis.Count(a => a.Result == AnalysisOutcomes.Successful));
         Assert.Equal("success-rate", Assert.Single(rolledBack.Release.Analysis, a => a.Result == AnalysisOutcomes.Failed).Metric);
         Assert.All(rolledBack.Clusters!, c => Assert.Equal((WaveStates.RolledBack, "1.0.0"), (c.State, c.Version)));

@@ -28,7 +28,8 @@ public sealed partial class AnalysisTemplateResolver(IGitProvider git)
     public async Task<DeliveryEnvironment> ResolveAsync(DeliveryEnvironment env, CancellationToken cancellationToken)
     {
         var s = env.Strategy;
-        if (!s.Steps.Any(x => x.Analysis?.TemplateRefs is not null) && s.PrePromotionAnalysis?.TemplateRefs is null && s.BackgroundAnalysis?.TemplateRefs is null && s.PostPromotionAnalysis?.TemplateRefs is null)
+        if (!s.Steps.Any(x => x.Analysis?.TemplateRefs is not null) && s.PrePromotionAnalysis?.TemplateRefs is null && s.BackgroundAnalysis?.TemplateRefs is null && s.PostPromotionAnalysis?.TemplateRefs is null &&
+            env.Waves?.Any(w => w.Analysis?.TemplateRefs is not null) != true)
         {
             return env;
         }
@@ -39,12 +40,13 @@ public sealed partial class AnalysisTemplateResolver(IGitProvider git)
         var pre = s.PrePromotionAnalysis?.TemplateRefs is null ? s.PrePromotionAnalysis : Resolve(s.PrePromotionAnalysis, templates, errors);
         var background = s.BackgroundAnalysis?.TemplateRefs is null ? s.BackgroundAnalysis : Resolve(s.BackgroundAnalysis, templates, errors);
         var post = s.PostPromotionAnalysis?.TemplateRefs is null ? s.PostPromotionAnalysis : Resolve(s.PostPromotionAnalysis, templates, errors);
+        var waves = env.Waves?.Select(w => w.Analysis?.TemplateRefs is null ? w : w with { Analysis = Resolve(w.Analysis, templates, errors) }).ToList();
         if (errors.Count > 0)
         {
             throw ProblemException.Validation(errors, $"The analysis templates of {env.Name} cannot be used (read from {env.DesiredState.Repository} {env.DesiredState.Branch}:{Folder}/).");
         }
 
-        return env with { Strategy = s with { Steps = steps, PrePromotionAnalysis = pre, PostPromotionAnalysis = post, BackgroundAnalysis = background } };
+        return env with { Strategy = s with { Steps = steps, PrePromotionAnalysis = pre, PostPromotionAnalysis = post, BackgroundAnalysis = background }, Waves = waves };
     }
 
     /// <summary>Templates by (kind, name) from the repository's <see cref="Folder"/> folder.</summary>

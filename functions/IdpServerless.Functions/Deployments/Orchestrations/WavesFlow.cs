@@ -129,65 +129,21 @@ public static class WavesFlow
     }
 
     /// <summary>
-    /// <see cref="AnalysisStep.Count"/> measurements of the new version on the wave's clusters: more failed ones than the
-    /// failure limit stop the release; more inconclusive ones than the limit pause for a human (promote goes on, abort stops).
+    /// The wave's analysis of the new version on its clusters, with the same semantics as a canary step's (Argo Rollouts'
+    /// limits and conditions, inconclusive pauses for a human, the environment's <c>failureAction</c>): a failure or an
+    /// abort stops the release (every wave done so far is rolled back), promote goes on.
     /// </summary>
     private static async Task<FlowResult?> AnalyseAsync(ReleaseRun run, DeliveryWave wave, AnalysisStep analysis, string window)
     {
         var p = run.Plan;
-        run.StartStep($"wave {wave.Name} analysis {string.Join(",", analysis.Templates)}", $"{analysis.Count} measurements every {Durations.Format(analysis.Interval)} on {string.Join(", ", wave.Clusters)}, failure limit {analysis.FailureLimit}");
-        await run.SaveAsync();
         var release = run.Record.Release ?? new ReleaseState(p.Environment.Strategy.Type, run.Record.PreviousVersion, p.Version, new TrafficWeights(0, 100), 0, 0, null, null, []);
-        var (failed, inconclusive) = (0, 0);
-        for (var m = 0; m < analysis.Count; m++)
+        var (_, outcome, failure) = await Analysis.AnalysisGate.RunAsync(run, release, analysis, window, $"wave {wave.Name}");
+        if (failure is not null)
         {
-            if (m > 0 || analysis.Interval > TimeSpan.Zero)
-            {
-                var waited = await run.WaitWithControlsAsync(run.Now + analysis.Interval, $"wave {wave.Name} analysis paused");
-                if (waited == ControlOutcome.Abort)
-                {
-                    run.FinishStep("Failed", Aborted(run));
-                    return new FlowResult(DeploymentStatuses.Aborted, Aborted(run));
-                }
-
-                if (waited != ControlOutcome.Continue)
-                {
-                    run.FinishStep("Succeeded", $"promoted by {run.LastControl?.By}");
-                    return null;
-                }
-            }
-
-            var results = await run.MeasureAsync(analysis, p.Version, window);
-            release = release with { Analysis = [.. release.Analysis, .. results] };
-            if (results.Any(r => r.Result == AnalysisOutcomes.Failed))
-            {
-                failed++;
-            }
-            else if (results.Any(r => r.Result == AnalysisOutcomes.Inconclusive))
-            {
-                inconclusive++;
-            }
-
-            await run.SaveAsync(release: release);
-            if (failed > analysis.FailureLimit)
-            {
-                var why = string.Join("; ", results.Where(r => r.Result == AnalysisOutcomes.Failed).Select(r => $"{r.Metric} = {Format(r.Value)} (threshold {Format(r.Threshold)})"));
-                var message = $"analysis failed {failed} time(s), limit {analysis.FailureLimit}: {why}";
-                run.FinishStep("Failed", message);
-                return new FlowResult(DeploymentStatuses.RolledBack, message);
-            }
-
-            if (inconclusive > analysis.InconclusiveLimit)
-            {
-                var why = string.Join("; ", results.Where(r => r.Result == AnalysisOutcomes.Inconclusive).Select(r => $"{r.Metric}: {r.Message}"));
-                run.FinishStep("Inconclusive", why);
-                var outcome = await run.WaitWithControlsAsync(null, $"wave {wave.Name} analysis inconclusive ({why}): promote to go on or abort");
-                return outcome == ControlOutcome.Abort ? new FlowResult(DeploymentStatuses.Aborted, Aborted(run)) : null;
-            }
+            return new FlowResult(DeploymentStatuses.RolledBack, failure);
         }
 
-        run.FinishStep("Succeeded", $"{analysis.Count - failed - inconclusive}/{analysis.Count} measurements successful");
-        return null;
+        return outcome == ControlOutcome.Abort ? new FlowResult(DeploymentStatuses.Aborted, Aborted(run)) : null;
     }
 
     /// <summary>Puts the clusters of the waves already done back to <paramref name="previous"/> in one commit, and ends with <paramref name="result"/>.</summary>
@@ -251,5 +207,4 @@ public static class WavesFlow
     private static string Aborted(ReleaseRun run) =>
         $"aborted by {run.LastControl?.By ?? "system"}" + (run.LastControl?.Comment is { } c ? $": {c}" : string.Empty);
 
-    private static string Format(double? v) => v is { } x ? x.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture) : "no data";
 }
