@@ -4,7 +4,22 @@ namespace IdpServerless.Functions.Monitoring;
 /// One analysis query: <see cref="PromQl"/> is what a Prometheus evaluates; <see cref="Metric"/> with app, namespace and
 /// version lets the local provider answer built-in metrics from the simulated clusters.
 /// </summary>
-public sealed record MetricQuery(string Metric, string PromQl, string App, string Namespace, string Version, IReadOnlyList<string> Clusters);
+public sealed record MetricQuery(string Metric, string PromQl, string App, string Namespace, string Version, IReadOnlyList<string> Clusters)
+{
+    /// <summary>
+    /// Fills an analysis query's placeholders: <c>{{app}}</c>, <c>{{namespace}}</c>, <c>{{version}}</c>, <c>{{window}}</c>
+    /// and, for a judgement's tracks, <c>{{track}}</c> (left as written when <paramref name="track"/> is null).
+    /// </summary>
+    public static string Expand(string query, string app, string @namespace, string version, string window, string? track = null)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var expanded = query.Replace("{{app}}", app, StringComparison.Ordinal)
+            .Replace("{{namespace}}", @namespace, StringComparison.Ordinal)
+            .Replace("{{version}}", version, StringComparison.Ordinal)
+            .Replace("{{window}}", window, StringComparison.Ordinal);
+        return track is null ? expanded : expanded.Replace("{{track}}", track, StringComparison.Ordinal);
+    }
+}
 
 /// <summary>A query's value now; null Value means no data (no traffic, NaN, empty vector) with the reason.</summary>
 public sealed record MetricValue(double? Value, string? Reason);

@@ -61,9 +61,5 @@ public sealed class JudgeActivity(IMetricsProvider metrics, IRankSumTest test, T
     }
 
     public static string Expand(string query, JudgeInput input, string track, string version) =>
-        query.Replace("{{app}}", input.App, StringComparison.Ordinal)
-            .Replace("{{namespace}}", input.Namespace, StringComparison.Ordinal)
-            .Replace("{{track}}", track, StringComparison.Ordinal)
-            .Replace("{{version}}", version, StringComparison.Ordinal)
-            .Replace("{{window}}", input.Window, StringComparison.Ordinal);
+        MetricQuery.Expand(query, input.App, input.Namespace, version, input.Window, track);
 }

@@ -77,10 +77,7 @@ public sealed class MeasureAnalysisActivity(IMetricsProvider metrics, TimeProvid
         var results = new List<AnalysisResult>();
         foreach (var m in input.Metrics)
         {
-            var promQl = m.Query.Replace("{{app}}", input.App, StringComparison.Ordinal)
-                .Replace("{{namespace}}", input.Namespace, StringComparison.Ordinal)
-                .Replace("{{version}}", input.Version, StringComparison.Ordinal)
-                .Replace("{{window}}", input.Window, StringComparison.Ordinal);
+            var promQl = MetricQuery.Expand(m.Query, input.App, input.Namespace, input.Version, input.Window);
             MetricValue value;
             try
             {
