@@ -249,6 +249,23 @@ public static partial class EnvironmentParser
         }
     }
 
+    /// <summary>An optional whole number from <paramref name="min"/> to <paramref name="max"/> at <c>{path}.{key}</c>; a bad one is an error there and the fallback.</summary>
+    internal static int Int(Dictionary<object, object?>? map, string key, int fallback, int min, int max, string path, IDictionary<string, string[]> errors)
+    {
+        if (Str(map, key) is not { } text)
+        {
+            return fallback;
+        }
+
+        if (int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var v) && v >= min && v <= max)
+        {
+            return v;
+        }
+
+        Add(errors, $"{path}.{key}", $"must be an integer from {min} to {max}");
+        return fallback;
+    }
+
     internal static string? Str(Dictionary<object, object?>? map, string key) =>
         map is not null && map.TryGetValue(key, out var v) && v is string s && s.Length > 0 ? s : null;
 

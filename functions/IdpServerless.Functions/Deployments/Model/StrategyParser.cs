@@ -269,20 +269,4 @@ public static class StrategyParser
 
         return metrics;
     }
-
-    private static int Int(Dictionary<object, object?>? map, string key, int fallback, int min, int max, string path, IDictionary<string, string[]> errors)
-    {
-        if (Str(map, key) is not { } text)
-        {
-            return fallback;
-        }
-
-        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max)
-        {
-            return v;
-        }
-
-        Add(errors, $"{path}.{key}", $"must be an integer from {min} to {max}");
-        return fallback;
-    }
 }

@@ -288,22 +288,6 @@ public static class PipelineParser
         return fallback;
     }
 
-    private static int Int(Dictionary<object, object?>? map, string key, int fallback, int min, int max, string path, IDictionary<string, string[]> errors)
-    {
-        if (Str(map, key) is not { } text)
-        {
-            return fallback;
-        }
-
-        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max)
-        {
-            return v;
-        }
-
-        Add(errors, $"{path}.{key}", $"must be an integer from {min} to {max}");
-        return fallback;
-    }
-
     private static void Unknown(Dictionary<object, object?> map, string[] known, string path, IDictionary<string, string[]> errors)
     {
         foreach (var key in map.Keys.Select(k => k.ToString() ?? string.Empty).Where(k => !known.Contains(k, StringComparer.Ordinal)))
