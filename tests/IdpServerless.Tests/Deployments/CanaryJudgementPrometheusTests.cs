@@ -7,7 +7,7 @@ using IdpServerless.Tests.Infrastructure;
 namespace IdpServerless.Tests.Deployments;
 
 /// <summary>The canary-versus-baseline judgement against a real Prometheus scraping per-track metrics the test controls.</summary>
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteReleasesCollection.Name)]
 public class CanaryJudgementPrometheusTests(AzuriteFixture azurite, PrometheusFixture prometheus) : IClassFixture<PrometheusFixture>
 {
     // The absolute success-rate analysis runs first: both canaries pass it (99.5% >= 99%), only the judgement tells them apart.

@@ -7,7 +7,7 @@ using IdpServerless.Tests.Infrastructure;
 namespace IdpServerless.Tests.Deployments;
 
 /// <summary>Canary analysis against a real Prometheus scraping metrics the test controls.</summary>
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteReleasesCollection.Name)]
 public class CanaryPrometheusTests(AzuriteFixture azurite, PrometheusFixture prometheus) : IClassFixture<PrometheusFixture>
 {
     [Fact]

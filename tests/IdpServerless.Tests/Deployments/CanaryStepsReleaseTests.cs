@@ -7,7 +7,7 @@ using IdpServerless.Tests.Infrastructure;
 namespace IdpServerless.Tests.Deployments;
 
 /// <summary>setCanaryScale, setHeaderRoute and the abort scale-down delay, end to end on the simulated clusters.</summary>
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteReleasesCollection.Name)]
 public class CanaryStepsReleaseTests(AzuriteFixture azurite)
 {
     private static string Unique(string name) => $"{name}-{Guid.NewGuid().ToString("N")[..6]}";

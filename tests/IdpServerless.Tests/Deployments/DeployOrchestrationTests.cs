@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace IdpServerless.Tests.Deployments;
 
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteReleasesCollection.Name)]
 public class DeployOrchestrationTests(AzuriteFixture azurite)
 {
     private static string Unique(string name) => $"{name}-{Guid.NewGuid().ToString("N")[..6]}";

@@ -16,7 +16,7 @@ namespace IdpServerless.Tests.Deployments;
 /// with real local git; after a SIGKILL of the app and a restart, or after Azurite is stopped cleanly for 5 s and started
 /// again, every deployment succeeds and each deployment id is in exactly one commit.
 /// </summary>
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteRecoveryCollection.Name)]
 public class DeploymentCrashTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int Components = 50;

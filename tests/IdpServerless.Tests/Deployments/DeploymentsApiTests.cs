@@ -8,7 +8,7 @@ using IdpServerless.Tests.Infrastructure;
 namespace IdpServerless.Tests.Deployments;
 
 /// <summary>The HTTP functions, signed in through the local dev issuer, with the shapes the browser app reads.</summary>
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteReleasesCollection.Name)]
 public class DeploymentsApiTests(AzuriteFixture azurite)
 {
     private static async Task<JsonElement> JsonAsync(HttpResponseMessage r) => JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement;

@@ -8,7 +8,7 @@ namespace IdpServerless.Tests.Deployments;
 /// environment taken with one insert, a stale holder replaced, and a finished release freeing the lock in the same
 /// transaction that records what runs there.
 /// </summary>
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteReleasesCollection.Name)]
 public class EnvironmentLockTests(AzuriteFixture azurite)
 {
     private readonly DeploymentStore _store = new(azurite.CreateClient(), Microsoft.Extensions.Logging.Abstractions.NullLogger<DeploymentStore>.Instance);

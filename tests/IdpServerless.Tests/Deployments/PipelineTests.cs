@@ -16,7 +16,7 @@ namespace IdpServerless.Tests.Deployments;
 /// Promotion pipelines on Azurite with the real durable engine: auto-promotion after verification, freeze windows,
 /// failed verification, N distinct approvals, and pins after a manual rollback.
 /// </summary>
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteRecoveryCollection.Name)]
 public class PipelineTests(AzuriteFixture azurite)
 {
     private static string Unique(string name) => $"{name}-{Guid.NewGuid().ToString("N")[..6]}";
@@ -34,13 +34,19 @@ public class PipelineTests(AzuriteFixture azurite)
         }
         catch (TimeoutException e) when (last is not null)
         {
-            throw new TimeoutException($"{e.Message} Last seen {last.Status}: {last.Message}", e);
+            // Where the engine has the promotion and its deployments: a record left at its first state says whether the
+            // orchestration never ran, failed, or waits.
+            var instance = await h.Services.GetRequiredService<OrchestrationInstances>().Client.GetInstanceAsync(id, true, CancellationToken.None);
+            var engine = instance is null ? "no instance" : $"{instance.RuntimeStatus} (updated {instance.LastUpdatedAt:HH:mm:ss.fff}) {instance.SerializedCustomStatus} {instance.SerializedOutput}";
+            var (runs, _) = await h.Services.GetRequiredService<DeploymentStore>().ListAsync($"component:default/{name}", last.To, null, 20, null, CancellationToken.None);
+            var deployments = string.Join("; ", runs.Select(r => $"{r.Id} {r.Status}: {r.Message}"));
+            throw new TimeoutException($"{e.Message} Last seen {last.Status}: {last.Message}. Engine: {engine}. Deployments to {last.To}: {(deployments.Length == 0 ? "none" : deployments)}", e);
         }
     }
 
-    private static Task<PromotionRecord> PromotedAsync(DeploymentHarness h, string name, string sourceDeploymentId, string stage) =>
+    private static Task<PromotionRecord> PromotedAsync(DeploymentHarness h, string name, string sourceDeploymentId, string stage, int seconds = 60) =>
         PromotionAsync(h, name, PromotionStore.IdFor(sourceDeploymentId, stage), p => p.Status == PromotionStatuses.Promoted ||
-            (PromotionStatuses.IsFinished(p.Status) ? throw new InvalidOperationException($"promotion ended {p.Status}: {p.Message}") : false), $"to promote to {stage}");
+            (PromotionStatuses.IsFinished(p.Status) ? throw new InvalidOperationException($"promotion ended {p.Status}: {p.Message}") : false), $"to promote to {stage}", seconds);
 
     private static async Task<DeploymentRecord> DeployedAsync(DeploymentHarness h, string name, string environment, string version)
     {
@@ -250,7 +256,15 @@ public class PipelineTests(AzuriteFixture azurite)
               promotion: {auto: true}
             """;
         var dataDir = Path.Combine(Path.GetTempPath(), "idp-pipe-" + Guid.NewGuid().ToString("N")[..8]);
-        var settings = new Dictionary<string, string?> { ["Durable:TaskHub"] = "p" + Guid.NewGuid().ToString("N")[..10], ["IDP_DATA_DIR"] = dataDir };
+        // A message the stopping host had received stays hidden for the visibility timeout before the next host sees it:
+        // the minimum (10 s) keeps the hand-over short. Passing runs took 35-60 s with the 30 s default, at the old deadline.
+        var settings = new Dictionary<string, string?>
+        {
+            ["Durable:TaskHub"] = "p" + Guid.NewGuid().ToString("N")[..10],
+            ["IDP_DATA_DIR"] = dataDir,
+            ["Durable:ControlQueueVisibilityTimeout"] = "00:00:10",
+            ["Durable:WorkItemQueueVisibilityTimeout"] = "00:00:10",
+        };
         try
         {
             string devId;
@@ -265,7 +279,7 @@ public class PipelineTests(AzuriteFixture azurite)
             var catalog = new TestComponents();
             catalog.Add(name, Environments);
             await using var second = await DeploymentHarness.StartAsync(azurite, settings, catalog);
-            var promotion = await PromotedAsync(second, name, devId, "staging");
+            var promotion = await PromotedAsync(second, name, devId, "staging", seconds: 120);
             var staging = await second.WaitForStatusAsync(promotion.DeploymentId!, DeploymentStatuses.Succeeded);
             var (stagingRuns, _) = await second.Services.GetRequiredService<DeploymentStore>().ListAsync($"component:default/{name}", "staging", null, 50, null, CancellationToken.None);
 

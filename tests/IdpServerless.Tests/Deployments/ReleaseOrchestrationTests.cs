@@ -6,7 +6,7 @@ using IdpServerless.Tests.Infrastructure;
 
 namespace IdpServerless.Tests.Deployments;
 
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteReleasesCollection.Name)]
 public class ReleaseOrchestrationTests(AzuriteFixture azurite)
 {
     private static string Unique(string name) => $"{name}-{Guid.NewGuid().ToString("N")[..6]}";

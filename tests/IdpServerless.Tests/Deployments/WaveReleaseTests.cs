@@ -8,7 +8,7 @@ using IdpServerless.Tests.Infrastructure;
 namespace IdpServerless.Tests.Deployments;
 
 /// <summary>Releases that go wave by wave over the two simulated clusters (local-east, then local-west).</summary>
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteReleasesCollection.Name)]
 public class WaveReleaseTests(AzuriteFixture azurite)
 {
     private const string East = "local-east";

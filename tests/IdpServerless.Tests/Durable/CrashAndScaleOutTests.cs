@@ -7,7 +7,7 @@ using IdpServerless.Tests.Infrastructure;
 namespace IdpServerless.Tests.Durable;
 
 /// <summary>Crash safety and scale-out of the engine (Durable Task on DurableTask.AzureStorage) with real app processes on one Azurite, driving SelfTest.</summary>
-[Collection("azurite")]
+[Collection(AzuriteRecoveryCollection.Name)]
 public class CrashAndScaleOutTests(AzuriteFixture azurite)
 {
     private const long SumOfSquaresTo6 = 1 + 4 + 9 + 16 + 25 + 36;

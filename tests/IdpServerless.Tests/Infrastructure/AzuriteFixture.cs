@@ -255,9 +255,30 @@ public sealed class AzuriteFixture : IAsyncLifetime
     }
 }
 
-/// <summary>One Azurite per collection: mark test classes with <c>[Collection(AzuriteCollection.Name)]</c>.</summary>
+/// <summary>
+/// One Azurite per collection: mark test classes with <c>[Collection(AzuriteCollection.Name)]</c>. Tests of one
+/// collection run one after another; the collections below run beside this one, each on its own Azurite, so the
+/// suite's long waits (timers, leases, visibility timeouts) overlap instead of adding up.
+/// </summary>
 [CollectionDefinition(Name)]
 public sealed class AzuriteCollection : ICollectionFixture<AzuriteFixture>
 {
     public const string Name = "azurite";
+}
+
+/// <summary>Release orchestrations (canaries, blue/green, waves, analysis, judgement) on their own Azurite.</summary>
+[CollectionDefinition(Name)]
+public sealed class AzuriteReleasesCollection : ICollectionFixture<AzuriteFixture>
+{
+    public const string Name = "azurite-releases";
+}
+
+/// <summary>
+/// Crash, restart and scale-out tests (killed processes, stopped storage, hosts handing over a task hub) on their own
+/// Azurite. They are the heaviest; kept in one collection, they never run at the same time as each other.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class AzuriteRecoveryCollection : ICollectionFixture<AzuriteFixture>
+{
+    public const string Name = "azurite-recovery";
 }

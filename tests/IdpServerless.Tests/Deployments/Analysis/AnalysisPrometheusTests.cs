@@ -7,7 +7,7 @@ using IdpServerless.Tests.Infrastructure;
 namespace IdpServerless.Tests.Deployments.Analysis;
 
 /// <summary>Argo Rollouts' analysis semantics in canaries, measured by a real Prometheus scraping traffic the test controls.</summary>
-[Collection(AzuriteCollection.Name)]
+[Collection(AzuriteReleasesCollection.Name)]
 public class AnalysisPrometheusTests(AzuriteFixture azurite, PrometheusFixture prometheus) : IClassFixture<PrometheusFixture>
 {
     private const string SuccessQuery = "'sum(rate(http_requests_total{app=\"{{app}}\",version=\"{{version}}\",code!~\"5..\"}[5s])) / sum(rate(http_requests_total{app=\"{{app}}\",version=\"{{version}}\"}[5s]))'";
