@@ -56,6 +56,15 @@ public sealed class CatalogOptions
     /// </summary>
     public TimeSpan ReadyWait { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Catalog reads (queries, full-text search, facets) that run at once on an instance; the rest wait in arrival order.
+    /// 0: one per processor, since the work is CPU-bound and more at once only reorders it.
+    /// </summary>
+    public int ReadConcurrency { get; set; }
+
+    /// <summary>Reads that may wait for their turn; past this an instance answers 503 with Retry-After.</summary>
+    public int ReadQueueLimit { get; set; } = 10_000;
+
     /// <summary>A pause before the first load (to stagger a burst of instances; tests use it to see the loading state).</summary>
     public TimeSpan InitialLoadDelay { get; set; } = TimeSpan.Zero;
 

@@ -17,6 +17,7 @@ public static class CatalogRegistration
             .Validate(o => o.StaleAfter > TimeSpan.Zero && o.ChangeFeedInterval > TimeSpan.Zero && o.MaxDocumentBytes > 0, "Catalog options must be positive.")
             .ValidateOnStart();
         services.AddSingleton(sp => new CatalogIndex(sp.GetRequiredService<IOptions<CatalogOptions>>().Value));
+        services.AddSingleton(sp => new CatalogReadGate(sp.GetRequiredService<IOptions<CatalogOptions>>().Value));
         services.AddSingleton<LocationRegistry>();
         services.AddSingleton<CatalogStore>();
         services.AddSingleton<CatalogChangeLog>();

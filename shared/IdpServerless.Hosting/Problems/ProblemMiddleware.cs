@@ -35,7 +35,8 @@ public sealed partial class ProblemMiddleware(RequestDelegate next, ILogger<Prob
                 LogUnhandled(logger, e, context.Request.Method, context.Request.Path, context.TraceIdentifier);
             }
 
-            await WriteAsync(context, problem).ConfigureAwait(false);
+            // A 503 that said when to come back (a full queue) keeps its Retry-After.
+            await WriteAsync(context, problem, problem.Status == StatusCodes.Status503ServiceUnavailable ? ["Retry-After"] : []).ConfigureAwait(false);
         }
     }
 

@@ -8,7 +8,7 @@ namespace IdpServerless.Functions.Catalog.Api;
 /// </summary>
 public static class EntityFacets
 {
-    public static async Task<IResult> GetAsync(HttpRequest request, CatalogService service, CatalogIndex index, CancellationToken ct)
+    public static async Task<IResult> GetAsync(HttpRequest request, CatalogService service, CatalogIndex index, CatalogReadGate gate, CancellationToken ct)
     {
         await service.EnsureReadyAsync(ct).ConfigureAwait(false);
         var q = request.Query;
@@ -23,14 +23,17 @@ public static class EntityFacets
             [],
             q["fullTextFilterTerm"].ToString() is { Length: > 0 } term ? term : null,
             EntityQueryParser.ParseList(q["fullTextFilterFields"], lower: true));
-        return Write(index.Facets(facets, query));
+        using (await gate.EnterAsync(request.HttpContext, ct).ConfigureAwait(false))
+        {
+            return Write(index.Facets(facets, query));
+        }
     }
 
     /// <summary>
     /// <c>POST /entity-facets</c> with <c>{facets: [...], query?}</c>: the same answer as GET, counted over the entities the
     /// predicate <c>query</c> selects (all entities without one).
     /// </summary>
-    public static async Task<IResult> PostAsync(HttpRequest request, CatalogService service, CatalogIndex index, CancellationToken ct)
+    public static async Task<IResult> PostAsync(HttpRequest request, CatalogService service, CatalogIndex index, CatalogReadGate gate, CancellationToken ct)
     {
         await service.EnsureReadyAsync(ct).ConfigureAwait(false);
         var body = await CatalogRequests.ReadObjectAsync(request, ct).ConfigureAwait(false);
@@ -47,7 +50,10 @@ public static class EntityFacets
         }
 
         var predicate = body["query"] is { } q ? QueryPredicate.Parse(q) : null;
-        return Write(index.Facets(facets, new EntityQuery([], [], Predicate: predicate)));
+        using (await gate.EnterAsync(request.HttpContext, ct).ConfigureAwait(false))
+        {
+            return Write(index.Facets(facets, new EntityQuery([], [], Predicate: predicate)));
+        }
     }
 
     private static IResult Write(Dictionary<string, List<FacetValue>> result) =>

@@ -13,7 +13,7 @@ namespace IdpServerless.Functions.Catalog.Api;
 /// </summary>
 public static class QueryEntities
 {
-    public static async Task<IResult> GetAsync(HttpRequest request, CatalogService service, CatalogIndex index, CancellationToken ct)
+    public static async Task<IResult> GetAsync(HttpRequest request, CatalogService service, CatalogIndex index, CatalogReadGate gate, CancellationToken ct)
     {
         await service.EnsureReadyAsync(ct).ConfigureAwait(false);
         var q = request.Query;
@@ -26,10 +26,10 @@ public static class QueryEntities
                 EntityQueryParser.ParseList(q["fullTextFilterFields"], lower: true),
                 null);
         var offset = state.Key is null ? CatalogRequests.ParseOffset(q["offset"]) : 0;
-        return Run(index, state, CatalogRequests.ParseLimit(q["limit"]), offset, EntityQueryParser.ParseList(q["fields"]));
+        return await RunAsync(request.HttpContext, index, gate, state, CatalogRequests.ParseLimit(q["limit"]), offset, EntityQueryParser.ParseList(q["fields"]), ct).ConfigureAwait(false);
     }
 
-    public static async Task<IResult> PostAsync(HttpRequest request, CatalogService service, CatalogIndex index, CancellationToken ct)
+    public static async Task<IResult> PostAsync(HttpRequest request, CatalogService service, CatalogIndex index, CatalogReadGate gate, CancellationToken ct)
     {
         await service.EnsureReadyAsync(ct).ConfigureAwait(false);
         var body = await CatalogRequests.ReadObjectAsync(request, ct).ConfigureAwait(false);
@@ -37,7 +37,7 @@ public static class QueryEntities
         var limit = body["limit"] is JsonValue l && l.TryGetValue<int>(out var n) ? CatalogRequests.ParseLimit(n.ToString(System.Globalization.CultureInfo.InvariantCulture)) : CatalogRequests.DefaultLimit;
         if (EntityValidator.AsString(body["cursor"]) is { Length: > 0 } cursor)
         {
-            return Run(index, QueryState.Decode(cursor), limit, 0, fields);
+            return await RunAsync(request.HttpContext, index, gate, QueryState.Decode(cursor), limit, 0, fields, ct).ConfigureAwait(false);
         }
 
         var fullText = body["fullTextFilter"] as JsonObject;
@@ -54,11 +54,11 @@ public static class QueryEntities
             (CatalogRequests.StringList(fullText?["fields"] ?? body["fullTextFilterFields"], "fullTextFilter.fields") ?? []).Select(f => f.ToLowerInvariant()).ToList(),
             predicate?.ToJsonString());
         var offset = body["offset"] is JsonValue o && o.TryGetValue<int>(out var off) && off >= 0 ? off : 0;
-        return Run(index, state, limit, offset, fields);
+        return await RunAsync(request.HttpContext, index, gate, state, limit, offset, fields, ct).ConfigureAwait(false);
     }
 
     /// <summary><c>GET /entities</c>: a plain array; <c>after</c> continues where the previous page ended.</summary>
-    public static async Task<IResult> ListAsync(HttpRequest request, CatalogService service, CatalogIndex index, CancellationToken ct)
+    public static async Task<IResult> ListAsync(HttpRequest request, CatalogService service, CatalogIndex index, CatalogReadGate gate, CancellationToken ct)
     {
         await service.EnsureReadyAsync(ct).ConfigureAwait(false);
         var q = request.Query;
@@ -74,7 +74,12 @@ public static class QueryEntities
 
         // Backstage answers every matching entity when no limit is given; the answer streams, so that costs no memory.
         var limit = q["limit"].Count == 0 ? CatalogRequests.Unbounded : CatalogRequests.ParseLimit(q["limit"], CatalogRequests.MaxLimit);
-        var page = index.Query(query, limit, offset: offset);
+        QueryPage page;
+        using (await gate.EnterAsync(request.HttpContext, ct).ConfigureAwait(false))
+        {
+            page = index.Query(query, limit, offset: offset);
+        }
+
         var fields = EntityQueryParser.ParseList(q["fields"]);
         if (page.Next is not null)
         {
@@ -96,9 +101,16 @@ public static class QueryEntities
         });
     }
 
-    private static IResult Run(CatalogIndex index, QueryState state, int limit, int offset, List<string> fields)
+    private static async Task<IResult> RunAsync(HttpContext context, CatalogIndex index, CatalogReadGate gate, QueryState state, int limit, int offset, List<string> fields, CancellationToken ct)
     {
-        var page = index.Query(state.ToQuery(), limit, state.Key, state.Backwards, offset);
+        var query = state.ToQuery();
+        QueryPage page;
+        // The index work waits its turn; the answer is written after the turn ends (a slow reader holds no permit).
+        using (await gate.EnterAsync(context, ct).ConfigureAwait(false))
+        {
+            page = index.Query(query, limit, state.Key, state.Backwards, offset);
+        }
+
         var next = page.Next is null ? null : (state with { Key = page.Next, Backwards = false }).Encode();
         var prev = page.Prev is null ? null : (state with { Key = page.Prev, Backwards = true }).Encode();
         return EntityStream.Result(async s =>
