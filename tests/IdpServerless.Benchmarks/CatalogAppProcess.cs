@@ -114,9 +114,10 @@ public sealed class CatalogAppProcess : IAsyncDisposable
         }
 
         if (line.Contains("Catalog loaded", StringComparison.Ordinal) || line.Contains("snapshot", StringComparison.OrdinalIgnoreCase)
-            || line.Contains("registered (", StringComparison.Ordinal) || line.Contains("fail", StringComparison.Ordinal))
+            || line.Contains("registered (", StringComparison.Ordinal) || line.Contains("fail", StringComparison.Ordinal)
+            || line.Contains(" refreshed: ", StringComparison.Ordinal))
         {
-            Console.WriteLine("  app: " + line.Trim());
+            Console.WriteLine($"  app {DateTime.UtcNow:HH:mm:ss}: " + line.Trim());
         }
     }
 

@@ -116,8 +116,10 @@ public static class CatalogBenchmark
                 var load = LoadAverage();
                 app.ResetPeak();
                 await Wrk.RunAsync(app.BaseAddress, urlFile, threads, connections, 3, token);
+                var from = DateTime.UtcNow;
                 var r = await Wrk.RunAsync(app.BaseAddress, urlFile, threads, connections, seconds, token);
-                Console.WriteLine($"| {name} | {r.RequestsPerSecond:N0} | {r.P50:F2} | {r.P95:F2} | {r.P99:F2} | {r.P99 / r.P50:F1} | {r.Non2xx} | {r.SocketErrors} | {app.PeakMiB():F0} | {app.RssMiB():F0} | {load} |");
+                // The wall-clock window, to line a tail up with the app's timed lines above it (a refresh, a snapshot).
+                Console.WriteLine($"| {name} ({from:HH:mm:ss}-{DateTime.UtcNow:HH:mm:ss}) | {r.RequestsPerSecond:N0} | {r.P50:F2} | {r.P95:F2} | {r.P99:F2} | {r.P99 / r.P50:F1} | {r.Non2xx} | {r.SocketErrors} | {app.PeakMiB():F0} | {app.RssMiB():F0} | {load} |");
             }
 
             if (rate > 0)

@@ -14,6 +14,14 @@ public sealed class DocsOptions
     /// <summary>NCRONTAB schedule of the timer that queues builds for new, changed or old sites.</summary>
     public string RefreshSchedule { get; set; } = "0 */1 * * * *";
 
+    /// <summary>
+    /// Most builds one refresh queues; the rest wait for the next (missing sites first, then changed, then old ones). A
+    /// first ingest of 25,000 components with docs would otherwise queue 25,000 builds at once, and building them took
+    /// half the instance's CPU away from its API for as long as they ran (issue #18's benchmark). A site never built is
+    /// still built on its first read.
+    /// </summary>
+    public int MaxBuildsPerRefresh { get; set; } = 200;
+
     /// <summary>A site older than this is rebuilt by the timer even when its entity did not change (docs changed in the repo).</summary>
     public TimeSpan RebuildAfter { get; set; } = TimeSpan.FromHours(1);
 
