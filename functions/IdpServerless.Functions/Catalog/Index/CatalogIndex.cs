@@ -12,6 +12,9 @@ namespace IdpServerless.Functions.Catalog.Index;
 /// </summary>
 public sealed partial class CatalogIndex : IDisposable
 {
+    /// <summary>Affected entities from which relations are computed in parallel.</summary>
+    private const int ParallelRelationsFrom = 2048;
+
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly Dictionary<string, EntityRecord> _byRef = new(StringComparer.Ordinal);
     private readonly Dictionary<string, EntityRecord> _byUid = new(StringComparer.Ordinal);
@@ -177,13 +180,7 @@ public sealed partial class CatalogIndex : IDisposable
                 AddRecord(record, affected);
             }
 
-            foreach (var key in affected)
-            {
-                if (_byRef.TryGetValue(key, out var record))
-                {
-                    RefreshRelations(record);
-                }
-            }
+            RefreshRelations(affected);
 
             if (Changed is not null)
             {
@@ -293,7 +290,47 @@ public sealed partial class CatalogIndex : IDisposable
         record.Relations = [];
     }
 
-    private void RefreshRelations(EntityRecord record)
+    /// <summary>
+    /// Recomputes the relations of every affected entity. The new relation lists (and their JSON) only read the index,
+    /// so for a bulk change they are computed in parallel (a new instance's load recomputes all 50,000); the postings
+    /// they change are then updated on this thread. Called under the write lock.
+    /// </summary>
+    private void RefreshRelations(HashSet<string> affected)
+    {
+        var records = new List<EntityRecord>(affected.Count);
+        foreach (var key in affected)
+        {
+            if (_byRef.TryGetValue(key, out var record))
+            {
+                records.Add(record);
+            }
+        }
+
+        var computed = new EntityRelation[]?[records.Count];
+        var json = new byte[]?[records.Count];
+        if (records.Count >= ParallelRelationsFrom)
+        {
+            Parallel.For(0, records.Count, i => (computed[i], json[i]) = ComputeRelations(records[i]));
+        }
+        else
+        {
+            for (var i = 0; i < records.Count; i++)
+            {
+                (computed[i], json[i]) = ComputeRelations(records[i]);
+            }
+        }
+
+        for (var i = 0; i < records.Count; i++)
+        {
+            if (computed[i] is { } next)
+            {
+                ApplyRelations(records[i], next, json[i]!);
+            }
+        }
+    }
+
+    /// <summary>The entity's relations as they should be (declared plus incoming, ordered) and their JSON; nulls when unchanged. Reads only.</summary>
+    private (EntityRelation[]? Next, byte[]? Json) ComputeRelations(EntityRecord record)
     {
         var set = new HashSet<EntityRelation>();
         foreach (var d in record.Declared)
@@ -310,15 +347,17 @@ public sealed partial class CatalogIndex : IDisposable
         }
 
         var next = set.OrderBy(r => r.Type, StringComparer.Ordinal).ThenBy(r => r.TargetRef, StringComparer.Ordinal).ToArray();
-        var old = record.Relations;
-        if (old.AsSpan().SequenceEqual(next))
-        {
-            return;
-        }
+        return record.Relations.AsSpan().SequenceEqual(next) ? (null, null) : (next, SerializeRelations(next));
+    }
 
+    /// <summary>Moves the entity's relation postings from its old relations to <paramref name="next"/>.</summary>
+    private void ApplyRelations(EntityRecord record, EntityRelation[] next, byte[] json)
+    {
+        var old = record.Relations;
+        var nextSet = next.ToHashSet();
         foreach (var r in old)
         {
-            if (!set.Contains(r))
+            if (!nextSet.Contains(r))
             {
                 RemovePair(record.Slot, RelationKey(r.Type), r.TargetRef);
             }
@@ -340,7 +379,7 @@ public sealed partial class CatalogIndex : IDisposable
         }
 
         record.Relations = next;
-        record.RelationsJson = SerializeRelations(next);
+        record.RelationsJson = json;
     }
 
     private static string RelationKey(string type) => "relations." + type.ToLowerInvariant();
