@@ -143,6 +143,63 @@ public class CatalogIndexTests
         Assert.Equal(["g"], Names(index.Query(new EntityQuery([], [], Predicate: missing), 10)));
     }
 
+    [Fact]
+    public void A_bulk_change_filled_side_by_side_answers_as_the_same_entities_applied_in_small_batches()
+    {
+        // 3,200 entities in one batch take the parallel path (postings and words filled side by side); batches of 100 do not.
+        var entities = Enumerable.Range(0, 40).Select(g => Group($"team-{g}", parent: g > 0 ? $"team-{g / 4}" : null))
+            .Concat(Enumerable.Range(0, 3160).Select(i => Component(
+                $"svc-{i}", owner: $"team-{i % 40}", type: i % 3 == 0 ? "website" : "service",
+                description: $"handles {(i % 7 == 0 ? "payments" : "orders")} for region {i % 5}", tags: [$"tier-{i % 4}", i % 2 == 0 ? "java" : "go"])))
+            .ToList();
+        using var bulk = NewIndex();
+        bulk.Apply(entities, []);
+        using var small = NewIndex();
+        foreach (var chunk in entities.Chunk(100))
+        {
+            small.Apply(chunk, []);
+        }
+
+        Assert.Equal(3200, bulk.Count);
+        foreach (var query in new[] { Filter("kind=component,spec.type=website"), Filter("relations.ownedby=group:default/team-7"), Filter("metadata.tags=tier-2", "kind=group") })
+        {
+            Assert.Equal(Names(small.Query(query, 5000)), Names(bulk.Query(query, 5000)));
+        }
+
+        Assert.Equal(79, Names(small.Query(Filter("relations.ownedby=group:default/team-7"), 5000)).Count);
+        foreach (var term in new[] { "payments", "svc-31", "region 3 orders", "paymnts" })
+        {
+            var expected = small.Query(new EntityQuery([], [], term), 5000);
+            var actual = bulk.Query(new EntityQuery([], [], term), 5000);
+            Assert.True(expected.TotalItems > 0, term);
+            Assert.Equal(expected.TotalItems, actual.TotalItems);
+            Assert.Equal(Names(expected), Names(actual));
+        }
+
+        var facets = bulk.Facets(["spec.type", "metadata.tags"], Filter("kind=component"));
+        Assert.Equal(small.Facets(["spec.type", "metadata.tags"], Filter("kind=component")).Select(f => (f.Key, f.Value.ToArray())), facets.Select(f => (f.Key, f.Value.ToArray())), new FacetComparer());
+        foreach (var name in new[] { "group:default/team-0", "group:default/team-9", "component:default/svc-3159" })
+        {
+            Assert.Equal(small.Get(name)!.Relations, bulk.Get(name)!.Relations);
+        }
+
+        Assert.Equal(["childOf", "ownerOf", "parentOf"], bulk.Get("group:default/team-9")!.Relations.Select(r => r.Type).Distinct());
+    }
+
+    [Fact]
+    public void A_ref_given_twice_in_one_bulk_change_stands_as_its_last_version()
+    {
+        var entities = Enumerable.Range(0, 2500).Select(i => Component($"svc-{i}", type: "service")).ToList();
+        entities.Add(Component("svc-7", type: "website", description: "the later one"));
+        using var index = NewIndex();
+        index.Apply(entities, []);
+
+        Assert.Equal(2500, index.Count);
+        Assert.Equal(["svc-7"], Names(index.Query(Filter("spec.type=website"), 10)));
+        Assert.Equal([new FacetValue("service", 2499), new FacetValue("website", 1)], index.Facets(["spec.type"], Filter("kind=component"))["spec.type"]);
+        Assert.Equal(["svc-7"], Names(Search(index, "later")));
+    }
+
     private static CatalogIndex NewIndex() => new(new CatalogOptions());
 
     private static EntityQuery Filter(params string[] filters) => new(EntityQueryParser.ParseFilters(filters), []);
@@ -191,5 +248,12 @@ public class CatalogIndexTests
         var uid = Guid.NewGuid().ToString();
         entity["metadata"]!["uid"] = uid;
         return new StoredEntity(EntityRef.Key(kind, "default", name), uid, "e1", "loc", null, DateTimeOffset.UtcNow, "h", Encoding.UTF8.GetBytes(entity.ToJsonString()));
+    }
+
+    private sealed class FacetComparer : IEqualityComparer<(string Key, FacetValue[] Values)>
+    {
+        public bool Equals((string Key, FacetValue[] Values) x, (string Key, FacetValue[] Values) y) => x.Key == y.Key && x.Values.SequenceEqual(y.Values);
+
+        public int GetHashCode((string Key, FacetValue[] Values) obj) => obj.Key.GetHashCode(StringComparison.Ordinal);
     }
 }

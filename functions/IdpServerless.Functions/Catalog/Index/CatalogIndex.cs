@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text.Json;
 using IdpServerless.Functions.Catalog.Model;
 using IdpServerless.Hosting.Problems;
 
@@ -12,8 +10,8 @@ namespace IdpServerless.Functions.Catalog.Index;
 /// </summary>
 public sealed partial class CatalogIndex : IDisposable
 {
-    /// <summary>Affected entities from which relations are computed in parallel.</summary>
-    private const int ParallelRelationsFrom = 2048;
+    /// <summary>Entities in a change from which its postings and words are added side by side, and its relations computed in parallel.</summary>
+    private const int ParallelFrom = 2048;
 
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly Dictionary<string, EntityRecord> _byRef = new(StringComparer.Ordinal);
@@ -154,10 +152,11 @@ public sealed partial class CatalogIndex : IDisposable
     public void Apply(IReadOnlyCollection<StoredEntity> upserts, IReadOnlyCollection<string> deletes)
     {
         HashSet<string>? changed = null;
-        // Parsing and flattening happen outside the lock; only the pointer work happens inside it.
-        var records = upserts.Count > 256
-            ? upserts.AsParallel().Select(u => new EntityRecord(u)).ToList()
-            : upserts.Select(u => new EntityRecord(u)).ToList();
+        var batch = LastOfEachRef(upserts);
+        // Parsing, flattening and finding the words happen outside the lock; only the pointer work happens inside it.
+        var records = batch.Count > 256
+            ? batch.AsParallel().Select(Prepare).ToArray()
+            : batch.Select(Prepare).ToArray();
         _lock.EnterWriteLock();
         try
         {
@@ -170,14 +169,26 @@ public sealed partial class CatalogIndex : IDisposable
                 }
             }
 
-            foreach (var record in records)
+            foreach (var (record, _) in records)
             {
                 if (_byRef.TryGetValue(record.RefKey, out var old))
                 {
                     RemoveRecord(old, affected);
                 }
 
-                AddRecord(record, affected);
+                Place(record);
+            }
+
+            // The filter postings (with the relation bookkeeping) and the words are separate structures: a bulk change,
+            // such as a new instance's first load, fills them side by side.
+            if (records.Length >= ParallelFrom)
+            {
+                Parallel.Invoke(() => AddPairs(records, affected), () => AddWords(records));
+            }
+            else
+            {
+                AddPairs(records, affected);
+                AddWords(records);
             }
 
             RefreshRelations(affected);
@@ -187,7 +198,7 @@ public sealed partial class CatalogIndex : IDisposable
                 // What a listener must look at again: the entities written or removed, those whose relations moved,
                 // and those that point at a written or removed entity (a rule may ask whether its owner exists).
                 changed = new HashSet<string>(affected, StringComparer.Ordinal);
-                foreach (var refKey in deletes.Concat(records.Select(r => r.RefKey)))
+                foreach (var refKey in deletes.Concat(records.Select(r => r.Record.RefKey)))
                 {
                     changed.Add(refKey);
                     if (_incoming.TryGetValue(refKey, out var sources))
@@ -213,13 +224,38 @@ public sealed partial class CatalogIndex : IDisposable
         }
     }
 
+    /// <summary>The upserts with only the last of any ref given twice (it is the one that would stand).</summary>
+    private static IReadOnlyCollection<StoredEntity> LastOfEachRef(IReadOnlyCollection<StoredEntity> upserts)
+    {
+        var seen = new HashSet<string>(upserts.Count, StringComparer.Ordinal);
+        if (upserts.All(u => seen.Add(u.RefKey)))
+        {
+            return upserts;
+        }
+
+        var last = new Dictionary<string, StoredEntity>(StringComparer.Ordinal);
+        foreach (var u in upserts)
+        {
+            last[u.RefKey] = u;
+        }
+
+        return last.Values;
+    }
+
+    private (EntityRecord Record, TextTerms Terms) Prepare(StoredEntity stored)
+    {
+        var record = new EntityRecord(stored);
+        return (record, _text.Prepare(record));
+    }
+
     /// <summary>
     /// Raised after each <see cref="Apply"/> (outside the lock, on the writer's thread) with the refs a derived view
     /// must re-read; listeners must be quick (queue the work).
     /// </summary>
     public event Action<IReadOnlyCollection<string>>? Changed;
 
-    private void AddRecord(EntityRecord record, HashSet<string> affected)
+    /// <summary>Gives the record a slot and makes it findable by ref and uid.</summary>
+    private void Place(EntityRecord record)
     {
         var slot = _free.Count > 0 ? _free.Pop() : _used++;
         if (slot >= _slots.Length)
@@ -231,28 +267,44 @@ public sealed partial class CatalogIndex : IDisposable
         _slots[slot] = record;
         _byRef[record.RefKey] = record;
         _byUid[record.Uid] = record;
-        // Keep the index's own copies of keys and values, so the record's duplicates can be collected.
-        var pairs = record.Pairs;
-        for (var i = 0; i < pairs.Length; i++)
-        {
-            var (key, value, original) = pairs[i];
-            var (k, v) = AddPair(slot, key, value, original);
-            pairs[i] = (k, v, null);
-        }
+    }
 
-        _text.Add(record);
-        foreach (var d in record.Declared)
+    /// <summary>The placed records' filter postings and declared relations (the incoming side of their targets).</summary>
+    private void AddPairs((EntityRecord Record, TextTerms Terms)[] records, HashSet<string> affected)
+    {
+        foreach (var (record, _) in records)
         {
-            if (!_incoming.TryGetValue(d.TargetRef, out var set))
+            // Keep the index's own copies of keys and values, so the record's duplicates can be collected.
+            var pairs = record.Pairs;
+            for (var i = 0; i < pairs.Length; i++)
             {
-                _incoming[d.TargetRef] = set = [];
+                var (key, value, original) = pairs[i];
+                var (k, v) = AddPair(record.Slot, key, value, original);
+                pairs[i] = (k, v, null);
             }
 
-            set.Add((d.ReverseType, record.RefKey));
-            affected.Add(d.TargetRef);
-        }
+            foreach (var d in record.Declared)
+            {
+                if (!_incoming.TryGetValue(d.TargetRef, out var set))
+                {
+                    _incoming[d.TargetRef] = set = [];
+                }
 
-        affected.Add(record.RefKey);
+                set.Add((d.ReverseType, record.RefKey));
+                affected.Add(d.TargetRef);
+            }
+
+            affected.Add(record.RefKey);
+        }
+    }
+
+    /// <summary>The placed records' words in the full-text index.</summary>
+    private void AddWords((EntityRecord Record, TextTerms Terms)[] records)
+    {
+        foreach (var (record, terms) in records)
+        {
+            _text.Add(record.Slot, terms);
+        }
     }
 
     private void RemoveRecord(EntityRecord record, HashSet<string> affected)
@@ -289,100 +341,6 @@ public sealed partial class CatalogIndex : IDisposable
         _free.Push(slot);
         record.Relations = [];
     }
-
-    /// <summary>
-    /// Recomputes the relations of every affected entity. The new relation lists (and their JSON) only read the index,
-    /// so for a bulk change they are computed in parallel (a new instance's load recomputes all 50,000); the postings
-    /// they change are then updated on this thread. Called under the write lock.
-    /// </summary>
-    private void RefreshRelations(HashSet<string> affected)
-    {
-        var records = new List<EntityRecord>(affected.Count);
-        foreach (var key in affected)
-        {
-            if (_byRef.TryGetValue(key, out var record))
-            {
-                records.Add(record);
-            }
-        }
-
-        var computed = new EntityRelation[]?[records.Count];
-        var json = new byte[]?[records.Count];
-        if (records.Count >= ParallelRelationsFrom)
-        {
-            Parallel.For(0, records.Count, i => (computed[i], json[i]) = ComputeRelations(records[i]));
-        }
-        else
-        {
-            for (var i = 0; i < records.Count; i++)
-            {
-                (computed[i], json[i]) = ComputeRelations(records[i]);
-            }
-        }
-
-        for (var i = 0; i < records.Count; i++)
-        {
-            if (computed[i] is { } next)
-            {
-                ApplyRelations(records[i], next, json[i]!);
-            }
-        }
-    }
-
-    /// <summary>The entity's relations as they should be (declared plus incoming, ordered) and their JSON; nulls when unchanged. Reads only.</summary>
-    private (EntityRelation[]? Next, byte[]? Json) ComputeRelations(EntityRecord record)
-    {
-        var set = new HashSet<EntityRelation>();
-        foreach (var d in record.Declared)
-        {
-            set.Add(new EntityRelation(d.Type, d.TargetRef));
-        }
-
-        if (_incoming.TryGetValue(record.RefKey, out var incoming))
-        {
-            foreach (var (type, source) in incoming)
-            {
-                set.Add(new EntityRelation(type, source));
-            }
-        }
-
-        var next = set.OrderBy(r => r.Type, StringComparer.Ordinal).ThenBy(r => r.TargetRef, StringComparer.Ordinal).ToArray();
-        return record.Relations.AsSpan().SequenceEqual(next) ? (null, null) : (next, SerializeRelations(next));
-    }
-
-    /// <summary>Moves the entity's relation postings from its old relations to <paramref name="next"/>.</summary>
-    private void ApplyRelations(EntityRecord record, EntityRelation[] next, byte[] json)
-    {
-        var old = record.Relations;
-        var nextSet = next.ToHashSet();
-        foreach (var r in old)
-        {
-            if (!nextSet.Contains(r))
-            {
-                RemovePair(record.Slot, RelationKey(r.Type), r.TargetRef);
-            }
-        }
-
-        var oldSet = old.ToHashSet();
-        foreach (var r in next)
-        {
-            if (!oldSet.Contains(r))
-            {
-                AddPair(record.Slot, RelationKey(r.Type), r.TargetRef, r.TargetRef);
-            }
-        }
-
-        foreach (var r in next)
-        {
-            // A removed pair may have shared its key with a kept one (two ownedBy targets): the key still exists.
-            _keys[RelationKey(r.Type)].Exists.Add(record.Slot);
-        }
-
-        record.Relations = next;
-        record.RelationsJson = json;
-    }
-
-    private static string RelationKey(string type) => "relations." + type.ToLowerInvariant();
 
     private (string Key, string? Value) AddPair(int slot, string key, string? value, string? original)
     {
@@ -423,26 +381,6 @@ public sealed partial class CatalogIndex : IDisposable
         {
             _keys.Remove(key);
         }
-    }
-
-    private static byte[] SerializeRelations(EntityRelation[] relations)
-    {
-        var buffer = new ArrayBufferWriter<byte>(64 + relations.Length * 64);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartArray();
-            foreach (var r in relations)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("type", r.Type);
-                writer.WriteString("targetRef", r.TargetRef);
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-        }
-
-        return buffer.WrittenSpan.ToArray();
     }
 
     public void Dispose() => _lock.Dispose();

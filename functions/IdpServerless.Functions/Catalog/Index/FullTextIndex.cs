@@ -53,7 +53,14 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
         _ => null,
     };
 
-    public void Add(EntityRecord record)
+    /// <summary>Adds the entity in its slot (<see cref="Prepare"/> and <see cref="Add(int, TextTerms)"/> in one).</summary>
+    public void Add(EntityRecord record) => Add(record.Slot, Prepare(record));
+
+    /// <summary>
+    /// The words of an entity and the fields each appears in. Reads only the record and this index's settings, so a
+    /// bulk change prepares its entities in parallel, outside the catalog's write lock.
+    /// </summary>
+    public TextTerms Prepare(EntityRecord record)
     {
         var masks = new Dictionary<string, ushort>(StringComparer.Ordinal);
         void Field(string? text, SearchField field, bool whole = false)
@@ -96,18 +103,40 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
             }
         }
 
+        var tokens = new string[masks.Count];
+        var fields = new ushort[masks.Count];
+        var i = 0;
         foreach (var (token, mask) in masks)
         {
-            if (!_postings.TryGetValue(token, out var posting))
+            (tokens[i], fields[i]) = (token, mask);
+            i++;
+        }
+
+        return new TextTerms(tokens, fields);
+    }
+
+    /// <summary>Adds prepared words for the entity in <paramref name="slot"/>.</summary>
+    public void Add(int slot, TextTerms terms)
+    {
+        var tokens = terms.Tokens;
+        var lookup = _postings.GetAlternateLookup<ReadOnlySpan<char>>();
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            // The index's own copy of a word it already holds, so the entity's duplicate can be collected.
+            if (lookup.TryGetValue(tokens[i], out var held, out var posting))
             {
-                _postings[token] = posting = [];
+                tokens[i] = held;
+            }
+            else
+            {
+                _postings[tokens[i]] = posting = [];
                 _vocabulary = null;
             }
 
-            posting[record.Slot] = mask;
+            posting[slot] = terms.Fields[i];
         }
 
-        _tokensBySlot[record.Slot] = [.. masks.Keys];
+        _tokensBySlot[slot] = tokens;
     }
 
     public void Remove(EntityRecord record)
@@ -453,3 +482,6 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
         }
     }
 }
+
+/// <summary>An entity's words and, for each, the <see cref="SearchField"/> bits it appears in (<see cref="FullTextIndex.Prepare"/>).</summary>
+public readonly record struct TextTerms(string[] Tokens, ushort[] Fields);
