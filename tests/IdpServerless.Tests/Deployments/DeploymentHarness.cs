@@ -53,7 +53,7 @@ public sealed class DeploymentHarness : IAsyncDisposable
         new($"user:default/{name}", name, $"{name}@example.com", groups, Channels.Api, true);
 
     /// <param name="components">The catalog to start with (a restarted host that must know its components before it runs anything).</param>
-    public static async Task<DeploymentHarness> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? settings = null, TestComponents? components = null)
+    public static async Task<DeploymentHarness> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? settings = null, TestComponents? components = null, Action<IServiceCollection>? services = null)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "idp-deploy-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dataDir);
@@ -99,6 +99,7 @@ public sealed class DeploymentHarness : IAsyncDisposable
             .AddUser("jane", "jane@example.com", ["team"]).AddUser("ann", "ann@example.com", ["release-managers"]));
         builder.Services.RemoveAll<INotificationPublisher>();
         builder.Services.AddSingleton<INotificationPublisher>(publisher);
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         AppComposition.MapEndpoints(app);
         await app.StartAsync();

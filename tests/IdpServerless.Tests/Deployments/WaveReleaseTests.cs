@@ -1,9 +1,12 @@
 using System.Text.Json;
 using IdpServerless.Functions.Clusters.Simulated;
+using IdpServerless.Functions.Delivery;
 using IdpServerless.Functions.Deployments;
 using IdpServerless.Functions.Deployments.GitOps;
 using IdpServerless.Functions.Git;
 using IdpServerless.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace IdpServerless.Tests.Deployments;
 
@@ -137,6 +140,47 @@ public class WaveReleaseTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task An_activity_failing_past_its_retries_in_the_second_wave_puts_both_waves_back_and_records_the_release_failed()
+    {
+        var name = Unique("ledger");
+        var repo = new RepoRef("deployments", $"{name}-deploy");
+        // West's CD API answers 503 for as long as its folder asks for 2.0.0: the wave's rollout check fails past its retries.
+        await using var h = await DeploymentHarness.StartAsync(azurite, services: s =>
+        {
+            s.RemoveAll<ICdProvider>();
+            s.AddSingleton<LocalReconciler>();
+            s.AddSingleton<ICdProvider>(p => new OutageWhileNewVersion(p.GetRequiredService<LocalReconciler>(), p.GetRequiredService<IGitProvider>(), repo, West, "2.0.0"));
+        });
+        h.Components.Add(name, """
+            - name: prod
+              clusters: [local-east, local-west]
+              strategy: {type: canary, steps: [{setWeight: 50}, {setWeight: 100}]}
+              waves:
+                - {name: first, clusters: [local-east]}
+                - {name: rest, clusters: [local-west]}
+            """);
+        var first = (await h.DeployAsync(name, "prod", "1.0.0")).DeploymentId;
+        await h.WaitForStatusAsync(first, DeploymentStatuses.Succeeded);
+
+        var id = (await h.DeployAsync(name, "prod", "2.0.0")).DeploymentId;
+        var failed = await h.WaitForStatusAsync(id, DeploymentStatuses.Failed, seconds: 120);
+
+        Assert.StartsWith("wave rest: DeploymentCheckWaveRollout failed:", failed.Message, StringComparison.Ordinal);
+        Assert.Contains("503", failed.Message, StringComparison.Ordinal);
+        Assert.All(failed.Clusters!, c => Assert.Equal((WaveStates.RolledBack, "1.0.0"), (c.State, c.Version)));
+        Assert.Contains(failed.Steps, s => s.Name == "revert" && s.Status == "Succeeded");
+        var commits = (await h.CommitsOfAsync(repo, id)).Select(c => c.Message.Split('\n')[0]).ToList();
+        Assert.StartsWith($"Revert {name} in prod to 1.0.0 (wave rest: DeploymentCheckWaveRollout failed", commits[^1], StringComparison.Ordinal);
+        var head = await h.Git.GetHeadAsync(repo, "main", CancellationToken.None);
+        foreach (var cluster in new[] { East, West })
+        {
+            Assert.Equal("1.0.0", Assert.Single((await DesiredAsync(h, repo, cluster))!.Tracks).Version);
+            Assert.Equal(head, h.Fleet.Get(cluster).AppliedRevision(name, name));
+            await Eventually.TrueAsync(() => Task.FromResult(h.Fleet.Get(cluster).Workloads(name, name) is [{ Version: "1.0.0", Status: "Healthy" }]), TimeSpan.FromSeconds(10), $"{cluster} on 1.0.0");
+        }
+    }
+
+    [Fact]
     public async Task A_failed_analysis_of_the_second_wave_rolls_back_both_waves()
     {
         await using var h = await DeploymentHarness.StartAsync(azurite);
@@ -211,4 +255,34 @@ public class WaveReleaseTests(AzuriteFixture azurite)
 
     private static async Task<DesiredState?> DesiredAsync(DeploymentHarness h, RepoRef repo, string cluster) =>
         DesiredStateFiles.ParseValues(await h.Git.ReadFileAsync(repo, $"prod/clusters/{cluster}/{DesiredStateFiles.Values}", "main", CancellationToken.None));
+
+    /// <summary>The local CD provider, with one cluster's API down for as long as its folder names <paramref name="version"/>.</summary>
+    private sealed class OutageWhileNewVersion(ICdProvider inner, IGitProvider git, RepoRef repo, string cluster, string version) : ICdProvider
+    {
+        public async Task<CdApplicationStatus> GetStatusAsync(CdApplication application, CancellationToken cancellationToken)
+        {
+            await ThrowIfDownAsync(application, cancellationToken);
+            return await inner.GetStatusAsync(application, cancellationToken);
+        }
+
+        public async Task SyncAsync(CdApplication application, CancellationToken cancellationToken)
+        {
+            await ThrowIfDownAsync(application, cancellationToken);
+            await inner.SyncAsync(application, cancellationToken);
+        }
+
+        private async Task ThrowIfDownAsync(CdApplication application, CancellationToken cancellationToken)
+        {
+            if (application.Destinations[0].Name != cluster)
+            {
+                return;
+            }
+
+            var desired = DesiredStateFiles.ParseValues(await git.ReadFileAsync(repo, $"prod/clusters/{cluster}/{DesiredStateFiles.Values}", "main", cancellationToken));
+            if (desired?.Tracks.Any(t => t.Version == version) == true)
+            {
+                throw new HttpRequestException($"503 Service Unavailable from {cluster}'s API", null, System.Net.HttpStatusCode.ServiceUnavailable);
+            }
+        }
+    }
 }

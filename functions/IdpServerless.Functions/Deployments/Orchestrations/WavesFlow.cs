@@ -2,6 +2,7 @@ using IdpServerless.Functions.Delivery;
 using IdpServerless.Functions.Deployments.GitOps;
 using IdpServerless.Functions.Deployments.Model;
 using IdpServerless.Functions.Notifications;
+using Microsoft.DurableTask;
 
 namespace IdpServerless.Functions.Deployments.Orchestrations;
 
@@ -9,7 +10,7 @@ namespace IdpServerless.Functions.Deployments.Orchestrations;
 /// A release of an environment with waves: the environment's strategy (rolling, blue/green, canary) runs on one wave's
 /// clusters at a time with a plan scoped to them (their folders, their CD applications, their metrics), then the wave's
 /// own analysis and soak, then an optional pause before the next wave. Clusters of later waves keep the stable version.
-/// A failure, rollback or abort in any wave puts every wave already done back to the stable version (the failing wave's
+/// A failure, rollback or abort in any wave (an activity failing past its retries included) puts every wave already done back to the stable version (the failing wave's
 /// flow has already put back its own), so Git and every cluster end where they began. Orchestrator code: deterministic.
 /// </summary>
 public static class WavesFlow
@@ -60,22 +61,34 @@ public static class WavesFlow
                 run.Scope(full with { Environment = env with { Clusters = targets } });
                 await run.SaveAsync();
 
-                var result = await RunStrategyAsync(run, previous, window);
-                if (result.Status != DeploymentStatuses.Succeeded)
+                try
                 {
-                    // The wave's flow has put its own clusters back already.
-                    return await RollBackAsync(run, full, previous, done, wave, wave.Clusters, result);
-                }
+                    var result = await RunStrategyAsync(run, previous, window);
+                    if (result.Status != DeploymentStatuses.Succeeded)
+                    {
+                        // The wave's flow has put its own clusters back already.
+                        return await RollBackAsync(run, full, previous, done, wave, wave.Clusters, result);
+                    }
 
-                done.AddRange(targets);
-                if (await AfterWaveAsync(run, wave, window) is { } stopped)
+                    done.AddRange(targets);
+                    if (await AfterWaveAsync(run, wave, window) is { } stopped)
+                    {
+                        return await RollBackAsync(run, full, previous, done, wave, [], stopped);
+                    }
+
+                    run.Scope(full);
+                    run.SetClusters(await ObserveAsync(run, full, Mark(run.Record.Clusters!, wave.Clusters, WaveStates.Succeeded)));
+                    await run.SaveAsync();
+                }
+                catch (TaskFailedException e)
                 {
-                    return await RollBackAsync(run, full, previous, done, wave, [], stopped);
+                    // An activity failed past its retries in the middle of the wave: its clusters may be anywhere between
+                    // the two versions, so they go back with every wave done before. Should the revert fail too, the
+                    // orchestrator records the release as failed.
+                    run.FinishStep("Failed", e.Message);
+                    var back = done.Concat(targets.Where(t => !done.Contains(t))).ToList();
+                    return await RollBackAsync(run, full, previous, back, wave, [], new FlowResult(DeploymentStatuses.Failed, $"{e.TaskName} failed: {e.FailureDetails.ErrorMessage}"));
                 }
-
-                run.Scope(full);
-                run.SetClusters(await ObserveAsync(run, full, Mark(run.Record.Clusters!, wave.Clusters, WaveStates.Succeeded)));
-                await run.SaveAsync();
                 if (env.PauseBetweenWaves && i < waves.Count - 1)
                 {
                     var next = waves[i + 1];
