@@ -28,6 +28,8 @@ public sealed class PrometheusPortalFixture : PortalFixture
             ["Metrics__PrometheusUrl"] = _prometheus.Url,
             // The PromQL range of a sample: a few scrapes, so a 1 s judgement interval sees fresh rates.
             ["Deployments__AnalysisWindow"] = "5s",
+            // A rolled-back canary scales down in its rollback commit, as in the other release tests, not 30 s later.
+            ["Deployments__AbortScaleDownDelay"] = "00:00:00",
         };
     }
 
