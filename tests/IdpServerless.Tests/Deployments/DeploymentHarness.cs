@@ -70,7 +70,9 @@ public sealed class DeploymentHarness : IAsyncDisposable
             ["Deployments:PollInterval"] = "00:00:00.100",
             ["Deployments:AnalysisInterval"] = "00:00:00.300",
             ["Deployments:AnalysisCount"] = "2",
-            ["Deployments:ProgressDeadline"] = "00:00:10",
+            // A rollout here is ready in well under a second and a crashing one fails at once (Degraded); the deadline
+            // only has to outlast a starved CI machine (10 s failed a restart test whose checks came late, 2026-12-07).
+            ["Deployments:ProgressDeadline"] = "00:00:30",
             // Argo's 30s abort scale-down delay would hold every rolled-back test release; tests of the delay set their own.
             ["Deployments:AbortScaleDownDelay"] = "00:00:00",
             ["Clusters:ConvergenceTime"] = "00:00:00.200",
