@@ -45,7 +45,8 @@ public static class CatalogBenchmark
         }
 
         var root = ColdStartBenchmark.RepoRoot();
-        var dll = Path.Combine(root, "functions", "IdpServerless.Functions", "bin", "Release", "net10.0", "IdpServerless.Functions.dll");
+        // --dll runs another build of the app, e.g. the ReadyToRun publish folder Azure runs (dotnet publish -r linux-x64).
+        var dll = StringOption(args, "--dll") ?? Path.Combine(root, "functions", "IdpServerless.Functions", "bin", "Release", "net10.0", "IdpServerless.Functions.dll");
         if (!File.Exists(dll) || !File.Exists("/usr/bin/wrk"))
         {
             Console.Error.WriteLine($"needs {dll} (dotnet build functions/IdpServerless.Functions -c Release) and /usr/bin/wrk (apt-get install wrk).");
@@ -56,7 +57,7 @@ public static class CatalogBenchmark
         Directory.CreateDirectory(folder);
         try
         {
-            Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load average {LoadAverage()}; app settings: {string.Join(' ', env.Select(e => e.Key + "=" + e.Value))}");
+            Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load average {LoadAverage()}; app {dll}; settings: {string.Join(' ', env.Select(e => e.Key + "=" + e.Value))}");
             var watch = Stopwatch.StartNew();
             var catalog = CatalogGenerator.Write(folder, entities);
             Console.WriteLine($"generated {catalog.Total:N0} entities in {catalog.Files} files ({catalog.Bytes / 1048576.0:F1} MiB of YAML) in {watch.Elapsed.TotalSeconds:F1} s");
