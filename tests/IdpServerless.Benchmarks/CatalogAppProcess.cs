@@ -122,6 +122,15 @@ public sealed class CatalogAppProcess : IAsyncDisposable
     }
 
     /// <summary>Resident memory now (VmRSS), MiB.</summary>
+    /// <summary>CPU time the app has used so far (user + system, every thread), from <c>/proc/&lt;pid&gt;/stat</c>.</summary>
+    public TimeSpan CpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // utime and stime (fields 14 and 15 of proc(5)) in clock ticks of 10 ms.
+        return TimeSpan.FromMilliseconds((long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * 10);
+    }
+
     public double RssMiB() => Status("VmRSS:");
 
     /// <summary>Peak resident memory (VmHWM) since the start or the last <see cref="ResetPeak"/>, MiB.</summary>

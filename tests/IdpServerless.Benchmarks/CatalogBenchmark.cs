@@ -97,13 +97,14 @@ public static class CatalogBenchmark
                 Console.WriteLine("  (no snapshot was written within 5 minutes: the second instance loads from Table storage)");
             }
 
+            var firstCpu = app.CpuTime();
             await using (var second = await CatalogAppProcess.StartAsync(dll, azurite.ConnectionString, folder, Admin, env))
             {
                 using var h2 = new HttpClient { BaseAddress = second.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
                 h2.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
                 var (loaded, unavailable) = await CountWhileLoadingAsync(h2);
                 var answered = second.SinceStart.Elapsed;
-                Console.WriteLine($"new instance: health after {second.HealthAfter.TotalSeconds:F2} s, the whole catalog ({loaded:N0} entities{(loaded == count ? ", same as the first" : $", NOT the first's {count:N0}")}) after {answered.TotalSeconds:F2} s from spawn ({unavailable} answers 503 before); its RSS {second.RssMiB():F0} MiB, peak {second.PeakMiB():F0} MiB");
+                Console.WriteLine($"new instance: health after {second.HealthAfter.TotalSeconds:F2} s, the whole catalog ({loaded:N0} entities{(loaded == count ? ", same as the first" : $", NOT the first's {count:N0}")}) after {answered.TotalSeconds:F2} s from spawn ({unavailable} answers 503 before); its RSS {second.RssMiB():F0} MiB, peak {second.PeakMiB():F0} MiB; CPU meanwhile: the new instance {second.CpuTime().TotalSeconds:F1} s, the first instance beside it on the same cores {(app.CpuTime() - firstCpu).TotalSeconds:F1} s");
             }
 
             var scenarios = (await BuildScenariosAsync(http, catalog, folder))
