@@ -20,8 +20,10 @@ dotnet build IdpServerless.sln -c Release -warnaserror -warnnotaserror:NU1603 --
 
 status=0
 log "dotnet test"
+dotnet_status=0
 dotnet test IdpServerless.sln -c Release --no-build --nologo \
-  --logger "trx;LogFilePrefix=dotnet" --results-directory "$results" -- RunConfiguration.TreatNoTestsAsError=true || status=1
+  --logger "trx;LogFilePrefix=dotnet" --results-directory "$results" -- RunConfiguration.TreatNoTestsAsError=true || dotnet_status=1
+[ "$dotnet_status" -eq 0 ] || status=1
 
 web_passed=0; web_failed=0
 if [ -f "$ROOT/static-web/package.json" ]; then
@@ -44,6 +46,12 @@ for path in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
 print(p, f)
 PY
 )
+
+# A test host that crashed or a run that was aborted leaves no failed result in the .trx: it still counts as one.
+if [ "$dotnet_status" -ne 0 ] && [ "$dn_failed" -eq 0 ]; then
+  echo "dotnet test failed without a failed test in its results (the test host crashed or the run was aborted): counted as 1 failed" >&2
+  dn_failed=1
+fi
 
 passed=$((dn_passed + web_passed)); failed=$((dn_failed + web_failed))
 if [ "$passed" -eq 0 ]; then status=1; fi
