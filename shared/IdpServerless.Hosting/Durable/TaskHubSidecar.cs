@@ -33,6 +33,8 @@ public sealed class TaskHubSidecar : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _server;
     private AzureStorageOrchestrationService? _service;
+    private StopObservedOrchestrationService? _observed;
+    private TimeSpan _leaseInterval;
     private Task? _retrying;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SidecarLifetime _lifetime = new();
@@ -78,7 +80,10 @@ public sealed class TaskHubSidecar : IHostedService, IAsyncDisposable
     /// </summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _service = new AzureStorageOrchestrationService(Settings());
+        var settings = Settings();
+        _leaseInterval = settings.LeaseInterval;
+        _service = new AzureStorageOrchestrationService(settings);
+        _observed = new StopObservedOrchestrationService(_service, _log, _options.TaskHub);
         _retrying = Task.Run(() => ServeUntilReadyAsync(_stopping.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
@@ -100,6 +105,7 @@ public sealed class TaskHubSidecar : IHostedService, IAsyncDisposable
         if (_worker.Connected)
         {
             _lifetime.Stop();
+            await AwaitProviderStopAsync(cancellationToken).ConfigureAwait(false);
         }
 
         if (_server is not null)
@@ -110,6 +116,27 @@ public sealed class TaskHubSidecar : IHostedService, IAsyncDisposable
         }
 
         TryDeleteDirectory();
+    }
+
+    /// <summary>
+    /// Waits until the provider has drained its control queues and released its partition leases (normally a second or
+    /// two), so another instance takes the partitions over at once and nothing of this one still talks to storage once the
+    /// app reports stopped. Bounded by the host's shutdown timeout: a work item whose worker never answers keeps the
+    /// dispatchers (and so the provider's stop) waiting; then the leases simply expire.
+    /// </summary>
+    private async Task AwaitProviderStopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await _observed!.Stopped.WaitAsync(cancellationToken).ConfigureAwait(false) is null)
+            {
+                Logs.Stopped(_log, _options.TaskHub);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Logs.StopUnfinished(_log, _options.TaskHub, _leaseInterval.TotalSeconds);
+        }
     }
 
     private async Task ServeUntilReadyAsync(CancellationToken ct)
@@ -170,11 +197,12 @@ public sealed class TaskHubSidecar : IHostedService, IAsyncDisposable
             o.Interceptors.Add<WorkerConnection>();
         });
         var service = _service;
+        var observed = _observed!;
         var loggers = _loggers;
         var lifetime = _lifetime;
         // Without a worker in this process (Dispatch:Enabled=false) it only answers the management calls.
         var mode = _dispatch.Enabled ? TaskHubGrpcServerMode.ApiServerAndDispatcher : TaskHubGrpcServerMode.ApiServerOnly;
-        builder.Services.AddSingleton(_ => new TaskHubGrpcServer(lifetime, loggers, service, service, Options.Create(new TaskHubGrpcServerOptions { Mode = mode })));
+        builder.Services.AddSingleton(_ => new TaskHubGrpcServer(lifetime, loggers, observed, service, Options.Create(new TaskHubGrpcServerOptions { Mode = mode })));
         var server = builder.Build();
         server.MapGrpcService<TaskHubGrpcServer>();
         await server.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -342,6 +370,12 @@ internal static partial class Logs
 
     [LoggerMessage(EventId = 1503, Level = LogLevel.Information, Message = "Task hub {TaskHub} reached: serving")]
     public static partial void Recovered(ILogger logger, string taskHub);
+
+    [LoggerMessage(EventId = 1505, Level = LogLevel.Warning, Message = "Task hub {TaskHub} was still draining when the shutdown timeout ran out; its partition leases expire within {LeaseSeconds} s")]
+    public static partial void StopUnfinished(ILogger logger, string taskHub, double leaseSeconds);
+
+    [LoggerMessage(EventId = 1506, Level = LogLevel.Information, Message = "Task hub {TaskHub} stopped: control queues drained, partition leases released")]
+    public static partial void Stopped(ILogger logger, string taskHub);
 
     [LoggerMessage(EventId = 1500, Level = LogLevel.Information, Message = "Durable Task on Azure Storage: task hub {TaskHub}, {Partitions} partitions, gRPC API on {Socket}")]
     public static partial void Started(ILogger logger, string taskHub, int partitions, string socket);

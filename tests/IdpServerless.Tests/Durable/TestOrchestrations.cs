@@ -14,6 +14,7 @@ public static class TestOrchestrations
         .AddActivity<Failing>(nameof(Failing))
         .AddActivity<Commit>(nameof(Commit))
         .AddActivity<Notify>(nameof(Notify))
+        .AddActivity<Slow>(nameof(Slow))
         .AddOrchestrator<Chain>(nameof(Chain))
         .AddOrchestrator<FanOut>(nameof(FanOut))
         .AddOrchestrator<Retrying>(nameof(Retrying))
@@ -25,7 +26,8 @@ public static class TestOrchestrations
         .AddOrchestrator<WaitForGo>(nameof(WaitForGo))
         .AddOrchestrator<Counter>(nameof(Counter))
         .AddOrchestrator<Drifting>(nameof(Drifting))
-        .AddOrchestrator<Guids>(nameof(Guids));
+        .AddOrchestrator<Guids>(nameof(Guids))
+        .AddOrchestrator<SlowOnce>(nameof(SlowOnce));
 
     private static DateTime Now(TaskOrchestrationContext context) => DateTime.SpecifyKind(context.CurrentUtcDateTime, DateTimeKind.Utc);
 
@@ -81,6 +83,24 @@ public static class TestOrchestrations
     public sealed class Notify : TaskActivity<string?, string>
     {
         public override Task<string> RunAsync(TaskActivityContext context, string? input) => Task.FromResult("notified");
+    }
+
+    /// <summary>Runs for the given milliseconds, counting its starts per instance (to see an activity run again after a stop).</summary>
+    public sealed class Slow : TaskActivity<int, string>
+    {
+        public static readonly ConcurrentDictionary<string, int> Starts = new();
+
+        public override async Task<string> RunAsync(TaskActivityContext context, int input)
+        {
+            Starts.AddOrUpdate(context.InstanceId, 1, (_, n) => n + 1);
+            await Task.Delay(input);
+            return "slept " + input;
+        }
+    }
+
+    public sealed class SlowOnce : TaskOrchestrator<int, string>
+    {
+        public override Task<string> RunAsync(TaskOrchestrationContext context, int input) => context.CallActivityAsync<string>(nameof(Slow), input);
     }
 
     public sealed class Chain : TaskOrchestrator<string[], string[]>
