@@ -17,6 +17,16 @@ public class WaveReleaseTests(AzuriteFixture azurite)
     private const string East = "local-east";
     private const string West = "local-west";
 
+    /// <summary>A canary at 50% then 100% in wave <c>first</c> (east), then in wave <c>rest</c> (west).</summary>
+    private const string TwoWaveCanary = """
+        - name: prod
+          clusters: [local-east, local-west]
+          strategy: {type: canary, steps: [{setWeight: 50}, {setWeight: 100}]}
+          waves:
+            - {name: first, clusters: [local-east]}
+            - {name: rest, clusters: [local-west]}
+        """;
+
     private static string Unique(string name) => $"{name}-{Guid.NewGuid().ToString("N")[..6]}";
 
     [Fact]
@@ -94,14 +104,7 @@ public class WaveReleaseTests(AzuriteFixture azurite)
     {
         await using var h = await DeploymentHarness.StartAsync(azurite);
         var name = Unique("billing");
-        h.Components.Add(name, """
-            - name: prod
-              clusters: [local-east, local-west]
-              strategy: {type: canary, steps: [{setWeight: 50}, {setWeight: 100}]}
-              waves:
-                - {name: first, clusters: [local-east]}
-                - {name: rest, clusters: [local-west]}
-            """);
+        h.Components.Add(name, TwoWaveCanary);
         var repo = new RepoRef("deployments", $"{name}-deploy");
         var first = (await h.DeployAsync(name, "prod", "1.0.0")).DeploymentId;
         await h.WaitForStatusAsync(first, DeploymentStatuses.Succeeded);
@@ -151,14 +154,7 @@ public class WaveReleaseTests(AzuriteFixture azurite)
             s.AddSingleton<LocalReconciler>();
             s.AddSingleton<ICdProvider>(p => new OutageWhileNewVersion(p.GetRequiredService<LocalReconciler>(), p.GetRequiredService<IGitProvider>(), repo, West, "2.0.0"));
         });
-        h.Components.Add(name, """
-            - name: prod
-              clusters: [local-east, local-west]
-              strategy: {type: canary, steps: [{setWeight: 50}, {setWeight: 100}]}
-              waves:
-                - {name: first, clusters: [local-east]}
-                - {name: rest, clusters: [local-west]}
-            """);
+        h.Components.Add(name, TwoWaveCanary);
         var first = (await h.DeployAsync(name, "prod", "1.0.0")).DeploymentId;
         await h.WaitForStatusAsync(first, DeploymentStatuses.Succeeded);
 

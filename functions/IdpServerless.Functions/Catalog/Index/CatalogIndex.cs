@@ -10,7 +10,7 @@ namespace IdpServerless.Functions.Catalog.Index;
 /// </summary>
 public sealed partial class CatalogIndex : IDisposable
 {
-    /// <summary>Entities in a change from which its postings and words are added side by side, and its relations computed in parallel.</summary>
+    /// <summary>Entities in a change from which its relations are computed in parallel.</summary>
     private const int ParallelFrom = 2048;
 
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
@@ -179,17 +179,10 @@ public sealed partial class CatalogIndex : IDisposable
                 Place(record);
             }
 
-            // The filter postings (with the relation bookkeeping) and the words are separate structures: a bulk change,
-            // such as a new instance's first load, fills them side by side.
-            if (records.Length >= ParallelFrom)
-            {
-                Parallel.Invoke(() => AddPairs(records, affected), () => AddWords(records));
-            }
-            else
-            {
-                AddPairs(records, affected);
-                AddWords(records);
-            }
+            // One after the other: filling the words beside the postings (they are separate structures) was measured
+            // and gained nothing within noise on a 50k first load (docs/benchmarks.md), so it stays simple.
+            AddPairs(records, affected);
+            AddWords(records);
 
             RefreshRelations(affected);
 
