@@ -93,7 +93,7 @@ public sealed partial class CatalogChangeLog(
                     index.MarkReady();
                     CatalogMemory.CompactAfterBulkChange(snapshot.Entities.Count);
                     LogLoadedFromSnapshot(logger, snapshot.Entities.Count, tail, locations.All.Count, (time.GetUtcNow() - started).TotalMilliseconds,
-                        (applied - started).TotalMilliseconds, (started - snapshot.CreatedAt).TotalSeconds);
+                        (applied - started).TotalMilliseconds, (started - snapshot.CreatedAt).TotalSeconds, ProcessCost());
                     return;
                 }
 
@@ -104,7 +104,7 @@ public sealed partial class CatalogChangeLog(
                 index.Apply(entities, []);
                 index.MarkReady();
                 CatalogMemory.CompactAfterBulkChange(index.Count);
-                LogLoaded(logger, entities.Count, locations.All.Count, (time.GetUtcNow() - started).TotalMilliseconds);
+                LogLoaded(logger, entities.Count, locations.All.Count, (time.GetUtcNow() - started).TotalMilliseconds, ProcessCost());
                 return;
             }
             catch (Exception e) when (e is IdpServerless.Storage.StorageException or HttpRequestException or TimeoutException)
@@ -231,11 +231,15 @@ public sealed partial class CatalogChangeLog(
         return refs.Count;
     }
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Catalog loaded: {Entities} entities, {Locations} locations in {Milliseconds:0} ms")]
-    private static partial void LogLoaded(ILogger logger, int entities, int locations, double milliseconds);
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Catalog loaded: {Entities} entities, {Locations} locations in {Milliseconds:0} ms; {Process}")]
+    private static partial void LogLoaded(ILogger logger, int entities, int locations, double milliseconds, string process);
 
-    [LoggerMessage(EventId = 3121, Level = LogLevel.Information, Message = "Catalog loaded from snapshot: {Entities} entities and a tail of {Tail} changed refs, {Locations} locations in {Milliseconds:0} ms (snapshot applied after {AppliedMs:0} ms; it was {AgeSeconds:0} s old)")]
-    private static partial void LogLoadedFromSnapshot(ILogger logger, int entities, int tail, int locations, double milliseconds, double appliedMs, double ageSeconds);
+    /// <summary>What the process has spent since it started (a first load is most of it): CPU, allocations and the GC's pauses.</summary>
+    private static string ProcessCost() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"process so far: CPU {Environment.CpuUsage.TotalTime.TotalSeconds:0.0} s, {GC.GetTotalAllocatedBytes() / (1024.0 * 1024):0} MiB allocated, GC paused {GC.GetTotalPauseDuration().TotalMilliseconds:0} ms in {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} gen0/1/2 collections");
+
+    [LoggerMessage(EventId = 3121, Level = LogLevel.Information, Message = "Catalog loaded from snapshot: {Entities} entities and a tail of {Tail} changed refs, {Locations} locations in {Milliseconds:0} ms (snapshot applied after {AppliedMs:0} ms; it was {AgeSeconds:0} s old); {Process}")]
+    private static partial void LogLoadedFromSnapshot(ILogger logger, int entities, int tail, int locations, double milliseconds, double appliedMs, double ageSeconds, string process);
 
     [LoggerMessage(EventId = 3122, Level = LogLevel.Warning, Message = "Catalog snapshot {Blob} not used, loading from Table storage instead: {Reason}")]
     private static partial void LogSnapshotRejected(ILogger logger, string blob, string reason);
