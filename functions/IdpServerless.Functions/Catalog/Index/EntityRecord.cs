@@ -136,10 +136,20 @@ public sealed class EntityRecord
     private static string? Str(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
+    // Flatten's working sets, one per thread and reused: a bulk load (a new instance's first) flattens tens of thousands
+    // of entities in parallel, and a fresh list and set per entity were a tenth of what that load allocated.
+    [ThreadStatic]
+    private static List<(string, string?, string?)>? t_output;
+
+    [ThreadStatic]
+    private static HashSet<(string, string?)>? t_seen;
+
     private static (string, string?, string?)[] Flatten(JsonElement root, string name, JsonElement metadata, string uid)
     {
-        var output = new List<(string, string?, string?)>(48);
-        var seen = new HashSet<(string, string?)>();
+        var output = t_output is { Capacity: <= 4096 } o ? o : t_output = new List<(string, string?, string?)>(64);
+        var seen = t_seen is { Count: <= 4096 } h ? h : t_seen = new HashSet<(string, string?)>();
+        output.Clear();
+        seen.Clear();
         void Emit(string key, string? original)
         {
             var k = key.ToLowerInvariant();

@@ -60,9 +60,14 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
     /// The words of an entity and the fields each appears in. Reads only the record and this index's settings, so a
     /// bulk change prepares its entities in parallel, outside the catalog's write lock.
     /// </summary>
+    // One per thread and reused (see EntityRecord's Flatten): Prepare runs once per entity of a bulk load.
+    [ThreadStatic]
+    private static Dictionary<string, ushort>? t_masks;
+
     public TextTerms Prepare(EntityRecord record)
     {
-        var masks = new Dictionary<string, ushort>(StringComparer.Ordinal);
+        var masks = t_masks is { Count: <= 4096 } m ? m : t_masks = new Dictionary<string, ushort>(StringComparer.Ordinal);
+        masks.Clear();
         void Field(string? text, SearchField field, bool whole = false)
         {
             if (string.IsNullOrEmpty(text))
