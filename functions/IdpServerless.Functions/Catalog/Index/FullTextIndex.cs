@@ -56,14 +56,14 @@ public sealed class FullTextIndex(IReadOnlyList<string> annotationKeys)
     /// <summary>Adds the entity in its slot (<see cref="Prepare"/> and <see cref="Add(int, TextTerms)"/> in one).</summary>
     public void Add(EntityRecord record) => Add(record.Slot, Prepare(record));
 
+    // Prepare's working map, one per thread and reused (see EntityRecord's Flatten): it runs once per entity of a bulk load.
+    [ThreadStatic]
+    private static Dictionary<string, ushort>? t_masks;
+
     /// <summary>
     /// The words of an entity and the fields each appears in. Reads only the record and this index's settings, so a
     /// bulk change prepares its entities in parallel, outside the catalog's write lock.
     /// </summary>
-    // One per thread and reused (see EntityRecord's Flatten): Prepare runs once per entity of a bulk load.
-    [ThreadStatic]
-    private static Dictionary<string, ushort>? t_masks;
-
     public TextTerms Prepare(EntityRecord record)
     {
         var masks = t_masks is { Count: <= 4096 } m ? m : t_masks = new Dictionary<string, ushort>(StringComparer.Ordinal);
