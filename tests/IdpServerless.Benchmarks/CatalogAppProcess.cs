@@ -121,7 +121,6 @@ public sealed class CatalogAppProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Resident memory now (VmRSS), MiB.</summary>
     /// <summary>CPU time the app has used so far (user + system, every thread), from <c>/proc/&lt;pid&gt;/stat</c>.</summary>
     public TimeSpan CpuTime()
     {
@@ -131,6 +130,7 @@ public sealed class CatalogAppProcess : IAsyncDisposable
         return TimeSpan.FromMilliseconds((long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * 10);
     }
 
+    /// <summary>Resident memory now (VmRSS), MiB.</summary>
     public double RssMiB() => Status("VmRSS:");
 
     /// <summary>Peak resident memory (VmHWM) since the start or the last <see cref="ResetPeak"/>, MiB.</summary>

@@ -85,7 +85,7 @@ public static class TestOrchestrations
         public override Task<string> RunAsync(TaskActivityContext context, string? input) => Task.FromResult("notified");
     }
 
-    /// <summary>Runs for the given milliseconds, counting its starts per instance (to see an activity run again after a stop).</summary>
+    /// <summary>Runs for the given milliseconds, counting its starts per instance (a test waits for the first start to stop the app under it).</summary>
     public sealed class Slow : TaskActivity<int, string>
     {
         public static readonly ConcurrentDictionary<string, int> Starts = new();
